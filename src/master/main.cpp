@@ -1,0 +1,2 @@
+// loftd: the master process (placeholder until the master lands).
+int main() { return 0; }
