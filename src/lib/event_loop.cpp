@@ -22,8 +22,8 @@ timeval to_timeval(std::chrono::milliseconds duration)
     return tv;
 }
 
-Timer::Timer(event_base* base, std::function<void()> callback)
-    : callback_(std::move(callback)), event_(evtimer_new(base, &Timer::fire, this))
+Timer::Timer(event_base* base, std::function<void()> callback, bool periodic)
+    : callback_(std::move(callback)), event_(event_new(base, -1, periodic ? EV_PERSIST : 0, &Timer::fire, this))
 {
     if (!event_)
         throw std::runtime_error("evtimer_new failed");

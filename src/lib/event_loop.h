@@ -28,10 +28,11 @@ using BufferEventPtr = std::unique_ptr<bufferevent, BufferEventFree>;
 EventBasePtr make_event_base();
 timeval to_timeval(std::chrono::milliseconds duration);
 
-// A one-shot timer that may be re-armed; its callback runs on the loop.
+// A timer on the loop: one-shot (may be re-armed) or, if periodic, firing every
+// interval until stopped.
 class Timer {
 public:
-    Timer(event_base* base, std::function<void()> callback);
+    Timer(event_base* base, std::function<void()> callback, bool periodic = false);
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
     void start(std::chrono::milliseconds delay);

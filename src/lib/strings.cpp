@@ -46,6 +46,17 @@ std::string_view trim(std::string_view text)
     return text.substr(begin, end - begin);
 }
 
+std::string join(const std::vector<std::string>& parts, std::string_view separator)
+{
+    std::string out;
+    for (size_t i = 0; i < parts.size(); i++) {
+        if (i > 0)
+            out += separator;
+        out += parts[i];
+    }
+    return out;
+}
+
 std::string to_lower(std::string_view text)
 {
     std::string out(text);

@@ -13,6 +13,7 @@ std::vector<std::string> split(std::string_view text, char separator);
 // Splits on runs of spaces and tabs, dropping empty fields.
 std::vector<std::string> split_words(std::string_view text);
 std::string_view trim(std::string_view text);
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string to_lower(std::string_view text);
 std::string to_upper(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);

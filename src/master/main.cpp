@@ -1,2 +1,252 @@
-// loftd: the master process (placeholder until the master lands).
-int main() { return 0; }
+// loftd: reads the configuration, binds the listeners, and runs the master that starts
+// and supervises loft-auth, the protocol workers and the storage daemons.
+#include "config.h"
+#include "config/config.h"
+#include "lib/log.h"
+#include "lib/privilege.h"
+#include "lib/strings.h"
+#include "lib/system_error.h"
+#include "master/demo.h"
+#include "master/listeners.h"
+#include "master/log_sink.h"
+#include "master/master.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+struct Arguments {
+    bool foreground = false;
+    bool stop = false;
+    std::string config_path;
+    std::string demo_dir;
+};
+
+void usage()
+{
+    std::cerr << "Usage: loftd [-F] [-c CONFIG] [--demo-dir DIR]\n"
+                 "       loftd stop [-c CONFIG]\n"
+                 "With no -c, loftd reads " LOFT_SYSCONFDIR "/loft/loft.conf, else /etc/dovecot/dovecot.conf,\n"
+                 "else runs the embedded demo (IMAP on 127.0.0.1:10143, LMTP on 127.0.0.1:10024).\n";
+}
+
+bool file_exists(const std::string& path)
+{
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+}
+
+void make_dirs(const std::string& path, mode_t mode)
+{
+    for (size_t slash = 1; slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        std::string prefix = path.substr(0, slash);
+        if (!prefix.empty())
+            mkdir(prefix.c_str(), mode);
+    }
+    if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
+        loft::throw_errno("mkdir " + path);
+}
+
+pid_t read_pid(const std::string& pid_file)
+{
+    std::ifstream in(pid_file);
+    long pid = 0;
+    if (in >> pid && pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0)
+        return static_cast<pid_t>(pid);
+    return 0;
+}
+
+std::string base_dir_of(const loft::config::Settings& settings)
+{
+    std::string dir = settings.get("base_dir");
+    while (dir.size() > 1 && dir.back() == '/')
+        dir.pop_back();
+    return dir;
+}
+
+int stop_running(const std::string& base_dir, const loft::Logger& log)
+{
+    std::string pid_file = base_dir + "/master.pid";
+    pid_t pid = read_pid(pid_file);
+    if (pid == 0) {
+        log.error("loftd is not running (no live pid in " + pid_file + ")");
+        return 1;
+    }
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 150 && kill(pid, 0) == 0; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (kill(pid, 0) == 0) {
+        log.error("loftd (pid " + std::to_string(pid) + ") did not stop within 15 seconds");
+        return 1;
+    }
+    return 0;
+}
+
+bool is_secret_key(std::string_view key)
+{
+    return key.find("ssl") != std::string_view::npos && key.find("key") != std::string_view::npos;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    loft::Logger log("master");
+    Arguments args;
+    for (int i = 1; i < argc; i++) {
+        std::string arg = argv[i];
+        if (arg == "-F")
+            args.foreground = true;
+        else if (arg == "-c" && i + 1 < argc)
+            args.config_path = argv[++i];
+        else if (arg == "--demo-dir" && i + 1 < argc)
+            args.demo_dir = argv[++i];
+        else if (arg == "stop")
+            args.stop = true;
+        else if (arg == "--version") {
+            std::cout << PACKAGE_VERSION << "\n";
+            return 0;
+        } else {
+            usage();
+            return 64;
+        }
+    }
+
+    std::optional<loft::master::DemoSetup> demo;
+    std::optional<loft::config::Config> config;
+    try {
+        if (args.config_path.empty() && args.demo_dir.empty()) {
+            for (std::string candidate : {std::string(LOFT_SYSCONFDIR) + "/loft/loft.conf",
+                                          std::string("/etc/dovecot/dovecot.conf")}) {
+                if (file_exists(candidate)) {
+                    args.config_path = candidate;
+                    break;
+                }
+            }
+        }
+        if (args.config_path.empty()) {
+            demo = loft::master::prepare_demo(args.demo_dir.empty() ? loft::master::default_demo_directory()
+                                                                     : args.demo_dir);
+            config = loft::config::Config::load_string(demo->config_text, "<embedded demo>", demo->directory);
+        } else {
+            config = loft::config::Config::load_file(args.config_path);
+        }
+    } catch (const loft::config::ConfigError& error) {
+        for (const auto& line : loft::split(error.what(), '\n'))
+            if (!line.empty())
+                log.fatal("Error in configuration file " + line);
+        return 89;
+    } catch (const std::exception& error) {
+        log.fatal(error.what());
+        return 89;
+    }
+
+    loft::config::Settings settings = config->resolve({});
+    std::string base_dir = base_dir_of(settings);
+    if (args.stop)
+        return stop_running(base_dir, log);
+
+    try {
+        make_dirs(base_dir, 0755);
+        std::string pid_file = base_dir + "/master.pid";
+        if (pid_t running = read_pid(pid_file)) {
+            log.fatal("loftd is already running with PID " + std::to_string(running) + " (read from " + pid_file + ")");
+            return 89;
+        }
+
+        loft::master::MasterOptions options;
+        options.base_dir = base_dir;
+        options.config_text = config->serialize();
+        options.storage_config_text = config->serialize(is_secret_key);
+        options.protocols = loft::split_words(settings.get("protocols"));
+        options.login_user = settings.get("default_login_user");
+        options.internal_user = settings.get("default_internal_user");
+        options.storage_mode = settings.get("loft_storage_mode");
+        options.first_valid_uid = settings.get_uint("first_valid_uid");
+        options.last_valid_uid = settings.get_uint("last_valid_uid");
+        if (loft::running_as_root()) {
+            for (const std::string& user : {options.login_user, options.internal_user}) {
+                if (!loft::lookup_user(user)) {
+                    log.fatal("User doesn't exist: " + user + " (see default_login_user and default_internal_user)");
+                    return 89;
+                }
+            }
+        }
+
+        // Bind before any privilege is given up, for the protocols that are enabled.
+        std::map<std::string, std::vector<loft::master::Listener>> listeners;
+        std::string listen = settings.get("listen");
+        std::vector<std::string> serving;
+        for (const std::string& protocol : options.protocols) {
+            std::string service_name = protocol == "lmtp" ? "lmtp" : protocol + "-login";
+            if (protocol != "imap" && protocol != "lmtp") {
+                log.warning("protocol " + protocol + " is not supported yet: not listening for it");
+                continue;
+            }
+            const loft::config::Section* service = settings.section("service", service_name);
+            if (!service)
+                continue;
+            auto bound = loft::master::bind_listeners(*service, listen, base_dir, log);
+            std::vector<loft::master::Listener> usable;
+            for (auto& listener : bound) {
+                if (listener.ssl) {
+                    log.warning("TLS listeners are not supported yet: not listening on " + listener.description);
+                    continue;
+                }
+                usable.push_back(std::move(listener));
+            }
+            for (auto& listener : usable)
+                serving.push_back(protocol + " on " + listener.description);
+            listeners[protocol] = std::move(usable);
+        }
+
+        loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log);
+        if (!args.foreground) {
+            if (daemon(0, 1) != 0)
+                loft::throw_errno("daemon");
+            int null_fd = open("/dev/null", O_RDWR);
+            dup2(null_fd, 0);
+            dup2(null_fd, 1);
+            close(null_fd);
+        }
+        {
+            std::ofstream out(pid_file, std::ios::trunc);
+            out << getpid() << "\n";
+        }
+
+        log.info(std::string("Loft v" PACKAGE_VERSION " starting up for ") + settings.get("protocols"));
+        if (!loft::running_as_root())
+            log.info("Running as user " + loft::current_identity().user +
+                     ", not root: privilege drops and chroot are skipped");
+        if (demo) {
+            std::string message = "Loft demo: ";
+            for (size_t i = 0; i < serving.size(); i++)
+                message += (i ? ", " : "") + serving[i];
+            message += "; log in as demo / demo; mail is kept in " + demo->directory + "/home/demo/Maildir";
+            if (args.foreground)
+                std::cout << message << "\nStop with Ctrl-C." << std::endl;
+            log.info(message);
+        }
+
+        int result;
+        {
+            loft::master::Master master(log, std::move(options), std::move(listeners));
+            result = master.run();
+        }
+        unlink(pid_file.c_str());
+        log.info("Stopped");
+        return result;
+    } catch (const std::exception& error) {
+        log.fatal(error.what());
+        return 89;
+    }
+}

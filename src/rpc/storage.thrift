@@ -122,6 +122,8 @@ service Storage {
   ViewChanges sync_view(1: i64 session, 2: i64 view) throws (1: StorageError error),
   // Long poll for IDLE: answers as soon as the view has changes, or empty at timeout.
   ViewChanges wait_changes(1: i64 session, 2: i64 view, 3: i32 timeout_ms) throws (1: StorageError error),
+  // Ends a pending wait_changes at once (IDLE's DONE); it answers with no changes.
+  void cancel_wait(1: i64 session, 2: i64 view),
 
   // APPEND and LMTP delivery, streamed: the message never travels in one piece.
   i64 begin_append(1: i64 session, 2: string mailbox, 3: Flags flags, 4: i64 internal_date) throws (1: StorageError error),

@@ -156,6 +156,13 @@ Task<ViewChanges> AsyncStorageClient::wait_changes(int64_t session, int64_t view
         timeout + RpcChannel::kDefaultTimeout);
 }
 
+Task<void> AsyncStorageClient::cancel_wait(int64_t session, int64_t view)
+{
+    co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.cancel_wait(done, session, view); },
+        [](StorageCobClient& c) { c.recv_cancel_wait(); });
+}
+
 Task<int64_t> AsyncStorageClient::begin_append(int64_t session, std::string mailbox, Flags flags, int64_t internal_date)
 {
     co_return co_await call<StorageCobClient>(

@@ -37,6 +37,7 @@ public:
     Task<std::vector<int32_t>> expunge(int64_t session, int64_t view, std::vector<int32_t> uids);
     Task<ViewChanges> sync_view(int64_t session, int64_t view);
     Task<ViewChanges> wait_changes(int64_t session, int64_t view, std::chrono::milliseconds timeout);
+    Task<void> cancel_wait(int64_t session, int64_t view);
     Task<int64_t> begin_append(int64_t session, std::string mailbox, Flags flags, int64_t internal_date);
     Task<void> append_chunk(int64_t session, int64_t append, std::string data);
     Task<AppendResult> commit_append(int64_t session, int64_t append);

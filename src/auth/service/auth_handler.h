@@ -1,0 +1,54 @@
+// The Thrift face of loft-auth for one worker connection: runs SASL exchanges
+// (PLAIN, LOGIN) step by step and answers failures only after auth_failure_delay.
+#pragma once
+
+#include "auth/service/authenticator.h"
+#include "lib/event_loop.h"
+#include "rpc/gen-cpp/Auth.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+namespace loft::auth::service {
+
+inline constexpr size_t kMaxPendingExchanges = 1024;
+
+class AuthHandler : public rpc::AuthCobSvIf {
+public:
+    AuthHandler(event_base* base, Authenticator& authenticator, std::chrono::milliseconds failure_delay)
+        : base_(base), authenticator_(authenticator), failure_delay_(failure_delay)
+    {
+    }
+
+    void mechanisms(std::function<void(std::vector<std::string> const&)> cob, const rpc::ClientInfo& client) override;
+    void start(std::function<void(rpc::AuthReply const&)> cob, const rpc::AuthRequest& request) override;
+    void proceed(std::function<void(rpc::AuthReply const&)> cob, int64_t request, const std::string& response) override;
+    void abort(std::function<void()> cob, int64_t request) override;
+    void lookup(std::function<void(rpc::LookupReply const&)> cob, const std::string& user,
+                const rpc::ClientInfo& client) override;
+
+private:
+    struct Exchange {
+        std::string mechanism;
+        Client client;
+        int step = 0;
+        std::string login;
+    };
+    using ReplyCob = std::function<void(rpc::AuthReply const&)>;
+    void step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response);
+    void finish(ReplyCob cob, const Outcome& outcome);
+    void challenge(ReplyCob cob, int64_t id, Exchange exchange, const std::string& text);
+
+    event_base* base_;
+    Authenticator& authenticator_;
+    std::chrono::milliseconds failure_delay_;
+    std::map<int64_t, Exchange> exchanges_;
+    std::map<uint64_t, std::unique_ptr<Timer>> delayed_;
+    int64_t next_id_ = 1;
+    uint64_t next_delay_ = 1;
+};
+
+Client client_of(const rpc::ClientInfo& info);
+
+}  // namespace loft::auth::service

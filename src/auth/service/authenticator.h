@@ -1,0 +1,77 @@
+// The decisions of loft-auth: which mechanisms a client may use, whether credentials
+// are right (passdbs in order), who the user is (userdbs), and the signed grant.
+#pragma once
+
+#include "auth/passwd_file.h"
+#include "auth/sasl_plain.h"
+#include "config/config.h"
+#include "lib/log.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loft::auth::service {
+
+struct Client {
+    std::string protocol;  // imap, lmtp, pop3
+    std::string remote_ip, local_ip;
+    bool secured = false;
+    std::string session_id;
+};
+
+struct Outcome {
+    enum class Status { Ok, Failed, TempFail } status = Status::Failed;
+    std::string user;
+    std::string grant;
+    std::string reason;  // for the client
+};
+
+class Authenticator {
+public:
+    Authenticator(const config::Settings& settings, std::string secret, const Logger& log);
+
+    // The mechanisms this client may use: plaintext ones only on secured connections
+    // when disable_plaintext_auth is set.
+    std::vector<std::string> mechanisms(const Client& client) const;
+    bool mechanism_allowed(const std::string& mechanism, const Client& client) const;
+    Outcome verify(const std::string& login, const std::string& password, const Client& client);
+    // For LMTP: a delivery grant for an existing user.
+    Outcome lookup(const std::string& login, const Client& client);
+
+private:
+    struct Database {
+        std::string driver;
+        std::string args;
+        std::string location;  // "passdb #1" for log lines
+        PasswdFileArgs passwd_file;
+        std::map<std::string, std::string> static_fields;
+    };
+    struct UserFields {
+        std::string user;
+        std::optional<uint32_t> uid, gid;
+        std::string home, mail;
+    };
+    std::string normalize_login(const std::string& login) const;
+    std::optional<UserRecord> passwd_file_lookup(const Database& database, const std::string& user);
+    // nullopt: unknown user; throws for internal failures.
+    std::optional<UserFields> userdb_lookup(const std::string& user, const Client& client);
+    Outcome grant_for(const UserFields& fields, const Client& client);
+    void verbose(const std::string& driver, const std::string& user, const Client& client,
+                 const std::string& message) const;
+
+    const Logger& log_;
+    std::string secret_;
+    std::vector<Database> passdbs_, userdbs_;
+    std::map<std::string, std::unique_ptr<PasswdFile>> files_;
+    std::vector<std::string> mechanisms_;
+    bool disable_plaintext_auth_;
+    bool verbose_;
+    std::string username_format_;
+    std::string default_realm_;
+    std::string mail_location_;
+    std::string mail_uid_, mail_gid_;
+};
+
+}  // namespace loft::auth::service

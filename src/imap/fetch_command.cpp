@@ -1,0 +1,258 @@
+// FETCH and STORE (and their UID forms): message data from the storage daemon,
+// formatted the way Dovecot formats it, with message bodies streamed in chunks.
+#include "imap/protocol/arg_values.h"
+#include "imap/protocol/imap_date.h"
+#include "imap/protocol/response.h"
+#include "imap/protocol/store_args.h"
+#include "imap/session.h"
+#include "rpc/framing.h"
+
+#include <map>
+
+namespace loft::imap {
+
+namespace {
+
+constexpr size_t kFetchBatch = 512;
+constexpr size_t kOutputHighWater = 1024 * 1024;
+
+using Attribute = protocol::FetchAttribute;
+
+protocol::FlagSet flag_set_of(const rpc::Flags& flags)
+{
+    protocol::FlagSet set;
+    set.system = static_cast<uint8_t>(flags.system);
+    set.keywords = flags.keywords;
+    return set;
+}
+
+// The storage section name for a body attribute, or nullopt if not supported yet.
+std::optional<std::string> storage_section(const Attribute& attribute)
+{
+    switch (attribute.kind) {
+    case Attribute::Kind::Rfc822: return "";
+    case Attribute::Kind::Rfc822Header: return "HEADER";
+    case Attribute::Kind::Rfc822Text: return "TEXT";
+    case Attribute::Kind::BodySection:
+        if (!attribute.section.part.empty())
+            return std::nullopt;
+        if (attribute.section.kind == protocol::Section::Kind::Full)
+            return "";
+        if (attribute.section.kind == protocol::Section::Kind::Header)
+            return "HEADER";
+        if (attribute.section.kind == protocol::Section::Kind::Text)
+            return "TEXT";
+        return std::nullopt;
+    default: return std::nullopt;
+    }
+}
+
+bool is_body_attribute(const Attribute& attribute)
+{
+    return attribute.kind == Attribute::Kind::Rfc822 || attribute.kind == Attribute::Kind::Rfc822Header ||
+           attribute.kind == Attribute::Kind::Rfc822Text || attribute.kind == Attribute::Kind::BodySection;
+}
+
+}  // namespace
+
+Task<void> ImapSession::fetch_section(uint32_t uid, const std::string& section, std::optional<uint64_t> offset,
+                                      std::optional<uint64_t> length, std::string& prefix)
+{
+    // prefix ("BODY[] ") is written only once the size is known, so an expunged
+    // message produces no half-written item.
+    uint64_t position = offset.value_or(0);
+    rpc::SectionChunk chunk = co_await storage_->read_section(storage_session_, selected_->view,
+                                                              static_cast<int32_t>(uid), section,
+                                                              static_cast<int64_t>(position), rpc::kChunkSize);
+    uint64_t total = static_cast<uint64_t>(chunk.total_size);
+    uint64_t available = position >= total ? 0 : total - position;
+    uint64_t to_send = length ? std::min(*length, available) : available;
+    send(prefix + protocol::literal_prefix(to_send));
+    uint64_t sent = 0;
+    while (sent < to_send) {
+        if (chunk.data.empty())
+            throw rpc::RpcUnavailable("message shrank while it was read");
+        size_t take = static_cast<size_t>(std::min<uint64_t>(chunk.data.size(), to_send - sent));
+        send(std::string_view(chunk.data).substr(0, take));
+        sent += take;
+        position += take;
+        if (sent >= to_send)
+            break;
+        if (stream_->output_pending() > kOutputHighWater)
+            co_await stream_->drain();
+        chunk = co_await storage_->read_section(storage_session_, selected_->view, static_cast<int32_t>(uid), section,
+                                                static_cast<int64_t>(position), rpc::kChunkSize);
+    }
+}
+
+Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_point started)
+{
+    if (command.args.size() < 2) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::vector<uint32_t> uids = resolve_set(protocol::astring(command.args[0]), uid);
+    protocol::FetchRequest request = protocol::parse_fetch(command.args, 1);
+    if (request.changed_since || request.vanished) {
+        bad(command, "CONDSTORE is not supported yet", started);
+        co_return;
+    }
+    bool want_flags = false, want_size = false, want_date = false, sets_seen = false;
+    for (const Attribute& attribute : request.attributes) {
+        switch (attribute.kind) {
+        case Attribute::Kind::Uid: break;
+        case Attribute::Kind::Flags: want_flags = true; break;
+        case Attribute::Kind::Rfc822Size: want_size = true; break;
+        case Attribute::Kind::InternalDate: want_date = true; break;
+        default:
+            if (!is_body_attribute(attribute) || !storage_section(attribute)) {
+                tagged(command.tag, "NO", "", "FETCH " + attribute.response_name() + " is not supported yet.",
+                       started);
+                co_return;
+            }
+        }
+        if (attribute.sets_seen())
+            sets_seen = true;
+    }
+    std::map<uint32_t, rpc::Flags> seen_changes;
+    if (sets_seen && !selected_->read_only && !uids.empty()) {
+        rpc::Flags seen;
+        seen.system = protocol::kFlagSeen;
+        std::vector<int32_t> targets(uids.begin(), uids.end());
+        auto before = co_await storage_->fetch(storage_session_, selected_->view, targets, {rpc::FetchItem::FLAGS});
+        std::vector<int32_t> unseen;
+        for (const auto& message : before) {
+            if (message.__isset.flags && !(message.flags.system & protocol::kFlagSeen))
+                unseen.push_back(message.uid);
+        }
+        if (!unseen.empty()) {
+            for (const auto& message : co_await storage_->store_flags(storage_session_, selected_->view, unseen,
+                                                                    rpc::StoreMode::ADD, seen))
+                seen_changes[static_cast<uint32_t>(message.uid)] = message.flags;
+        }
+    }
+    std::vector<rpc::FetchItem::type> items;
+    if (want_flags || !seen_changes.empty())
+        items.push_back(rpc::FetchItem::FLAGS);
+    if (want_size)
+        items.push_back(rpc::FetchItem::SIZE);
+    if (want_date)
+        items.push_back(rpc::FetchItem::INTERNALDATE);
+
+    for (size_t batch_start = 0; batch_start < uids.size(); batch_start += kFetchBatch) {
+        size_t batch_end = std::min(uids.size(), batch_start + kFetchBatch);
+        std::vector<int32_t> batch(uids.begin() + batch_start, uids.begin() + batch_end);
+        std::map<uint32_t, rpc::MessageData> data;
+        if (!items.empty()) {
+            for (auto& message : co_await storage_->fetch(storage_session_, selected_->view, batch, items))
+                data[static_cast<uint32_t>(message.uid)] = std::move(message);
+        }
+        for (int32_t id : batch) {
+            uint32_t message_uid = static_cast<uint32_t>(id);
+            uint32_t seq = sequence_of(message_uid);
+            auto found = data.find(message_uid);
+            if (seq == 0 || (!items.empty() && found == data.end()))
+                continue;  // expunged meanwhile
+            std::vector<std::string> parts;
+            bool flags_sent = false;
+            if (uid && std::none_of(request.attributes.begin(), request.attributes.end(),
+                                    [](const Attribute& a) { return a.kind == Attribute::Kind::Uid; }))
+                parts.push_back("UID " + std::to_string(message_uid));
+            for (const Attribute& attribute : request.attributes) {
+                switch (attribute.kind) {
+                case Attribute::Kind::Uid: parts.push_back("UID " + std::to_string(message_uid)); break;
+                case Attribute::Kind::Flags:
+                    parts.push_back("FLAGS " + protocol::flag_list_text(flag_set_of(found->second.flags)));
+                    flags_sent = true;
+                    break;
+                case Attribute::Kind::Rfc822Size:
+                    parts.push_back("RFC822.SIZE " + std::to_string(found->second.size));
+                    break;
+                case Attribute::Kind::InternalDate:
+                    parts.push_back("INTERNALDATE \"" + protocol::format_date_time(found->second.internal_date) + "\"");
+                    break;
+                default: break;
+                }
+            }
+            if (!flags_sent && seen_changes.count(message_uid))
+                parts.push_back("FLAGS " + protocol::flag_list_text(flag_set_of(seen_changes[message_uid])));
+            std::string head = "* " + std::to_string(seq) + " FETCH (" + join(parts, " ");
+            bool any_body = false;
+            try {
+                for (const Attribute& attribute : request.attributes) {
+                    if (!is_body_attribute(attribute))
+                        continue;
+                    std::string prefix = (parts.empty() && !any_body ? head : (any_body ? " " : head + " ")) +
+                                         attribute.response_name() + " ";
+                    co_await fetch_section(message_uid, *storage_section(attribute), attribute.partial_offset,
+                                           attribute.partial_length, prefix);
+                    any_body = true;
+                }
+            } catch (const rpc::StorageError& error) {
+                if (error.kind != rpc::ErrorKind::NOT_FOUND)
+                    throw;
+                if (any_body)
+                    send(")\r\n");
+                continue;  // expunged by someone else: no data, as Dovecot
+            }
+            if (!any_body)
+                send(head);
+            send(")\r\n");
+            if (stream_->output_pending() > kOutputHighWater)
+                co_await stream_->drain();
+        }
+    }
+    if (uid)
+        co_await sync_selected(true);
+    tagged(command.tag, "OK", "", "Fetch completed", started);
+}
+
+Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_point started)
+{
+    if (command.args.size() < 3) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::vector<uint32_t> uids = resolve_set(protocol::astring(command.args[0]), uid);
+    protocol::StoreRequest request = protocol::parse_store(command.args, 1);
+    if (request.unchanged_since) {
+        bad(command, "CONDSTORE is not supported yet", started);
+        co_return;
+    }
+    for (const std::string& keyword : request.flags.keywords) {
+        if (auto error = protocol::keyword_error(keyword)) {
+            tagged(command.tag, "NO", "CANNOT", *error, started);
+            co_return;
+        }
+    }
+    if (selected_->read_only) {
+        tagged(command.tag, "NO", "", "Mailbox is read-only.", started);
+        co_return;
+    }
+    rpc::Flags flags;
+    flags.system = request.flags.system & ~protocol::kFlagRecent;
+    flags.keywords = request.flags.keywords;
+    rpc::StoreMode::type mode = request.mode == protocol::StoreRequest::Mode::Add      ? rpc::StoreMode::ADD
+                                : request.mode == protocol::StoreRequest::Mode::Remove ? rpc::StoreMode::REMOVE
+                                                                                       : rpc::StoreMode::REPLACE;
+    std::vector<int32_t> targets(uids.begin(), uids.end());
+    auto updated = targets.empty() ? std::vector<rpc::MessageData>()
+                                   : co_await storage_->store_flags(storage_session_, selected_->view, targets, mode,
+                                                                    flags);
+    if (!request.silent) {
+        for (const auto& message : updated) {
+            uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
+            if (seq == 0)
+                continue;
+            std::string line = std::to_string(seq) + " FETCH (";
+            if (uid)
+                line += "UID " + std::to_string(message.uid) + " ";
+            line += "FLAGS " + protocol::flag_list_text(flag_set_of(message.flags)) + ")";
+            untagged(line);
+        }
+    }
+    co_await sync_selected(uid);
+    tagged(command.tag, "OK", "", "Store completed", started);
+}
+
+}  // namespace loft::imap

@@ -1,0 +1,428 @@
+#include "imap/session.h"
+
+#include "auth/encoding.h"
+#include "imap/protocol/arg_values.h"
+#include "imap/protocol/response.h"
+#include "lib/strings.h"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace loft::imap {
+
+using protocol::ReaderEvent;
+
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxAuthLine = 16 * 1024;
+constexpr unsigned kMaxFailedLogins = 3;
+
+std::string new_session_id()
+{
+    unsigned char bytes[12];
+    RAND_bytes(bytes, sizeof(bytes));
+    return auth::base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+std::string seconds_text(std::chrono::steady_clock::duration elapsed)
+{
+    char text[64];
+    double seconds = std::chrono::duration<double>(elapsed).count();
+    snprintf(text, sizeof(text), "(%.3f + 0.000 secs)", seconds);
+    return text;
+}
+
+}  // namespace
+
+ImapSession::ImapSession(std::shared_ptr<AsyncStream> stream, rpc::Connector& connector, const Logger& log,
+                         const ImapSettings& settings)
+    : stream_(std::move(stream)),
+      connector_(connector),
+      log_(log),
+      settings_(settings),
+      reader_(protocol::ReaderLimits{settings.max_line_length, 65536, 1u << 20, uint64_t(1) << 32, 32, 10000},
+              protocol::stream_append_messages),
+      session_id_(new_session_id())
+{
+    const auto& addresses = stream_->addresses();
+    // Dovecot treats a client on the same address as the server as secured.
+    secured_ = !addresses.remote_ip.empty() && addresses.remote_ip == addresses.local_ip;
+}
+
+void ImapSession::send(std::string_view text)
+{
+    bytes_out_ += text.size();
+    stream_->write(text);
+}
+
+void ImapSession::untagged(const std::string& text) { send("* " + text + "\r\n"); }
+
+void ImapSession::tagged(const std::string& tag, const std::string& status, const std::string& code,
+                         const std::string& text, Clock::time_point started)
+{
+    // Like Dovecot: completion texts carry the command's timing, final texts
+    // (already ending in a period) are sent as they are.
+    std::string line = tag + " " + status + " " + (code.empty() ? "" : "[" + code + "] ") + text;
+    if (text.empty() || text.back() != '.')
+        line += " " + seconds_text(Clock::now() - started) + ".";
+    send(line + "\r\n");
+}
+
+void ImapSession::bad(const Command& command, const std::string& message, Clock::time_point started)
+{
+    tagged(command.tag, "BAD", "", "Error in IMAP command " + command.name + ": " + message, started);
+}
+
+std::string ImapSession::capabilities() const
+{
+    if (!settings_.imap_capability.empty() && state_ != State::NotAuthenticated)
+        return settings_.imap_capability;
+    std::string caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+";
+    if (state_ == State::NotAuthenticated) {
+        bool plaintext_ok = secured_ || !settings_.disable_plaintext_auth;
+        if (plaintext_ok)
+            caps += " AUTH=PLAIN AUTH=LOGIN";
+        else
+            caps += " LOGINDISABLED";
+        return caps;
+    }
+    return caps + " UNSELECT CHILDREN NAMESPACE";
+}
+
+Task<bool> ImapSession::pump()
+{
+    std::string data = co_await stream_->read_some(kReadChunk);
+    if (data.empty())
+        co_return false;
+    bytes_in_ += data.size();
+    reader_.feed(data);
+    co_return true;
+}
+
+Task<std::optional<std::string>> ImapSession::read_continuation_line()
+{
+    while (true) {
+        if (auto line = reader_.take_line(kMaxAuthLine))
+            co_return line;
+        if (!co_await pump())
+            co_return std::nullopt;
+    }
+}
+
+Task<void> ImapSession::run()
+{
+    auto self = shared_from_this();
+    send("* OK [CAPABILITY " + capabilities() + "] " + settings_.greeting + "\r\n");
+    while (state_ != State::Logout) {
+        ReaderEvent event = reader_.next();
+        if (event.kind == ReaderEvent::Kind::NeedMore) {
+            if (!co_await pump())
+                break;
+            continue;
+        }
+        co_await handle_event(event);
+        if (reader_.failed())
+            break;
+    }
+    if (selected_)
+        co_await close_selected();
+    if (storage_ && storage_->connected()) {
+        try {
+            co_await storage_->close_session(storage_session_);
+        } catch (const std::exception&) {
+        }
+    }
+    const auto& addresses = stream_->addresses();
+    if (!user_.empty()) {
+        log_.with_prefix("imap(" + user_ + ")<" + std::to_string(getpid()) + "><" + session_id_ + ">")
+            .info(std::string(state_ == State::Logout ? "Logged out" : "Disconnected: Connection closed") +
+                  " in=" + std::to_string(bytes_in_) + " out=" + std::to_string(bytes_out_));
+    } else {
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - connected_at_).count();
+        std::string reason = failed_logins_ > 0
+                                 ? "auth failed, " + std::to_string(failed_logins_) + " attempts in " +
+                                       std::to_string(seconds) + " secs"
+                                 : "no auth attempts in " + std::to_string(seconds) + " secs";
+        log_.info("Disconnected (" + reason + "): user=<" + last_auth_user_ + ">" +
+                  (last_auth_method_.empty() ? "" : ", method=" + last_auth_method_) + ", rip=" +
+                  addresses.remote_ip + ", lip=" + addresses.local_ip + (secured_ ? ", secured" : "") +
+                  ", session=<" + session_id_ + ">");
+    }
+    co_await stream_->drain();
+    stream_->close();
+}
+
+Task<void> ImapSession::handle_event(ReaderEvent& event)
+{
+    switch (event.kind) {
+    case ReaderEvent::Kind::NeedMore:
+        break;
+    case ReaderEvent::Kind::Continuation:
+        send(protocol::kContinuation);
+        break;
+    case ReaderEvent::Kind::Command:
+        if (append_) {
+            co_await append_finish(event.command, Clock::now());
+            break;
+        }
+        co_await execute(std::move(event.command));
+        break;
+    case ReaderEvent::Kind::LiteralStart:
+        co_await append_start(event);
+        break;
+    case ReaderEvent::Kind::LiteralChunk:
+        if (append_ && append_->error.empty()) {
+            append_->buffer.append(event.chunk);
+            if (append_->buffer.size() >= rpc::kChunkSize)
+                co_await append_flush(false);
+        }
+        break;
+    case ReaderEvent::Kind::LiteralEnd:
+        if (append_ && append_->error.empty())
+            co_await append_flush(true);
+        break;
+    case ReaderEvent::Kind::Error: {
+        std::string text = protocol::error_reply_text(event);
+        if (event.fatal) {
+            send("* BYE " + text + ".\r\n");
+            state_ = State::Logout;
+        } else {
+            send((event.tag.empty() ? std::string("*") : event.tag) + " BAD " + text + ".\r\n");
+        }
+        append_.reset();
+        break;
+    }
+    }
+}
+
+Task<void> ImapSession::execute(Command command)
+{
+    auto started = Clock::now();
+    const std::string& name = command.name;
+    try {
+        if (name == "CAPABILITY") {
+            untagged("CAPABILITY " + capabilities());
+            tagged(command.tag, "OK", "", state_ == State::NotAuthenticated
+                                              ? "Pre-login capabilities listed, post-login capabilities have more."
+                                              : "Capability completed",
+                   started);
+        } else if (name == "NOOP" || name == "CHECK") {
+            if (state_ == State::Selected)
+                co_await sync_selected(true);
+            tagged(command.tag, "OK", "", name == "NOOP" ? "NOOP completed" : "Check completed", started);
+        } else if (name == "LOGOUT") {
+            untagged("BYE Logging out");
+            tagged(command.tag, "OK", "", "Logout completed", started);
+            state_ = State::Logout;
+        } else if (name == "ID") {
+            untagged("ID NIL");
+            tagged(command.tag, "OK", "", "ID completed", started);
+        } else if (name == "ENABLE") {
+            if (state_ == State::NotAuthenticated) {
+                tagged(command.tag, "BAD", "", "Error in IMAP command ENABLE: Not authenticated", started);
+            } else {
+                untagged("ENABLED");
+                tagged(command.tag, "OK", "", "Enabled", started);
+            }
+        } else if (state_ == State::NotAuthenticated) {
+            if (name == "LOGIN")
+                co_await cmd_login(command, started);
+            else if (name == "AUTHENTICATE")
+                co_await cmd_authenticate(command, started);
+            else if (name == "STARTTLS")
+                tagged(command.tag, "BAD", "", "TLS support isn't enabled.", started);
+            else
+                tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Unknown command", started);
+        } else if (name == "LOGIN" || name == "AUTHENTICATE") {
+            tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Already logged in", started);
+        } else if (name == "LIST") {
+            co_await cmd_list(command, started);
+        } else if (name == "NAMESPACE") {
+            untagged("NAMESPACE ((\"\" \"" + std::string(1, '/') + "\")) NIL NIL");
+            tagged(command.tag, "OK", "", "Namespace completed", started);
+        } else if (name == "SELECT" || name == "EXAMINE") {
+            co_await cmd_select(command, name == "EXAMINE", started);
+        } else if (name == "STATUS") {
+            co_await cmd_status(command, started);
+        } else if (name == "CREATE" || name == "DELETE" || name == "RENAME") {
+            co_await cmd_mailbox_change(command, started);
+        } else if (name == "IDLE") {
+            co_await cmd_idle(command, started);
+        } else if (state_ != State::Selected &&
+                   (name == "CLOSE" || name == "UNSELECT" || name == "EXPUNGE" || name == "FETCH" ||
+                    name == "STORE" || name == "UID FETCH" || name == "UID STORE" || name == "UID EXPUNGE")) {
+            bad(command, "No mailbox selected", started);
+        } else if (name == "CLOSE" || name == "UNSELECT") {
+            co_await cmd_close(command, name == "CLOSE", started);
+        } else if (name == "EXPUNGE" || name == "UID EXPUNGE") {
+            co_await cmd_expunge(command, name == "UID EXPUNGE", started);
+        } else if (name == "FETCH" || name == "UID FETCH") {
+            co_await cmd_fetch(command, name == "UID FETCH", started);
+        } else if (name == "STORE" || name == "UID STORE") {
+            co_await cmd_store(command, name == "UID STORE", started);
+        } else {
+            tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Unknown command", started);
+        }
+    } catch (const protocol::CommandError& error) {
+        bad(command, error.what(), started);
+    } catch (const rpc::StorageError& error) {
+        std::string code = error.kind == rpc::ErrorKind::NOT_FOUND ? "NONEXISTENT"
+                           : error.kind == rpc::ErrorKind::EXISTS  ? "ALREADYEXISTS"
+                           : error.kind == rpc::ErrorKind::LIMIT   ? "LIMIT"
+                           : error.kind == rpc::ErrorKind::DENIED  ? "NOPERM"
+                                                                   : "SERVERBUG";
+        std::string message = error.kind == rpc::ErrorKind::INTERNAL
+                                  ? "Internal error occurred. Refer to server log for more information."
+                                  : error.message;
+        tagged(command.tag, "NO", code, message, started);
+    } catch (const rpc::RpcUnavailable& error) {
+        log_.error(std::string("storage unavailable: ") + error.what());
+        tagged(command.tag, "NO", "UNAVAILABLE", "Temporary failure: mail storage is unavailable.", started);
+    } catch (const ControlUnavailable& error) {
+        log_.error(std::string("loftd refused a connection: ") + error.what());
+        tagged(command.tag, "NO", "UNAVAILABLE", "Temporary failure: mail storage is unavailable.", started);
+    }
+}
+
+Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point started)
+{
+    if (command.args.size() != 2) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::string user = protocol::astring(command.args[0]);
+    std::string password = protocol::astring(command.args[1]);
+    last_auth_user_ = user;
+    last_auth_method_ = "PLAIN";
+    if (!secured_ && settings_.disable_plaintext_auth) {
+        tagged(command.tag, "NO", "PRIVACYREQUIRED",
+               "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", started);
+        co_return;
+    }
+    rpc::AuthRequest request;
+    request.mechanism = "PLAIN";
+    request.client.protocol = "imap";
+    request.client.remote_ip = stream_->addresses().remote_ip;
+    request.client.local_ip = stream_->addresses().local_ip;
+    request.client.remote_port = stream_->addresses().remote_port;
+    request.client.local_port = stream_->addresses().local_port;
+    request.client.secured = secured_;
+    request.client.session_id = session_id_;
+    request.__set_initial_response(std::string(1, '\0') + user + std::string(1, '\0') + password);
+    rpc::AuthReply reply;
+    try {
+        auto auth = co_await connector_.auth();
+        reply = co_await auth->start(request);
+    } catch (const std::exception& error) {
+        log_.error(std::string("auth unavailable: ") + error.what());
+        reply.status = rpc::AuthStatus::TEMPFAIL;
+    }
+    co_await finish_login(command, reply, "PLAIN", started);
+}
+
+Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_point started)
+{
+    if (command.args.empty() || !command.args[0].is_atom()) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::string mechanism = to_upper(command.args[0].value);
+    last_auth_method_ = mechanism;
+    rpc::AuthRequest request;
+    request.mechanism = mechanism;
+    request.client.protocol = "imap";
+    request.client.remote_ip = stream_->addresses().remote_ip;
+    request.client.local_ip = stream_->addresses().local_ip;
+    request.client.remote_port = stream_->addresses().remote_port;
+    request.client.local_port = stream_->addresses().local_port;
+    request.client.secured = secured_;
+    request.client.session_id = session_id_;
+    if (command.args.size() >= 2) {
+        std::string initial = protocol::astring(command.args[1]);
+        if (initial != "=") {
+            auto decoded = auth::base64_decode(initial, kMaxAuthLine);
+            if (!decoded) {
+                tagged(command.tag, "BAD", "", "Invalid base64 data in initial response", started);
+                co_return;
+            }
+            request.__set_initial_response(*decoded);
+        } else {
+            request.__set_initial_response("");
+        }
+    }
+    rpc::AuthReply reply;
+    try {
+        auto auth = co_await connector_.auth();
+        reply = co_await auth->start(request);
+        while (reply.status == rpc::AuthStatus::CONTINUE) {
+            send("+ " + auth::base64_encode(reply.challenge) + "\r\n");
+            auto line = co_await read_continuation_line();
+            if (!line) {
+                state_ = State::Logout;
+                co_return;
+            }
+            if (*line == "*") {
+                co_await auth->abort(reply.request);
+                tagged(command.tag, "BAD", "", "Authentication aborted by client.", started);
+                co_return;
+            }
+            auto decoded = auth::base64_decode(*line, kMaxAuthLine);
+            if (!decoded) {
+                co_await auth->abort(reply.request);
+                tagged(command.tag, "BAD", "", "Invalid base64 data in continued response", started);
+                co_return;
+            }
+            reply = co_await auth->proceed(reply.request, *decoded);
+        }
+    } catch (const std::exception& error) {
+        log_.error(std::string("auth unavailable: ") + error.what());
+        reply.status = rpc::AuthStatus::TEMPFAIL;
+    }
+    co_await finish_login(command, reply, mechanism, started);
+}
+
+Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,
+                                     Clock::time_point started)
+{
+    if (!reply.user.empty())
+        last_auth_user_ = reply.user;
+    if (reply.status != rpc::AuthStatus::OK) {
+        if (reply.status == rpc::AuthStatus::TEMPFAIL) {
+            tagged(command.tag, "NO", "UNAVAILABLE", "Temporary authentication failure.", started);
+            co_return;
+        }
+        failed_logins_++;
+        bool unsupported = reply.reason == "Unsupported authentication mechanism.";
+        if (unsupported)
+            tagged(command.tag, "NO", "", "Unsupported authentication mechanism.", started);
+        else
+            tagged(command.tag, "NO", "AUTHENTICATIONFAILED", "Authentication failed.", started);
+        if (failed_logins_ >= kMaxFailedLogins) {
+            untagged("BYE Too many invalid commands.");
+            state_ = State::Logout;
+        }
+        co_return;
+    }
+    try {
+        storage_ = co_await connector_.storage(reply.grant);
+        storage_session_ = co_await storage_->open_session(reply.grant);
+    } catch (const std::exception& error) {
+        log_.error("user " + reply.user + ": cannot reach mail storage: " + error.what());
+        storage_.reset();
+        tagged(command.tag, "NO", "UNAVAILABLE", "Temporary failure: mail storage is unavailable.", started);
+        co_return;
+    }
+    user_ = reply.user;
+    grant_ = reply.grant;
+    state_ = State::Authenticated;
+    const auto& addresses = stream_->addresses();
+    log_.info("Login: user=<" + user_ + ">, method=" + method + ", rip=" + addresses.remote_ip +
+              ", lip=" + addresses.local_ip + ", mpid=" + std::to_string(getpid()) + (secured_ ? ", secured" : "") +
+              ", session=<" + session_id_ + ">");
+    tagged(command.tag, "OK", "CAPABILITY " + capabilities(), "Logged in", started);
+}
+
+}  // namespace loft::imap

@@ -1,0 +1,121 @@
+// One IMAP client connection: the state machine of RFC 3501 (not authenticated,
+// authenticated, selected, logout), fed by the protocol reader, executing commands
+// as coroutines against loft-auth and the user's storage daemon.
+#pragma once
+
+#include "imap/protocol/command_reader.h"
+#include "imap/protocol/fetch_attributes.h"
+#include "lib/async_signal.h"
+#include "lib/log.h"
+#include "lib/stream.h"
+#include "lib/task.h"
+#include "rpc/connector.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loft::imap {
+
+struct ImapSettings {
+    std::string greeting;          // login_greeting
+    bool disable_plaintext_auth = true;
+    size_t max_line_length = 65536;
+    std::chrono::milliseconds idle_notify_interval{120000};
+    std::string imap_capability;   // imap_capability override ("" = ours)
+};
+
+class ImapSession : public std::enable_shared_from_this<ImapSession> {
+public:
+    ImapSession(std::shared_ptr<AsyncStream> stream, rpc::Connector& connector, const Logger& log,
+                const ImapSettings& settings);
+    Task<void> run();
+
+private:
+    using Command = protocol::Command;
+    using Clock = std::chrono::steady_clock;
+    enum class State { NotAuthenticated, Authenticated, Selected, Logout };
+
+    struct Selected {
+        std::string name;
+        int64_t view = 0;
+        bool read_only = false;
+        std::vector<uint32_t> uids;  // sequence number n is uids[n - 1]
+        uint32_t uidvalidity = 0;
+        uint32_t uidnext = 0;
+        std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
+    };
+    struct PendingAppend {
+        std::string tag;
+        std::string mailbox;
+        int64_t id = 0;
+        std::string buffer;
+        std::string error;  // set once the append failed; the literal is still read
+        bool refused = false;
+    };
+
+    // Input.
+    Task<bool> pump();  // reads more bytes into the reader; false at EOF
+    Task<std::optional<std::string>> read_continuation_line();
+    Task<void> handle_event(protocol::ReaderEvent& event);
+
+    // Output.
+    void send(std::string_view text);
+    void untagged(const std::string& text);
+    void tagged(const std::string& tag, const std::string& status, const std::string& code, const std::string& text,
+                Clock::time_point started);
+    void bad(const Command& command, const std::string& message, Clock::time_point started);
+    std::string capabilities() const;
+
+    Task<void> execute(Command command);
+    Task<void> cmd_login(const Command& command, Clock::time_point started);
+    Task<void> cmd_authenticate(const Command& command, Clock::time_point started);
+    Task<void> finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,
+                            Clock::time_point started);
+    Task<void> cmd_list(const Command& command, Clock::time_point started);
+    Task<void> cmd_select(const Command& command, bool read_only, Clock::time_point started);
+    Task<void> cmd_status(const Command& command, Clock::time_point started);
+    Task<void> cmd_mailbox_change(const Command& command, Clock::time_point started);
+    Task<void> cmd_close(const Command& command, bool expunge, Clock::time_point started);
+    Task<void> cmd_expunge(const Command& command, bool uid, Clock::time_point started);
+    Task<void> cmd_fetch(const Command& command, bool uid, Clock::time_point started);
+    Task<void> cmd_store(const Command& command, bool uid, Clock::time_point started);
+    Task<void> cmd_idle(const Command& command, Clock::time_point started);
+    Task<void> append_start(protocol::ReaderEvent& event);
+    Task<void> append_flush(bool final);
+    Task<void> append_finish(const Command& command, Clock::time_point started);
+
+    // Selected-state helpers.
+    Task<void> sync_selected(bool allow_expunge);
+    void report_changes(const rpc::ViewChanges& changes, bool allow_expunge);
+    std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
+    uint32_t sequence_of(uint32_t uid) const;
+    Task<void> fetch_section(uint32_t uid, const std::string& section, std::optional<uint64_t> offset,
+                             std::optional<uint64_t> length, std::string& out);
+    Task<void> close_selected();
+
+    std::shared_ptr<AsyncStream> stream_;
+    rpc::Connector& connector_;
+    Logger log_;
+    const ImapSettings& settings_;
+    protocol::CommandReader reader_;
+    State state_ = State::NotAuthenticated;
+    std::string session_id_;
+    bool secured_ = false;
+
+    std::string user_;
+    std::string grant_;
+    std::shared_ptr<rpc::AsyncStorageClient> storage_;
+    int64_t storage_session_ = 0;
+    std::optional<Selected> selected_;
+    std::optional<PendingAppend> append_;
+    unsigned failed_logins_ = 0;
+    Clock::time_point connected_at_ = Clock::now();
+    std::string last_auth_method_;
+    std::string last_auth_user_;
+    uint64_t bytes_in_ = 0, bytes_out_ = 0;
+};
+
+}  // namespace loft::imap

@@ -1,0 +1,550 @@
+#include "storage/daemon/storage_handler.h"
+
+#include "lib/strings.h"
+#include "mail/message.h"
+#include "rpc/framing.h"
+#include "storage/maildir/mutf7.h"
+#include "storage/storage_error.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace loft::storage::daemon {
+
+namespace {
+
+constexpr std::chrono::milliseconds kExternalChangePoll{1000};
+constexpr uint64_t kMaxMessageRead = 1ull << 30;
+
+rpc::StorageError rpc_error(rpc::ErrorKind::type kind, const std::string& message)
+{
+    rpc::StorageError error;
+    error.kind = kind;
+    error.message = message;
+    return error;
+}
+
+rpc::ErrorKind::type kind_of(StorageError::Kind kind)
+{
+    switch (kind) {
+    case StorageError::Kind::NotFound: return rpc::ErrorKind::NOT_FOUND;
+    case StorageError::Kind::Exists: return rpc::ErrorKind::EXISTS;
+    case StorageError::Kind::BadName: return rpc::ErrorKind::INVALID;
+    case StorageError::Kind::NotAllowed: return rpc::ErrorKind::DENIED;
+    case StorageError::Kind::Limit: return rpc::ErrorKind::LIMIT;
+    case StorageError::Kind::Locked: return rpc::ErrorKind::TEMPORARY;
+    default: return rpc::ErrorKind::INTERNAL;
+    }
+}
+
+rpc::Flags to_rpc(const Flags& flags)
+{
+    rpc::Flags out;
+    out.system = static_cast<int32_t>(flags.system);
+    out.keywords = flags.keywords;
+    return out;
+}
+
+Flags from_rpc(const rpc::Flags& flags)
+{
+    Flags out;
+    out.system = static_cast<uint32_t>(flags.system) & ~static_cast<uint32_t>(Recent);
+    out.keywords = flags.keywords;
+    return out;
+}
+
+rpc::MessageData flags_data(const MessageInfo& message)
+{
+    rpc::MessageData data;
+    data.uid = static_cast<int32_t>(message.uid);
+    data.__set_flags(to_rpc(message.flags));
+    return data;
+}
+
+rpc::MailboxStatus status_of(MaildirMailbox& box)
+{
+    rpc::MailboxStatus status;
+    MailboxStatus summary = box.status();
+    status.uidvalidity = static_cast<int32_t>(summary.uidvalidity);
+    status.uidnext = static_cast<int32_t>(summary.uidnext);
+    status.messages = static_cast<int32_t>(summary.messages);
+    status.recent = static_cast<int32_t>(summary.recent);
+    status.unseen = static_cast<int32_t>(summary.unseen);
+    status.first_unseen_uid = 0;
+    std::vector<std::string> keywords;
+    for (const MessageInfo& message : box.messages()) {
+        if (status.first_unseen_uid == 0 && !(message.flags.system & Seen))
+            status.first_unseen_uid = static_cast<int32_t>(message.uid);
+        for (const std::string& keyword : message.flags.keywords) {
+            if (std::find(keywords.begin(), keywords.end(), keyword) == keywords.end())
+                keywords.push_back(keyword);
+        }
+    }
+    status.keywords = std::move(keywords);
+    return status;
+}
+
+std::string utf8_name(const std::string& wire_name)
+{
+    return mutf7_to_utf8(wire_name);
+}
+
+std::string read_message(UniqueFd fd)
+{
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0)
+        throw StorageError(StorageError::Kind::Io, "cannot stat message");
+    if (static_cast<uint64_t>(st.st_size) > kMaxMessageRead)
+        throw StorageError(StorageError::Kind::Limit, "message too large to read");
+    std::string data(static_cast<size_t>(st.st_size), '\0');
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = pread(fd.get(), data.data() + done, data.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += static_cast<size_t>(n);
+    }
+    data.resize(done);
+    return data;
+}
+
+}  // namespace
+
+template <typename Body>
+void StorageHandler::guarded(const Fail& fail, Body&& body)
+{
+    // The processor takes ownership of the delayed exception (throw_it deletes it).
+    try {
+        body();
+    } catch (const rpc::StorageError& error) {
+        fail(TDelayedException::delayException(error));
+    } catch (const StorageError& error) {
+        fail(TDelayedException::delayException(rpc_error(kind_of(error.kind()), error.what())));
+    } catch (const std::exception& error) {
+        daemon_.log().error(std::string("internal error: ") + error.what());
+        fail(TDelayedException::delayException(rpc_error(rpc::ErrorKind::INTERNAL, "internal error")));
+    }
+}
+
+void StorageHandler::open_session(Reply<int64_t> cob, Fail fail, const std::string& grant)
+{
+    guarded(fail, [&] { cob(daemon_.open_session(connection_, grant)); });
+}
+
+void StorageHandler::close_session(Done cob, int64_t session)
+{
+    daemon_.close_session(connection_, session);
+    cob();
+}
+
+void StorageHandler::list_mailboxes(Reply<rpc::MailboxList> cob, Fail fail, int64_t session_id)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        MaildirStore& store = session.user->store();
+        std::map<std::string, std::string> special_use;
+        for (const config::Section* ns : daemon_.settings().sections("namespace")) {
+            for (const config::Section* mailbox : ns->sections("mailbox")) {
+                std::string use = mailbox->get_or("special_use", "");
+                if (!use.empty())
+                    special_use[mailbox->name()] = use;
+            }
+        }
+        rpc::MailboxList list;
+        list.separator = std::string(1, store.separator());
+        for (const MailboxListEntry& entry : store.list()) {
+            rpc::MailboxEntry out;
+            out.name = utf8_to_mutf7(entry.name);
+            if (entry.attributes & NoSelect)
+                out.attributes.push_back("\\Noselect");
+            if (entry.attributes & NonExistent)
+                out.attributes.push_back("\\NonExistent");
+            if (entry.attributes & HasChildren)
+                out.attributes.push_back("\\HasChildren");
+            if (entry.attributes & HasNoChildren)
+                out.attributes.push_back("\\HasNoChildren");
+            auto use = special_use.find(entry.name);
+            if (use != special_use.end()) {
+                for (const std::string& attribute : split_words(use->second))
+                    out.attributes.push_back(attribute);
+            }
+            list.mailboxes.push_back(std::move(out));
+        }
+        cob(list);
+    });
+}
+
+void StorageHandler::create_mailbox(Done cob, Fail fail, int64_t session_id, const std::string& mailbox)
+{
+    guarded(fail, [&] {
+        daemon_.session(connection_, session_id).user->store().create(utf8_name(mailbox));
+        cob();
+    });
+}
+
+void StorageHandler::delete_mailbox(Done cob, Fail fail, int64_t session_id, const std::string& mailbox)
+{
+    guarded(fail, [&] {
+        daemon_.session(connection_, session_id).user->store().remove(utf8_name(mailbox));
+        cob();
+    });
+}
+
+void StorageHandler::rename_mailbox(Done cob, Fail fail, int64_t session_id, const std::string& from_name,
+                                    const std::string& to_name)
+{
+    guarded(fail, [&] {
+        daemon_.session(connection_, session_id).user->store().rename(utf8_name(from_name), utf8_name(to_name));
+        cob();
+    });
+}
+
+void StorageHandler::mailbox_status(Reply<rpc::MailboxStatus> cob, Fail fail, int64_t session_id,
+                                    const std::string& mailbox)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        auto open = session.user->open(utf8_name(mailbox));
+        open->box().sync();
+        cob(status_of(open->box()));
+    });
+}
+
+void StorageHandler::select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int64_t session_id,
+                                    const std::string& mailbox, bool read_only)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        if (session.views.size() >= kMaxViewsPerSession)
+            throw rpc_error(rpc::ErrorKind::LIMIT, "too many open mailboxes in one session");
+        auto open = session.user->open(utf8_name(mailbox));
+        open->box().sync();
+        auto view = std::make_unique<View>(open, read_only);
+        rpc::SelectReply reply;
+        reply.view = session.next_id++;
+        reply.status = status_of(open->box());
+        reply.read_only = read_only;
+        for (uint32_t uid : view->known_uids())
+            reply.uids.push_back(static_cast<int32_t>(uid));
+        session.views.emplace(reply.view, std::move(view));
+        cob(reply);
+    });
+}
+
+void StorageHandler::close_view(Done cob, int64_t session_id, int64_t view)
+{
+    try {
+        auto& session = daemon_.session(connection_, session_id);
+        auto wait = session.waits.find(view);
+        if (wait != session.waits.end()) {
+            auto answer = wait->second->answer;
+            answer(ViewDelta{});
+        }
+        session.views.erase(view);
+    } catch (const std::exception&) {
+        // Closing what is not open is not an error worth reporting.
+    }
+    cob();
+}
+
+void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, int64_t session_id, int64_t view_id,
+                           const std::vector<int32_t>& uids, const std::vector<rpc::FetchItem::type>& items)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        MaildirMailbox& box = view.mailbox().box();
+        std::vector<rpc::MessageData> out;
+        out.reserve(uids.size());
+        for (int32_t uid : uids) {
+            const MessageInfo* message = box.find(static_cast<uint32_t>(uid));
+            if (!message)
+                continue;
+            rpc::MessageData data;
+            data.uid = uid;
+            for (rpc::FetchItem::type item : items) {
+                switch (item) {
+                case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message->flags)); break;
+                case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message->virtual_size)); break;
+                case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message->internal_date); break;
+                default:
+                    throw rpc_error(rpc::ErrorKind::INVALID, "fetch item not supported yet");
+                }
+            }
+            out.push_back(std::move(data));
+        }
+        cob(out);
+    });
+}
+
+void StorageHandler::read_section(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                  int32_t uid, const std::string& section, int64_t offset, int32_t max_bytes)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        auto& cache = session.cache;
+        if (cache.view != view_id || cache.uid != static_cast<uint32_t>(uid) || cache.section != section) {
+            std::string message = read_message(view.mailbox().box().open_message(static_cast<uint32_t>(uid)));
+            mail::MessageLayout layout = mail::find_header_end(message);
+            std::string_view part;
+            if (section.empty())
+                part = message;
+            else if (section == "HEADER")
+                part = std::string_view(message).substr(0, layout.header_size);
+            else if (section == "TEXT")
+                part = std::string_view(message).substr(layout.body_offset, layout.body_size);
+            else
+                throw rpc_error(rpc::ErrorKind::INVALID, "section " + section + " is not supported yet");
+            cache = StorageDaemon::CachedSection{view_id, static_cast<uint32_t>(uid), section,
+                                                 mail::CrlfConverter().convert(part)};
+        }
+        rpc::SectionChunk chunk;
+        chunk.total_size = static_cast<int64_t>(cache.data.size());
+        if (offset < 0 || max_bytes < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative offset or size");
+        size_t start = std::min(static_cast<size_t>(offset), cache.data.size());
+        size_t length = std::min<size_t>(static_cast<size_t>(max_bytes), rpc::kChunkSize);
+        chunk.data = cache.data.substr(start, length);
+        if (cache.data.size() > kMaxCachedSection && start + length >= cache.data.size())
+            cache = StorageDaemon::CachedSection{};
+        cob(chunk);
+    });
+}
+
+void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail fail, int64_t session_id,
+                                 int64_t view_id, const std::vector<int32_t>& uids, rpc::StoreMode::type mode,
+                                 const rpc::Flags& flags)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (view.read_only())
+            throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
+        MaildirMailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? MaildirMailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
+                                                                     : MaildirMailbox::FlagOp::Replace;
+        std::vector<uint32_t> targets(uids.begin(), uids.end());
+        auto updated = view.mailbox().box().store_flags(targets, op, from_rpc(flags));
+        view.note_flags(updated);
+        std::vector<rpc::MessageData> out;
+        for (const MessageInfo& message : updated)
+            out.push_back(flags_data(message));
+        view.mailbox().changed();
+        cob(out);
+    });
+}
+
+void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session_id, int64_t view_id,
+                             const std::vector<int32_t>& uids)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (view.read_only())
+            throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
+        MaildirMailbox& box = view.mailbox().box();
+        box.sync();
+        if (!uids.empty()) {
+            // UID EXPUNGE: only the named messages may go, so take \Deleted off the
+            // others for the duration and put it back afterwards.
+            std::set<uint32_t> allowed(uids.begin(), uids.end());
+            std::vector<uint32_t> spared;
+            for (const MessageInfo& message : box.messages()) {
+                if ((message.flags.system & Deleted) && !allowed.count(message.uid))
+                    spared.push_back(message.uid);
+            }
+            Flags deleted;
+            deleted.system = Deleted;
+            box.store_flags(spared, MaildirMailbox::FlagOp::Remove, deleted);
+            auto gone = box.expunge();
+            box.store_flags(spared, MaildirMailbox::FlagOp::Add, deleted);
+            view.note_expunged(gone);
+            view.mailbox().changed();
+            cob(std::vector<int32_t>(gone.begin(), gone.end()));
+            return;
+        }
+        auto gone = box.expunge();
+        view.note_expunged(gone);
+        view.mailbox().changed();
+        cob(std::vector<int32_t>(gone.begin(), gone.end()));
+    });
+}
+
+rpc::ViewChanges StorageHandler::changes_of(StorageDaemon::Session&, View& view)
+{
+    ViewDelta delta = view.take_changes();
+    rpc::ViewChanges changes;
+    for (uint32_t uid : delta.expunged)
+        changes.expunged.push_back(static_cast<int32_t>(uid));
+    for (const MessageInfo& message : delta.added)
+        changes.added.push_back(flags_data(message));
+    for (const MessageInfo& message : delta.changed)
+        changes.changed.push_back(flags_data(message));
+    changes.status = status_of(view.mailbox().box());
+    return changes;
+}
+
+void StorageHandler::sync_view(Reply<rpc::ViewChanges> cob, Fail fail, int64_t session_id, int64_t view_id)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        cob(changes_of(session, daemon_.view(session, view_id)));
+    });
+}
+
+void StorageHandler::wait_changes(Reply<rpc::ViewChanges> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                  int32_t timeout_ms)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (session.waits.count(view_id))
+            throw rpc_error(rpc::ErrorKind::INVALID, "already waiting on this view");
+        rpc::ViewChanges now = changes_of(session, view);
+        if (!now.expunged.empty() || !now.added.empty() || !now.changed.empty() || timeout_ms <= 0) {
+            cob(now);
+            return;
+        }
+        StorageDaemon& daemon = daemon_;
+        auto connection = connection_;
+        // Everything below finds the session and view again: by the time a timer
+        // fires either may be gone.
+        auto finish = [&daemon, connection, session_id, view_id, cob](ViewDelta delta) {
+            StorageDaemon::Session* alive = nullptr;
+            try {
+                alive = &daemon.session(connection, session_id);
+            } catch (const std::exception&) {
+                return;
+            }
+            auto wait = alive->waits.find(view_id);
+            if (wait == alive->waits.end())
+                return;
+            auto pending = std::move(wait->second);
+            alive->waits.erase(wait);
+            rpc::ViewChanges changes;
+            for (uint32_t uid : delta.expunged)
+                changes.expunged.push_back(static_cast<int32_t>(uid));
+            for (const MessageInfo& message : delta.added)
+                changes.added.push_back(flags_data(message));
+            for (const MessageInfo& message : delta.changed)
+                changes.changed.push_back(flags_data(message));
+            auto view = alive->views.find(view_id);
+            if (view != alive->views.end()) {
+                view->second->clear_waiter();
+                changes.status = status_of(view->second->mailbox().box());
+            }
+            cob(changes);
+            // pending (and its timers) is destroyed here, after the reply.
+        };
+        auto check = [&daemon, connection, session_id, view_id, finish]() {
+            try {
+                auto& alive = daemon.session(connection, session_id);
+                auto view = alive.views.find(view_id);
+                if (view == alive.views.end()) {
+                    finish(ViewDelta{});
+                    return;
+                }
+                ViewDelta delta = view->second->take_changes();
+                if (!delta.expunged.empty() || !delta.added.empty() || !delta.changed.empty())
+                    finish(std::move(delta));
+                else
+                    return;
+            } catch (const std::exception& error) {
+                daemon.log().error(std::string("checking for changes failed: ") + error.what());
+                finish(ViewDelta{});
+            }
+        };
+        auto pending = std::make_unique<StorageDaemon::PendingWait>();
+        pending->answer = finish;
+        pending->deadline = std::make_unique<Timer>(daemon_.base(), [finish] { finish(ViewDelta{}); });
+        pending->deadline->start(std::chrono::milliseconds(std::min(timeout_ms, kMaxWaitMs)));
+        // Changes by other processes (Dovecot, an MDA) are found by polling.
+        pending->poll = std::make_unique<Timer>(daemon_.base(), check, true);
+        pending->poll->start(kExternalChangePoll);
+        view.set_waiter([check] { check(); });
+        session.waits.emplace(view_id, std::move(pending));
+    });
+}
+
+void StorageHandler::cancel_wait(Done cob, int64_t session_id, int64_t view)
+{
+    try {
+        auto& session = daemon_.session(connection_, session_id);
+        auto wait = session.waits.find(view);
+        if (wait != session.waits.end()) {
+            auto answer = wait->second->answer;
+            answer(ViewDelta{});
+        }
+    } catch (const std::exception&) {
+    }
+    cob();
+}
+
+void StorageHandler::begin_append(Reply<int64_t> cob, Fail fail, int64_t session_id, const std::string& mailbox,
+                                  const rpc::Flags& flags, int64_t internal_date)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id, false);
+        if (session.appends.size() >= kMaxAppendsPerSession)
+            throw rpc_error(rpc::ErrorKind::LIMIT, "too many appends in progress");
+        StorageDaemon::Append append;
+        append.mailbox = utf8_name(mailbox);
+        append.target = session.user->open(append.mailbox);
+        append.writer.emplace(append.target->box().begin_append(from_rpc(flags), internal_date));
+        int64_t id = session.next_id++;
+        session.appends.emplace(id, std::move(append));
+        cob(id);
+    });
+}
+
+void StorageHandler::append_chunk(Done cob, Fail fail, int64_t session_id, int64_t append_id, const std::string& data)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id, false);
+        auto found = session.appends.find(append_id);
+        if (found == session.appends.end())
+            throw rpc_error(rpc::ErrorKind::INVALID, "no such append");
+        found->second.writer->write(data);
+        cob();
+    });
+}
+
+void StorageHandler::commit_append(Reply<rpc::AppendResult> cob, Fail fail, int64_t session_id, int64_t append_id)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id, false);
+        auto found = session.appends.find(append_id);
+        if (found == session.appends.end())
+            throw rpc_error(rpc::ErrorKind::INVALID, "no such append");
+        StorageDaemon::Append append = std::move(found->second);
+        session.appends.erase(found);
+        rpc::AppendResult result;
+        result.uid = static_cast<int32_t>(append.writer->commit());
+        result.uidvalidity = static_cast<int32_t>(append.target->box().uidvalidity());
+        session.user->mailbox_changed(append.mailbox);
+        cob(result);
+    });
+}
+
+void StorageHandler::abort_append(Done cob, int64_t session_id, int64_t append_id)
+{
+    try {
+        daemon_.session(connection_, session_id, false).appends.erase(append_id);
+    } catch (const std::exception&) {
+    }
+    cob();
+}
+
+void StorageHandler::plugin_call(Reply<std::string>, Fail fail, int64_t, const std::string& plugin,
+                                 const std::string&, const std::string&)
+{
+    fail(TDelayedException::delayException(rpc_error(rpc::ErrorKind::NOT_FOUND, "no plugin named " + plugin)));
+}
+
+}  // namespace loft::storage::daemon

@@ -1,0 +1,128 @@
+#include "storage/daemon/user_storage.h"
+
+#include "lib/strings.h"
+
+#include <algorithm>
+
+namespace loft::storage::daemon {
+
+View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std::move(mailbox)), read_only_(read_only)
+{
+    mailbox_->attach(this);
+    for (const MessageInfo& message : mailbox_->box().messages()) {
+        known_order_.push_back(message.uid);
+        known_flags_[message.uid] = message.flags;
+    }
+}
+
+View::~View() { mailbox_->detach(this); }
+
+ViewDelta View::take_changes()
+{
+    MaildirMailbox& box = mailbox_->box();
+    box.sync();
+    ViewDelta delta;
+    std::set<uint32_t> present;
+    for (const MessageInfo& message : box.messages())
+        present.insert(message.uid);
+    std::vector<uint32_t> still_known;
+    for (uint32_t uid : known_order_) {
+        if (present.count(uid)) {
+            still_known.push_back(uid);
+        } else {
+            delta.expunged.push_back(uid);
+            known_flags_.erase(uid);
+        }
+    }
+    known_order_ = std::move(still_known);
+    uint32_t last_known = known_order_.empty() ? 0 : known_order_.back();
+    for (const MessageInfo& message : box.messages()) {
+        auto known = known_flags_.find(message.uid);
+        if (known == known_flags_.end()) {
+            // A UID below the last known one that we never saw was expunged and
+            // re-added by nobody: UIDs only grow, so only newer ones are new.
+            if (message.uid > last_known) {
+                delta.added.push_back(message);
+                known_order_.push_back(message.uid);
+                known_flags_[message.uid] = message.flags;
+            }
+        } else if (!(known->second == message.flags)) {
+            delta.changed.push_back(message);
+            known->second = message.flags;
+        }
+    }
+    return delta;
+}
+
+void View::note_flags(const std::vector<MessageInfo>& updated)
+{
+    for (const MessageInfo& message : updated) {
+        auto known = known_flags_.find(message.uid);
+        if (known != known_flags_.end())
+            known->second = message.flags;
+    }
+}
+
+void View::note_expunged(const std::vector<uint32_t>& uids)
+{
+    std::set<uint32_t> gone(uids.begin(), uids.end());
+    std::erase_if(known_order_, [&](uint32_t uid) { return gone.count(uid) > 0; });
+    for (uint32_t uid : uids)
+        known_flags_.erase(uid);
+}
+
+void View::wake()
+{
+    if (waiter_) {
+        auto waiter = std::move(waiter_);
+        waiter_ = nullptr;
+        waiter();
+    }
+}
+
+void OpenMailbox::changed()
+{
+    // Waking may detach views; iterate over a copy.
+    std::vector<View*> waiting(views_.begin(), views_.end());
+    for (View* view : waiting) {
+        if (views_.count(view))
+            view->wake();
+    }
+}
+
+UserStorage::UserStorage(std::string user, std::string location, char separator)
+    : user_(std::move(user)), store_(std::move(location), separator)
+{
+}
+
+std::string UserStorage::key_of(const std::string& mailbox)
+{
+    return iequals(mailbox, "INBOX") ? "INBOX" : mailbox;
+}
+
+std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox)
+{
+    std::string key = key_of(mailbox);
+    auto found = open_.find(key);
+    if (found != open_.end()) {
+        if (auto alive = found->second.lock())
+            return alive;
+    }
+    auto opened = std::make_shared<OpenMailbox>(store_.open(key, false));
+    opened->box().sync();
+    open_[key] = opened;
+    return opened;
+}
+
+void UserStorage::mailbox_changed(const std::string& mailbox)
+{
+    auto found = open_.find(key_of(mailbox));
+    if (found == open_.end())
+        return;
+    if (auto alive = found->second.lock())
+        alive->changed();
+    else
+        open_.erase(found);
+}
+
+}  // namespace loft::storage::daemon

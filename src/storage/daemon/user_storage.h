@@ -1,0 +1,92 @@
+// One user's mail as the storage daemon serves it: the store, the mailboxes open in
+// any session, and the views (per-session mailbox states) that changes are reported to.
+#pragma once
+
+#include "lib/event_loop.h"
+#include "storage/maildir/mailbox.h"
+#include "storage/maildir/store.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace loft::storage::daemon {
+
+// What a view has told its client, and what changed since.
+struct ViewDelta {
+    std::vector<uint32_t> expunged;
+    std::vector<MessageInfo> added;
+    std::vector<MessageInfo> changed;
+};
+
+class OpenMailbox;
+
+// One session's selected mailbox.
+class View {
+public:
+    View(std::shared_ptr<OpenMailbox> mailbox, bool read_only);
+    ~View();
+    View(const View&) = delete;
+    View& operator=(const View&) = delete;
+
+    OpenMailbox& mailbox() { return *mailbox_; }
+    bool read_only() const { return read_only_; }
+    // Re-reads the mailbox and returns what this view has not seen yet, then
+    // remembers it as seen.
+    ViewDelta take_changes();
+    // The session itself caused these: no need to report them back later.
+    void note_flags(const std::vector<MessageInfo>& updated);
+    void note_expunged(const std::vector<uint32_t>& uids);
+    const std::vector<uint32_t>& known_uids() const { return known_order_; }
+
+    // A long poll: fires once when the mailbox changes (or never; the caller times out).
+    void set_waiter(std::function<void()> waiter) { waiter_ = std::move(waiter); }
+    void clear_waiter() { waiter_ = nullptr; }
+    void wake();
+
+private:
+    std::shared_ptr<OpenMailbox> mailbox_;
+    bool read_only_;
+    std::vector<uint32_t> known_order_;
+    std::map<uint32_t, Flags> known_flags_;
+    std::function<void()> waiter_;
+};
+
+// A mailbox open in this daemon, shared by every view of it.
+class OpenMailbox {
+public:
+    explicit OpenMailbox(std::unique_ptr<MaildirMailbox> box) : box_(std::move(box)) {}
+    MaildirMailbox& box() { return *box_; }
+    void attach(View* view) { views_.insert(view); }
+    void detach(View* view) { views_.erase(view); }
+    // Something changed the mailbox: wake every view waiting for changes.
+    void changed();
+
+private:
+    std::unique_ptr<MaildirMailbox> box_;
+    std::set<View*> views_;
+};
+
+class UserStorage {
+public:
+    UserStorage(std::string user, std::string location, char separator);
+
+    const std::string& user() const { return user_; }
+    MaildirStore& store() { return store_; }
+    // The shared open mailbox (read-write), opened and synced on first use.
+    std::shared_ptr<OpenMailbox> open(const std::string& mailbox);
+    // Tell views of mailbox that it changed, if anyone has it open.
+    void mailbox_changed(const std::string& mailbox);
+
+private:
+    static std::string key_of(const std::string& mailbox);
+
+    std::string user_;
+    MaildirStore store_;
+    std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
+};
+
+}  // namespace loft::storage::daemon
