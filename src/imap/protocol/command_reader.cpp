@@ -374,14 +374,19 @@ std::optional<ReaderEvent> CommandReader::start_literal(const PendingLiteral& li
             return fatal("Literal size too large");
         return error("Literal size too large", false);  // the client sends nothing more
     }
-    if (arg_count_ + 1 > limits_.max_args) {
+    // Only APPEND takes literal8 (RFC 3516 as Dovecot implements it).
+    const char* refusal = nullptr;
+    if (literal.literal8 && name_ != "APPEND")
+        refusal = "literal8 not allowed here";
+    else if (arg_count_ + 1 > limits_.max_args)
+        refusal = "Too many arguments";
+    if (refusal) {
+        ReaderEvent event = error(refusal, false);
         if (!literal.synchronizing) {
-            ReaderEvent event = error("Too many arguments", false);
             state_ = State::SkipLiteral;
             skip_remaining_ = literal.size;
-            return event;
         }
-        return error("Too many arguments", false);
+        return event;
     }
     literal_sync_ = literal.synchronizing;
     literal_remaining_ = literal.size;

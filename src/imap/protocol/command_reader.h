@@ -70,7 +70,7 @@ struct ReaderEvent {
 
 // The text of a BAD (or BYE when fatal) reply for an Error event, as Dovecot words
 // it: "Error in IMAP command STATUS: Missing ')'", "Error in IMAP tag: Invalid tag".
-// The worker adds its own suffix (timing, period) and the "TAG BAD " prefix.
+// Texts carry no final period: the worker adds " (timing secs)." and "TAG BAD ".
 std::string error_reply_text(const ReaderEvent& error);
 
 class CommandReader {

@@ -27,6 +27,7 @@ class CommandReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(synchronising_literal_asks_for_continuation);
     CPPUNIT_TEST(non_synchronising_literal_needs_no_continuation);
     CPPUNIT_TEST(literal8_is_marked);
+    CPPUNIT_TEST(literal8_only_for_append);
     CPPUNIT_TEST(bare_lf_and_blank_lines);
     CPPUNIT_TEST(bad_tags);
     CPPUNIT_TEST(bad_command_names);
@@ -120,6 +121,13 @@ public:
         CPPUNIT_ASSERT(event.kind == ReaderEvent::Kind::Command);
         CPPUNIT_ASSERT(event.command.args[1].literal8);
         CPPUNIT_ASSERT_EQUAL(std::string("a\0b", 3), event.command.args[1].value);
+    }
+    void literal8_only_for_append()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD o Error in IMAP command STATUS: literal8 not allowed here\ncmd p NOOP\n"),
+                             transcript("o status ~{5}\r\np noop\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD o Error in IMAP command STATUS: literal8 not allowed here\ncmd p NOOP\n"),
+                             transcript("o status inbox ~{5+}\r\nab\r\n\r\np noop\r\n"));
     }
     void bare_lf_and_blank_lines()
     {
