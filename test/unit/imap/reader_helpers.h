@@ -4,6 +4,7 @@
 
 #include "imap/protocol/command_reader.h"
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,17 @@ inline std::string join(const std::vector<std::string>& lines)
     for (const auto& line : lines)
         out += line + "\n";
     return out;
+}
+
+// The arguments of "t X <text>", parsed by a real reader (test inputs are well-formed).
+inline loft::imap::protocol::ArgList parse_args(const std::string& text)
+{
+    CommandReader reader;
+    reader.feed("t X " + text + "\r\n");
+    ReaderEvent event = reader.next();
+    if (event.kind != ReaderEvent::Kind::Command)
+        throw std::runtime_error("test input did not parse: " + text + ": " + event.message);
+    return event.command.args;
 }
 
 }  // namespace reader_test
