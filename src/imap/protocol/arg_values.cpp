@@ -34,11 +34,10 @@ void add_flag(FlagSet& flags, std::string_view flag)
                 return;
             }
         }
-        throw CommandError("Invalid system flag " + std::string(flag));
+        throw CommandError("Invalid system flag " + to_upper(flag));
     }
-    if (!is_valid_keyword(flag))
-        throw CommandError("Invalid keyword " + std::string(flag));
-    // keywords compare case-insensitively in Dovecot
+    // Keyword syntax is checked by keyword_error(): Dovecot answers NO, not BAD.
+    // Keywords compare case-insensitively in Dovecot.
     for (const auto& existing : flags.keywords)
         if (iequals(existing, flag))
             return;
@@ -115,9 +114,18 @@ std::optional<uint64_t> parse_mod_sequence(std::string_view text, bool allow_zer
     return value;
 }
 
+std::optional<std::string> keyword_error(std::string_view keyword)
+{
+    if (!is_atom(keyword))
+        return "Invalid characters in keyword";
+    if (keyword.size() > kMaxKeywordLength)
+        return "Keyword length too long";
+    return std::nullopt;
+}
+
 bool is_valid_keyword(std::string_view keyword)
 {
-    return keyword.size() <= kMaxKeywordLength && is_atom(keyword);
+    return !keyword_error(keyword);
 }
 
 FlagSet parse_flags(const ArgList& args)

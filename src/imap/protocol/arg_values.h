@@ -48,13 +48,16 @@ struct FlagSet {
     bool operator==(const FlagSet&) const = default;
 };
 
-// Keyword syntax Dovecot accepts: a non-empty atom without "\" (max 50 bytes, its
-// mail_max_keyword_length default).
+// Keyword syntax Dovecot accepts: a non-empty atom (at most 50 bytes, its
+// mail_max_keyword_length default). keyword_error() gives Dovecot's text for a
+// bad one, which it sends as "NO [CANNOT] <text>" (not BAD).
+std::optional<std::string> keyword_error(std::string_view keyword);
 bool is_valid_keyword(std::string_view keyword);
 
 // Flags as in STORE/APPEND: one list "(\Seen $Forwarded)", or (for STORE) a bare
 // sequence of flag atoms. \Recent and unknown \Flags are rejected like Dovecot:
-// "Invalid system flag \Foo"; non-atoms give "Flags list contains non-atoms".
+// "Invalid system flag \FOO"; non-atoms give "Flags list contains non-atoms".
+// Keywords are not validated here (see keyword_error()).
 FlagSet parse_flags(const ArgList& args);
 FlagSet parse_flag_list(const Arg& list);
 

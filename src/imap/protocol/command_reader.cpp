@@ -440,8 +440,6 @@ ReaderEvent CommandReader::next()
             input_pos_ += newline + 1;
             if (!line.empty() && line.back() == '\r')
                 line.remove_suffix(1);
-            if (!in_command_ && line.empty())
-                continue;  // tolerate stray blank lines between commands
             if (auto event = on_line(line))
                 return std::move(*event);
             continue;

@@ -83,10 +83,10 @@ void parse_partial(std::string_view text, FetchAttribute& attribute, std::string
     if (text[0] != '<')
         throw CommandError(prefix + "Unexpected data after ']'");
     text.remove_prefix(1);
+    // Dovecot reports a missing number like an overflowing one.
     auto offset = read_number(text);
     if (!offset)
-        throw CommandError(prefix + (text.empty() || (text[0] >= '0' && text[0] <= '9') ? "Too big partial start"
-                                                                                        : "Missing '>' in partial"));
+        throw CommandError(prefix + "Too big partial start");
     attribute.partial_offset = offset;
     if (!text.empty() && text[0] == '.') {
         text.remove_prefix(1);
@@ -151,14 +151,9 @@ FetchAttribute parse_section_attribute(const ArgList& args, size_t& index, std::
         attribute.section = parse_section(rest.substr(0, close));
         after_bracket = std::string(original.substr(original.size() - (rest.size() - close - 1)));
     }
-    if (attribute.kind == Kind::BinarySize) {
-        if (!after_bracket.empty())
-            throw CommandError(prefix + "Unexpected data after ']'");
-    } else {
+    // BINARY.SIZE ignores what follows "]"; BINARY takes any section, like Dovecot.
+    if (attribute.kind != Kind::BinarySize)
         parse_partial(after_bracket, attribute, label);
-    }
-    if (binary && (attribute.section.kind != Section::Kind::Full && attribute.section.kind != Section::Kind::Text))
-        throw CommandError("Invalid " + std::string(label) + "[..] section");
     return attribute;
 }
 
@@ -173,7 +168,7 @@ FetchAttribute parse_preview(const ArgList& args, size_t& index, Kind kind)
             if (upper == "LAZY" || upper == "LAZY=FUZZY")
                 attribute.lazy = true;
             else if (upper != "FUZZY")
-                throw CommandError("'" + modifier.value + "' is not a supported PREVIEW algorithm/modifier");
+                throw CommandError("'" + modifier.value + "' is not a supported PREVIEW modifier");
         }
         ++index;
     }
@@ -185,6 +180,7 @@ void parse_one(const ArgList& args, size_t& index, std::vector<FetchAttribute>& 
     const Arg& arg = args[index];
     if (!arg.is_atom())
         throw CommandError("FETCH list contains non-atoms");
+    // Dovecot picks the handler by prefix, so "BODY.X" fails on the missing "[".
     std::string upper = to_upper(arg.value);
     if (upper.find('[') != std::string::npos &&
         (upper.starts_with("BODY") || upper.starts_with("BINARY"))) {
@@ -201,9 +197,11 @@ void parse_one(const ArgList& args, size_t& index, std::vector<FetchAttribute>& 
             return;
         }
     }
-    if (upper.starts_with("BODY.PEEK") || upper.starts_with("BINARY"))
+    if (upper.starts_with("BODY") || upper.starts_with("BINARY"))
         parse_section_attribute(args, index, upper);  // throws "Missing '['"
-    throw CommandError("Unknown parameter " + upper);
+    if (upper.starts_with("RFC822"))
+        throw CommandError("Unknown parameter " + upper);
+    throw CommandError("Unknown parameter: " + upper);
 }
 
 void parse_modifiers(const Arg& list, FetchRequest& request)
@@ -271,7 +269,8 @@ Section parse_section(std::string_view text)
     auto invalid = [] { throw CommandError("Invalid BODY[..] section"); };
     while (!rest.empty() && rest[0] >= '0' && rest[0] <= '9') {
         auto number = read_number(rest);
-        if (!number || *number == 0 || *number > UINT32_MAX || section.part.size() >= kMaxPartDepth)
+        // part 0 is accepted (and finds nothing), as in Dovecot
+        if (!number || *number > UINT32_MAX || section.part.size() >= kMaxPartDepth)
             invalid();
         section.part.push_back(uint32_t(*number));
         if (rest.empty())
@@ -356,7 +355,7 @@ FetchRequest parse_fetch(const ArgList& args, size_t first)
     if (spec.is_list()) {
         const ArgList& items = spec.children;
         if (items.empty())
-            throw CommandError("Invalid arguments");
+            throw CommandError("FETCH list is empty");
         for (size_t i = 0; i < items.size(); ++i)
             parse_one(items, i, request.attributes);
         ++first;

@@ -12,17 +12,6 @@ namespace {
 constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-bool is_leap(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int days_in_month(int year, int month)
-{
-    static constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap(year) ? 29 : kDays[size_t(month - 1)];
-}
-
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -74,7 +63,8 @@ std::optional<Date> parse_date_parts(std::string_view day_text, std::string_view
     for (size_t i = 0; i < kMonths.size(); ++i)
         if (iequals(rest.substr(1, 3), kMonths[i]))
             month = int(i) + 1;
-    if (month == 0 || *day < 1 || *day > days_in_month(*year, month))
+    // Dovecot lets mktime() normalise "30-Feb" instead of rejecting it; so do we.
+    if (month == 0 || *day < 1 || *day > 31)
         return std::nullopt;
     return Date{*year, month, *day};
 }

@@ -12,7 +12,7 @@ namespace loft::imap::protocol {
 struct Date {
     int year = 0;
     int month = 0;  // 1..12
-    int day = 0;    // 1..31, valid for the month
+    int day = 0;    // 1..31; "30-Feb" is accepted like Dovecot and counts as 1/2 March
 
     bool operator==(const Date&) const = default;
 };

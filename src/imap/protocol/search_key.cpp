@@ -68,7 +68,7 @@ public:
         if (arg.is_list())
             return parse_group(arg.children, depth);
         if (!arg.is_atom())
-            throw CommandError("Invalid search arguments");  // a string where a key belongs
+            throw CommandError("Unexpected string as search key: " + arg.value);
         std::string name = to_upper(arg.value);
 
         SearchKey key;
@@ -82,7 +82,7 @@ public:
         for (const auto& date_key : kDateKeys) {
             if (name == date_key.name) {
                 key.kind = date_key.kind;
-                auto date = parse_date(string_arg());
+                auto date = parse_date(string_param(name));
                 if (!date)
                     throw CommandError("Invalid search date parameter");
                 key.date = *date;
@@ -93,7 +93,7 @@ public:
             if (name == header) {
                 key.kind = Kind::Header;
                 key.field = name;
-                key.value = string_arg();
+                key.value = string_param(name);
                 return key;
             }
         }
@@ -110,28 +110,32 @@ public:
             key.children.push_back(parse_key(depth + 1));
         } else if (name == "KEYWORD" || name == "UNKEYWORD") {
             key.kind = name == "KEYWORD" ? Kind::Keyword : Kind::NoKeyword;
-            key.value = std::string(atom_arg());
+            key.value = string_param(name);
         } else if (name == "HEADER") {
             key.kind = Kind::Header;
-            key.field = to_upper(string_arg());
-            key.value = string_arg();
+            key.field = to_upper(string_param(name));
+            key.value = string_param(name);
         } else if (name == "BODY" || name == "TEXT") {
             key.kind = name == "BODY" ? Kind::Body : Kind::Text;
-            key.value = string_arg();
+            key.value = string_param(name);
         } else if (name == "LARGER" || name == "SMALLER") {
             key.kind = name == "LARGER" ? Kind::Larger : Kind::Smaller;
-            auto size = parse_uint(atom_arg());
+            auto size = parse_uint(string_param(name));
             if (!size)
-                throw CommandError("Invalid search number parameter");
+                throw CommandError("Invalid search size parameter");
             key.number = *size;
         } else if (name == "UID") {
             key.kind = Kind::Uid;
-            key.set = SequenceSet::parse(atom_arg());
+            try {
+                key.set = SequenceSet::parse(string_param(name));
+            } catch (const CommandError&) {
+                throw CommandError("Invalid UID messageset");
+            }
         } else if (name == "MODSEQ") {
             parse_modseq(key);
         } else if (name == "OLDER" || name == "YOUNGER") {
             key.kind = name == "OLDER" ? Kind::Older : Kind::Younger;
-            auto seconds = parse_uint(atom_arg());
+            auto seconds = parse_uint(string_param(name));
             if (!seconds || *seconds == 0 || *seconds > UINT32_MAX)
                 throw CommandError("Invalid search interval parameter");
             key.number = *seconds;
@@ -150,7 +154,7 @@ private:
     SearchKey parse_group(const ArgList& items, size_t depth)
     {
         if (items.empty())
-            throw CommandError("Empty list");
+            throw CommandError("No search parameters inside list");
         SearchParser inner(items, 0);
         SearchKey group;
         group.kind = Kind::And;
@@ -159,27 +163,15 @@ private:
         return group;
     }
 
-    const Arg& next_arg()
+    // The parameter of a search key: an atom or a string (Dovecot takes either).
+    std::string string_param(std::string_view key_name)
     {
         if (at_end())
-            throw CommandError("Missing argument");
-        return args_[pos_++];
-    }
-
-    std::string string_arg()
-    {
-        const Arg& arg = next_arg();
-        if (arg.is_list() || arg.streamed)
-            throw CommandError("Invalid search string parameter");
+            throw CommandError("Missing parameter for search key (for search key: " + std::string(key_name) + ")");
+        const Arg& arg = args_[pos_++];
+        if (arg.is_list())
+            throw CommandError("Unexpected ( (for search key: " + std::string(key_name) + ")");
         return astring(arg);
-    }
-
-    std::string_view atom_arg()
-    {
-        const Arg& arg = next_arg();
-        if (!arg.is_atom())
-            throw CommandError("Invalid arguments");
-        return arg.value;
     }
 
     // MODSEQ [entry-name entry-type-req] mod-sequence-valzer
@@ -187,13 +179,13 @@ private:
     {
         key.kind = Kind::ModSeq;
         if (!at_end() && args_[pos_].is_string()) {
-            key.entry_name = string_arg();
-            std::string type = to_upper(atom_arg());
+            key.entry_name = string_param("MODSEQ");
+            std::string type = to_upper(string_param("MODSEQ"));
             if (type != "PRIV" && type != "SHARED" && type != "ALL")
-                throw CommandError("Invalid MODSEQ entry type");
+                throw CommandError("Invalid MODSEQ type");
             key.entry_type = type;
         }
-        auto modseq = parse_mod_sequence(atom_arg(), true);
+        auto modseq = parse_mod_sequence(string_param("MODSEQ"), true);
         if (!modseq)
             throw CommandError("Invalid MODSEQ value");
         key.number = *modseq;
@@ -209,18 +201,17 @@ SearchProgram parse_search(const ArgList& args, size_t first)
 {
     SearchProgram program;
     size_t pos = first;
-    if (pos < args.size() && args[pos].is_atom("RETURN")) {
+    // "RETURN" not followed by a list is left to be reported as an unknown key.
+    if (pos + 1 < args.size() && args[pos].is_atom("RETURN") && args[pos + 1].is_list()) {
         ++pos;
-        if (pos >= args.size() || !args[pos].is_list())
-            throw CommandError("Invalid RETURN options");
         program.has_return = true;
         for (const Arg& option : args[pos].children) {
             if (!option.is_atom())
-                throw CommandError("Invalid RETURN options");
+                throw CommandError("Unknown SEARCH return option");
             std::string upper = to_upper(option.value);
             if (upper != "MIN" && upper != "MAX" && upper != "ALL" && upper != "COUNT" && upper != "SAVE" &&
                 upper != "PARTIAL" && upper != "RELEVANCY")
-                throw CommandError("Unknown RETURN option " + upper);
+                throw CommandError("Unknown SEARCH return option");
             program.return_options.push_back(upper);
         }
         ++pos;
@@ -228,14 +219,14 @@ SearchProgram parse_search(const ArgList& args, size_t first)
     if (pos < args.size() && args[pos].is_atom("CHARSET")) {
         ++pos;
         if (pos >= args.size() || args[pos].is_list())
-            throw CommandError("Missing CHARSET argument");
+            throw CommandError("Invalid charset argument");
         program.charset = astring(args[pos]);
         ++pos;
     }
     program.root.kind = Kind::And;
     SearchParser parser(args, pos);
     if (parser.at_end())
-        throw CommandError("Missing SEARCH arguments");
+        throw CommandError("Missing search parameters");
     while (!parser.at_end())
         program.root.children.push_back(parser.parse_key(0));
     return program;

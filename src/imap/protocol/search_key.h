@@ -57,7 +57,8 @@ struct SearchProgram {
 };
 
 // Parses SEARCH arguments (args[first...]); UID SEARCH passes the same.
-// Throws CommandError with Dovecot's texts ("Unknown argument X", "Missing argument").
+// Throws CommandError with Dovecot's texts ("Unknown argument X", "Missing argument",
+// "Missing parameter for search key (for search key: FROM)").
 SearchProgram parse_search(const ArgList& args, size_t first = 0);
 
 // Compact debug form: "(AND (FLAG \Seen) (HEADER FROM \"x\"))".

@@ -38,9 +38,11 @@ StoreRequest parse_store(const ArgList& args, size_t first)
     if (name != "FLAGS")
         throw CommandError("Invalid arguments");
     ++index;
-    if (index >= args.size())
-        throw CommandError("Invalid arguments");
-    request.flags = parse_flags(ArgList(args.begin() + ptrdiff_t(index), args.end()));
+    // Dovecot accepts no flags at all, and ignores anything after a flag list.
+    if (index < args.size() && args[index].is_list())
+        request.flags = parse_flag_list(args[index]);
+    else
+        request.flags = parse_flags(ArgList(args.begin() + ptrdiff_t(index), args.end()));
     return request;
 }
 
