@@ -29,8 +29,10 @@ struct AppendMessage {
 // is the streamed literal. Throws CommandError with Dovecot's texts ("Missing
 // message size", "Invalid internal date", "Empty CATENATE list", "Invalid arguments").
 AppendMessage parse_append_message(const ArgList& args, size_t& pos);
+AppendMessage parse_append_message(ArgList&& args, size_t& pos) = delete;  // would dangle
 
 // All messages of a complete APPEND command; args[0] is the mailbox.
 std::vector<AppendMessage> parse_append(const ArgList& args);
+std::vector<AppendMessage> parse_append(ArgList&& args) = delete;  // would dangle
 
 }  // namespace loft::imap::protocol

@@ -23,7 +23,8 @@ std::string error_of(F&& f)
 
 std::string append_error(const std::string& text)
 {
-    return error_of([&] { parse_append(parse_args(text)); });
+    ArgList args = parse_args(text);
+    return error_of([&] { parse_append(args); });
 }
 
 }  // namespace
@@ -46,13 +47,15 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint8_t(kFlagSeen), messages[0].flags.system);
         CPPUNIT_ASSERT_EQUAL(int64_t(1706778000), messages[0].internal_date->utc_seconds);
         CPPUNIT_ASSERT_EQUAL(std::string("abc"), messages[0].literal->value);
-        messages = parse_append(parse_args("box {1+}\r\nx"));
+        args = parse_args("box {1+}\r\nx");
+        messages = parse_append(args);
         CPPUNIT_ASSERT(!messages[0].internal_date);
         CPPUNIT_ASSERT(messages[0].flags == FlagSet{});
     }
     void append_multi_and_catenate()
     {
-        auto messages = parse_append(parse_args("box {1+}\r\nx (\\Seen) {1+}\r\ny CATENATE (URL \"/a;UID=1\" TEXT {2+}\r\nzz)"));
+        ArgList args = parse_args("box {1+}\r\nx (\\Seen) {1+}\r\ny CATENATE (URL \"/a;UID=1\" TEXT {2+}\r\nzz)");
+        auto messages = parse_append(args);
         CPPUNIT_ASSERT_EQUAL(size_t(3), messages.size());
         CPPUNIT_ASSERT_EQUAL(std::string("y"), messages[1].literal->value);
         CPPUNIT_ASSERT(!messages[2].literal);
