@@ -109,6 +109,7 @@ void CommandReader::compact_input()
 
 void CommandReader::reset_command()
 {
+    line_scanned_ = 0;
     in_command_ = false;
     after_literal_ = false;
     tag_.clear();
@@ -423,14 +424,18 @@ ReaderEvent CommandReader::next()
         std::string_view available = std::string_view(input_).substr(input_pos_);
         switch (state_) {
         case State::Line: {
-            size_t newline = available.find('\n');
+            // Bytes already searched are not searched again: a line dripping in
+            // byte by byte must not cost quadratic time.
+            size_t newline = available.find('\n', line_scanned_);
             if (newline == std::string_view::npos) {
+                line_scanned_ = available.size();
                 if (text_size_ + available.size() > limits_.max_line_length + 1) {
                     if (!in_command_)
                         guess_tag_and_name(available);
                     ReaderEvent event = error("Too long argument", false);
                     skip_tail_ = std::string(available.substr(available.size() - std::min(available.size(), kSkipTailSize)));
                     input_pos_ = input_.size();
+                    line_scanned_ = 0;
                     state_ = State::SkipLine;
                     return event;
                 }
@@ -438,6 +443,7 @@ ReaderEvent CommandReader::next()
             }
             std::string_view line = available.substr(0, newline);
             input_pos_ += newline + 1;
+            line_scanned_ = 0;
             if (!line.empty() && line.back() == '\r')
                 line.remove_suffix(1);
             if (auto event = on_line(line))

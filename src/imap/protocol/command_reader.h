@@ -125,6 +125,7 @@ private:
     StreamPolicy stream_;
     std::string input_;
     size_t input_pos_ = 0;
+    size_t line_scanned_ = 0;  // bytes after input_pos_ known to hold no line end
     State state_ = State::Line;
     bool failed_ = false;
 

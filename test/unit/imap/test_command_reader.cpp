@@ -40,6 +40,7 @@ class CommandReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(nul_in_literal);
     CPPUNIT_TEST(too_long_line_resynchronises);
     CPPUNIT_TEST(too_long_line_over_many_feeds_is_bounded);
+    CPPUNIT_TEST(long_line_dripping_in_is_linear);
     CPPUNIT_TEST(error_line_with_nonsync_literal_skips_it);
     CPPUNIT_TEST(depth_and_arg_limits);
     CPPUNIT_TEST(missing_space_after_literal);
@@ -248,6 +249,20 @@ public:
         ReaderEvent event = reader.next();
         CPPUNIT_ASSERT(event.kind == ReaderEvent::Kind::Command);
         CPPUNIT_ASSERT_EQUAL(std::string("b"), event.command.tag);
+    }
+    void long_line_dripping_in_is_linear()
+    {
+        // 64k one byte at a time: quadratic rescanning would take seconds here
+        CommandReader reader;
+        std::string line = "a noop " + std::string(65000, 'x') + "\r\n";
+        ReaderEvent last;
+        for (char c : line) {
+            reader.feed(std::string_view(&c, 1));
+            for (ReaderEvent e = reader.next(); e.kind != ReaderEvent::Kind::NeedMore; e = reader.next())
+                last = e;
+        }
+        CPPUNIT_ASSERT(last.kind == ReaderEvent::Kind::Command);
+        CPPUNIT_ASSERT_EQUAL(size_t(65000), last.command.args.at(0).value.size());
     }
     void error_line_with_nonsync_literal_skips_it()
     {
