@@ -1,0 +1,67 @@
+// SEARCH programs as a tree of keys (all RFC 3501 keys plus CONDSTORE MODSEQ,
+// WITHIN OLDER/YOUNGER and SAVEDATE), with the ESEARCH RETURN options and CHARSET.
+#pragma once
+
+#include "imap/protocol/arg.h"
+#include "imap/protocol/imap_date.h"
+#include "imap/protocol/sequence_set.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loft::imap::protocol {
+
+struct SearchKey {
+    enum class Kind {
+        All,
+        And,          // children: a parenthesised group or the top level
+        Or,           // children: exactly two
+        Not,          // children: exactly one
+        SequenceSet,  // set (message sequence numbers)
+        Uid,          // set (UIDs)
+        Flag,         // flag: has this system flag (ANSWERED, SEEN, RECENT ...)
+        NoFlag,       // flag: lacks it (UNANSWERED, UNSEEN ...)
+        Keyword,      // value
+        NoKeyword,    // value
+        New,          // RECENT and not SEEN
+        Old,          // not RECENT
+        Before, On, Since,              // date vs INTERNALDATE
+        SentBefore, SentOn, SentSince,  // date vs the Date: header
+        SavedBefore, SavedOn, SavedSince, SaveDateSupported,
+        Larger, Smaller,                // number: RFC822.SIZE
+        Header,       // field + value; also BCC/CC/FROM/SUBJECT/TO (field upper-cased)
+        Body,         // value
+        Text,         // value
+        ModSeq,       // number (+ optional entry_name/entry_type)
+        Older, Younger,  // number: seconds (WITHIN)
+    };
+    Kind kind = Kind::All;
+    std::vector<SearchKey> children;
+    SequenceSet set;
+    uint8_t flag = 0;          // SystemFlag bit
+    std::string field;         // Header
+    std::string value;         // Header/Body/Text/Keyword
+    Date date;
+    uint64_t number = 0;
+    std::string entry_name;    // MODSEQ "/flags/\\seen" all
+    std::string entry_type;    // priv | shared | all
+};
+
+struct SearchProgram {
+    std::optional<std::string> charset;
+    bool has_return = false;                 // RETURN (...) given: reply with ESEARCH
+    std::vector<std::string> return_options; // upper-cased: MIN MAX ALL COUNT SAVE ...
+    SearchKey root;                          // Kind::And of the top-level keys
+};
+
+// Parses SEARCH arguments (args[first...]); UID SEARCH passes the same.
+// Throws CommandError with Dovecot's texts ("Unknown argument X", "Missing argument",
+// "Missing parameter for search key (for search key: FROM)").
+SearchProgram parse_search(const ArgList& args, size_t first = 0);
+
+// Compact debug form: "(AND (FLAG \Seen) (HEADER FROM \"x\"))".
+std::string describe(const SearchKey& key);
+
+}  // namespace loft::imap::protocol
