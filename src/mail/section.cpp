@@ -82,37 +82,61 @@ std::optional<std::vector<std::string>> parse_field_list(std::string_view text)
     return names;
 }
 
+bool field_wanted(const std::vector<std::string>& names, const std::string& raw_name)
+{
+    std::string name = c_string(raw_name);
+    return std::any_of(names.begin(), names.end(), [&](const std::string& wanted) {
+        return strcasecmp(wanted.c_str(), name.c_str()) == 0;
+    });
+}
+
 // Header fields from pos until the end of the header (or of the message), keeping or
-// dropping the named ones, as Dovecot's header filter stream does.
+// dropping the named ones, as Dovecot's header filter stream does for a part's header.
 std::string filter_header(std::string_view message, size_t pos,
-                          const std::vector<std::string>& names, bool exclude,
-                          bool add_missing_end_of_header)
+                          const std::vector<std::string>& names, bool exclude)
 {
     std::string out;
-    bool last_added_newline = true;
-    bool seen_end = false;
     while (pos < message.size()) {
         HeaderLine line = read_header_line(message, pos);
         if (line.kind == HeaderLine::Kind::EndOfHeader) {
             out += "\n";
-            seen_end = true;
             break;
         }
         pos = line.end;
-        std::string name = c_string(line.name);
-        bool matched = std::any_of(names.begin(), names.end(), [&](const std::string& wanted) {
-            return strcasecmp(wanted.c_str(), name.c_str()) == 0;
-        });
-        if (matched == exclude)
+        if (field_wanted(names, line.name) != exclude)
+            out.append(message.substr(line.start, line.end - line.start));
+    }
+    return out;
+}
+
+// The top-level BODY[HEADER.FIELDS (...)] as Dovecot returns it from its cache, which is
+// where it comes from on every fetch but the very first: each line loses one CR before its
+// LF, a last line without newline gets one, and a blank line always ends the block.
+std::string cached_header_fields(std::string_view message, const std::vector<std::string>& names)
+{
+    std::string out;
+    size_t pos = 0;
+    while (pos < message.size()) {
+        HeaderLine line = read_header_line(message, pos);
+        if (line.kind != HeaderLine::Kind::Field)
+            break;
+        pos = line.end;
+        if (!field_wanted(names, line.name))
             continue;
-        out.append(message.substr(line.start, line.end - line.start));
-        last_added_newline = line.last_newline_size > 0;
+        size_t start = line.start;
+        while (start < line.end) {
+            size_t lf = message.find('\n', start);
+            if (lf == std::string_view::npos || lf >= line.end) {
+                out.append(message.substr(start, line.end - start));
+                break;
+            }
+            size_t content_end = lf > start && message[lf - 1] == '\r' ? lf - 1 : lf;
+            out.append(message.substr(start, content_end - start));
+            out += '\n';
+            start = lf + 1;
+        }
     }
-    if (!seen_end && add_missing_end_of_header) {
-        if (!last_added_newline)
-            out += "\n";
-        out += "\n";
-    }
+    out += '\n';
     return out;
 }
 
@@ -254,9 +278,11 @@ std::string fetch_section(std::string_view message, const MessagePart& root,
     case Kind::Header:
         return imap_view(message.substr(start, header_end - start), partial);
     case Kind::HeaderFields:
-        return imap_view(filter_header(message, start, section.fields, false, top_level), partial);
+        if (top_level)
+            return imap_view(cached_header_fields(message, section.fields), partial);
+        return imap_view(filter_header(message, start, section.fields, false), partial);
     case Kind::HeaderFieldsNot:
-        return imap_view(filter_header(message, start, section.fields, true, false), partial);
+        return imap_view(filter_header(message, start, section.fields, true), partial);
     }
     return std::string();
 }
