@@ -271,7 +271,11 @@ private:
     {
         auto child = std::make_unique<MessagePart>();
         child->parent = part_;
-        child->physical_pos = pos_;
+        // Where the parent's sizes say the child starts. This is one byte early for the
+        // message inside a message/rfc822 whose blank line went to an outer boundary, and
+        // Dovecot's BODY[n.HEADER.FIELDS] reads from there, so keep its arithmetic.
+        child->physical_pos =
+            part_->physical_pos + part_->header_size.physical_size + part_->body_size.physical_size;
         MessagePart* raw = child.get();
         part_->children.push_back(std::move(child));
         part_ = raw;

@@ -328,14 +328,65 @@ def special(r, i, nl):
                 "Content-Disposition: inline" + nl + "Content-Disposition: attachment; filename=second" + nl + nl + "x",
         lambda: "Subject: =?utf-8?B?4pyTIGNoZWNr?= =?utf-8?Q?_and_more?=" + nl +
                 "From: =?iso-8859-1?q?J=F6rg?= <j@example.de>" + nl + nl,
+        lambda: deep_multipart(110, nl),
+        lambda: deep_rfc822(105, nl),
+        lambda: many_parts(10050, nl),
+        lambda: deep_multipart(98, nl),
     ]
     return kinds[i % len(kinds)]()
+
+
+def deep_multipart(depth, nl):
+    out = "MIME-Version: 1.0" + nl
+    for d in range(depth):
+        out += "Content-Type: multipart/mixed; boundary=\"lvl%d\"" % d + nl + nl + "--lvl%d" % d + nl
+    out += "Content-Type: text/plain" + nl + nl + "deep" + nl
+    for d in reversed(range(depth)):
+        out += "--lvl%d--" % d + nl
+    return out
+
+
+def deep_rfc822(depth, nl):
+    out = ""
+    for d in range(depth):
+        out += "Subject: level %d" % d + nl + "Content-Type: message/rfc822" + nl + nl
+    return out + "Subject: bottom" + nl + nl + "deep body" + nl
+
+
+def many_parts(count, nl):
+    out = "MIME-Version: 1.0" + nl + "Content-Type: multipart/mixed; boundary=m" + nl + nl
+    for k in range(count):
+        out += "--m" + nl + nl + "p%d" % k + nl
+    return out + "--m--" + nl
+
+
+def mutate(r, data):
+    """Damages a message the way broken software and truncation do."""
+    lines = data.split(b"\n")
+    for _ in range(r.randrange(1, 4)):
+        op = r.randrange(7)
+        k = r.randrange(len(lines))
+        if op == 0 and len(lines) > 1:
+            del lines[k]  # drop a line (a boundary, a blank line, a header...)
+        elif op == 1:
+            lines.insert(k, lines[r.randrange(len(lines))])  # duplicate a line
+        elif op == 2:
+            return b"\n".join(lines)[:r.randrange(len(data) + 1)]  # truncate
+        elif op == 3:
+            lines.insert(k, r.choice([b"--", b"----", b"--=", b"--b1", b"--b1--", b"--abc", b" ", b"\t"]))
+        elif op == 4:
+            lines[k] = lines[k] + b"\r"
+        elif op == 5:
+            lines[k] = lines[k][:r.randrange(len(lines[k]) + 1)]
+        else:
+            lines.insert(k, b"")
+    return b"\n".join(lines)
 
 
 def generate(seed=20261130, count=600):
     r = random.Random(seed)
     out = []
-    n_special = 34 * 2
+    n_special = 38 * 2
     for i in range(count):
         nl = "\r\n" if r.random() < 0.12 else "\n"
         if i < n_special:
@@ -351,6 +402,8 @@ def generate(seed=20261130, count=600):
                 if not text.startswith("Content-Type") and "multipart" not in text[:2000]:
                     pass
         data = text.encode("utf-8")
+        if i >= n_special and r.random() < 0.25:
+            data = mutate(r, data)
         if r.random() < 0.05 and data.endswith(b"\n"):
             data = data.rstrip(b"\r\n")  # no final newline
         if r.random() < 0.03:
