@@ -1,7 +1,9 @@
 // Prints the IMAP FETCH data Loft's message engine produces for one stored message, so
 // mime_diff.py can compare it with Dovecot's. Usage: mime_fetch FILE ITEM...
-// ITEM is ENVELOPE, BODY, BODYSTRUCTURE, RFC822.SIZE or BODY[section]<offset.size>.
-// Output per item: "<ITEM> <length>\n<bytes>\n".
+// ITEM is ENVELOPE, BODY, BODYSTRUCTURE, RFC822.SIZE, BODY[section]<offset.size>,
+// BINARY[section]<offset.size> or BINARY.SIZE[section].
+// Output per item: "<ITEM> <length>\n<bytes>\n", or "<ITEM> ERROR\n" where Dovecot says NO.
+#include "mail/binary.h"
 #include "mail/imap_structure.h"
 #include "mail/message.h"
 #include "mail/mime_parser.h"
@@ -34,11 +36,13 @@ std::string fetch_item(const std::string& message, const loft::mail::MessagePart
         return imap_bodystructure(root, false);
     if (item == "RFC822.SIZE")
         return std::to_string(crlf_size(message));
-    if (item.compare(0, 5, "BODY[") == 0) {
+    size_t open = item.find('[');
+    std::string kind = item.substr(0, open);
+    if (open != std::string::npos && (kind == "BODY" || kind == "BINARY" || kind == "BINARY.SIZE")) {
         size_t close = item.rfind(']');
-        if (close == std::string::npos)
+        if (close == std::string::npos || close < open)
             throw std::runtime_error("bad item " + item);
-        auto section = parse_section(std::string_view(item).substr(5, close - 5));
+        auto section = parse_section(std::string_view(item).substr(open + 1, close - open - 1));
         if (!section)
             throw std::runtime_error("bad section " + item);
         Partial partial;
@@ -50,6 +54,10 @@ std::string fetch_item(const std::string& message, const loft::mail::MessagePart
             partial.offset = offset;
             partial.size = size;
         }
+        if (kind == "BINARY")
+            return fetch_binary(message, root, *section, partial);
+        if (kind == "BINARY.SIZE")
+            return std::to_string(fetch_binary_size(message, root, *section));
         return fetch_section(message, root, *section, partial);
     }
     throw std::runtime_error("unknown item " + item);
@@ -67,8 +75,12 @@ int main(int argc, char** argv)
         std::string message = read_file(argv[1]);
         auto root = loft::mail::parse_mime(message);
         for (int i = 2; i < argc; i++) {
-            std::string data = fetch_item(message, *root, argv[i]);
-            std::cout << argv[i] << ' ' << data.size() << '\n' << data << '\n';
+            try {
+                std::string data = fetch_item(message, *root, argv[i]);
+                std::cout << argv[i] << ' ' << data.size() << '\n' << data << '\n';
+            } catch (const loft::mail::BinaryDecodeError&) {
+                std::cout << argv[i] << " ERROR\n";
+            }
         }
     } catch (const std::exception& e) {
         std::cerr << "mime_fetch: " << e.what() << '\n';
