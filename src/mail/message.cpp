@@ -1,16 +1,10 @@
 #include "mail/message.h"
 
+#include "mail/header_lines.h"
+
 namespace loft::mail {
 
 namespace {
-
-// Dovecot treats header names longer than this as values of a nameless field.
-constexpr size_t kMaxHeaderNameLength = 1000;
-
-bool is_lwsp(char c)
-{
-    return c == ' ' || c == '\t';
-}
 
 // Length of the line starting at pos, including its LF (if any).
 size_t line_length(std::string_view text, size_t pos)
@@ -22,16 +16,6 @@ size_t line_length(std::string_view text, size_t pos)
 bool is_empty_line(std::string_view text, size_t pos)
 {
     return text.compare(pos, 1, "\n") == 0 || text.compare(pos, 2, "\r\n") == 0;
-}
-
-// The line's content without its LF or CRLF.
-std::string_view line_content(std::string_view line)
-{
-    if (!line.empty() && line.back() == '\n')
-        line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-    return line;
 }
 
 }  // namespace
@@ -95,42 +79,22 @@ std::vector<HeaderField> parse_header(std::string_view header_block, const Heade
                                 std::to_string(limits.max_total_size));
     std::vector<HeaderField> fields;
     size_t pos = 0;
-    while (pos < header_block.size() && !is_empty_line(header_block, pos)) {
-        std::string_view line = header_block.substr(pos, line_length(header_block, pos));
-        pos += line.size();
-        std::string_view content = line_content(line);
-
-        HeaderField field;
-        size_t colon = content.find(':');
-        if (colon == std::string_view::npos) {
-            field.value.assign(content);
-        } else {
-            size_t name_end = colon;
-            while (name_end > 0 && is_lwsp(content[name_end - 1]))
-                name_end--;
-            if (name_end > kMaxHeaderNameLength) {
-                field.value.assign(content);
-            } else {
-                field.name.assign(content.substr(0, name_end));
-                std::string_view value = content.substr(colon + 1);
-                size_t skip = 0;
-                while (skip < value.size() && is_lwsp(value[skip]))
-                    skip++;
-                if (skip == value.size() && skip > 0)
-                    skip = 1;  // an all-blank value keeps all but the first blank
-                field.value.assign(value.substr(skip));
-            }
-        }
-        // Continuation lines start with a blank; the line break itself is dropped.
-        while (pos < header_block.size() && is_lwsp(header_block[pos])) {
-            std::string_view next = header_block.substr(pos, line_length(header_block, pos));
-            pos += next.size();
-            field.value.append(line_content(next));
-        }
+    while (pos < header_block.size()) {
+        HeaderLine line = read_header_line(header_block, pos);
+        if (line.kind != HeaderLine::Kind::Field)
+            break;
+        pos = line.end;
         if (fields.size() >= limits.max_fields)
             throw MessageLimitError("header has more than " + std::to_string(limits.max_fields) +
                                     " fields");
-        fields.push_back(std::move(field));
+        // Unfold: the line breaks go, the blanks that start continuation lines stay.
+        std::string value;
+        value.reserve(line.full_value.size());
+        for (char c : line.full_value) {
+            if (c != '\n')
+                value.push_back(c);
+        }
+        fields.push_back({std::move(line.name), std::move(value)});
     }
     return fields;
 }

@@ -56,16 +56,19 @@ TransferEncoding parse_transfer_encoding(std::string_view value)
 
 bool decode_base64(std::string_view input, std::string& out)
 {
+    bool ok = true;
     uint32_t bits = 0;
     int count = 0;
     for (char c : input) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
             continue;
         if (c == '=')
-            return true;
+            break;  // padding: flush what the group holds
         int value = base64_value(c);
-        if (value < 0)
-            return false;
+        if (value < 0) {
+            ok = false;
+            break;
+        }
         bits = (bits << 6) | static_cast<uint32_t>(value);
         if (++count == 4) {
             out.push_back(static_cast<char>((bits >> 16) & 0xFF));
@@ -81,7 +84,7 @@ bool decode_base64(std::string_view input, std::string& out)
         out.push_back(static_cast<char>((bits >> 10) & 0xFF));
         out.push_back(static_cast<char>((bits >> 2) & 0xFF));
     }
-    return count != 1;
+    return ok && count != 1;
 }
 
 bool decode_q(std::string_view input, std::string& out)
