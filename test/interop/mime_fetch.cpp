@@ -6,6 +6,7 @@
 #include "mail/binary.h"
 #include "mail/imap_structure.h"
 #include "mail/message.h"
+#include "mail/message_cache.h"
 #include "mail/mime_parser.h"
 #include "mail/section.h"
 
@@ -24,18 +25,21 @@ std::string read_file(const char* path)
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::string fetch_item(const std::string& message, const loft::mail::MessagePart& root,
+// Everything goes through a serialized cache record, so the differential test also
+// covers what a storage cache would hand back.
+std::string fetch_item(const std::string& message, const loft::mail::MessageCacheRecord& record,
                        const std::string& item)
 {
     using namespace loft::mail;
+    const MessagePart& root = *record.parts;
     if (item == "ENVELOPE")
-        return imap_envelope(message);
+        return record.envelope;
     if (item == "BODYSTRUCTURE")
-        return imap_bodystructure(root, true);
+        return record.bodystructure;
     if (item == "BODY")
-        return imap_bodystructure(root, false);
+        return record.body;
     if (item == "RFC822.SIZE")
-        return std::to_string(crlf_size(message));
+        return std::to_string(record.rfc822_size);
     size_t open = item.find('[');
     std::string kind = item.substr(0, open);
     if (open != std::string::npos && (kind == "BODY" || kind == "BINARY" || kind == "BINARY.SIZE")) {
@@ -73,10 +77,11 @@ int main(int argc, char** argv)
     }
     try {
         std::string message = read_file(argv[1]);
-        auto root = loft::mail::parse_mime(message);
+        auto record = loft::mail::deserialize_cache_record(
+            loft::mail::serialize_cache_record(loft::mail::build_cache_record(message)));
         for (int i = 2; i < argc; i++) {
             try {
-                std::string data = fetch_item(message, *root, argv[i]);
+                std::string data = fetch_item(message, record, argv[i]);
                 std::cout << argv[i] << ' ' << data.size() << '\n' << data << '\n';
             } catch (const loft::mail::BinaryDecodeError&) {
                 std::cout << argv[i] << " ERROR\n";
