@@ -459,6 +459,7 @@ private:
         bool header_ended = false;
         unsigned int prev_newline_size = 0;
         std::vector<std::pair<std::string, std::string>> fields;
+        size_t kept_bytes = 0;
         bool parent_rfc822 = part.parent != nullptr && part.parent->has(kPartMessageRfc822);
 
         for (;;) {
@@ -516,8 +517,11 @@ private:
                 }
             }
             bool content_field = name_starts_with(line.name, "Content-", 8);
-            if (content_field || parent_rfc822)
+            if ((content_field || parent_rfc822) &&
+                kept_bytes + line.full_value.size() <= limits_.max_kept_header_bytes) {
+                kept_bytes += line.full_value.size();
                 fields.emplace_back(std::move(line.name), std::move(line.full_value));
+            }
         }
 
         // End of the header.

@@ -72,6 +72,9 @@ struct MimeLimits {
     unsigned int max_nested_parts = 100;  // Dovecot's defaults, so output matches
     unsigned int max_total_parts = 10000;
     size_t max_addresses_per_header = 10000;
+    // Content-* and envelope fields kept per part for BODYSTRUCTURE/ENVELOPE; later ones
+    // are ignored once this many bytes are held (far beyond real mail).
+    size_t max_kept_header_bytes = 8 * 1024 * 1024;
 };
 
 // Parses the whole stored message. Never fails on bad MIME (that is the point of the

@@ -54,6 +54,8 @@ class MimeTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(message_rfc822_has_envelope_and_lines);
     CPPUNIT_TEST(nesting_limit_turns_part_into_octet_stream);
     CPPUNIT_TEST(empty_multipart_shows_empty_text_part);
+    CPPUNIT_TEST(kept_header_bytes_are_limited);
+    CPPUNIT_TEST(part_count_limit_stops_boundaries);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -250,6 +252,28 @@ public:
             std::string("((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL) "
                         "\"mixed\" (\"boundary\" \"z\") NIL NIL NIL)"),
             imap_bodystructure(*root));
+    }
+    void kept_header_bytes_are_limited()
+    {
+        MimeLimits limits;
+        limits.max_kept_header_bytes = 20;
+        auto root = parse_mime("Content-ID: <0123456789>\nContent-Description: beyond the limit\n\nx\n",
+                               limits);
+        CPPUNIT_ASSERT_EQUAL(std::string("<0123456789>"), *root->data.content_id);
+        CPPUNIT_ASSERT(!root->data.content_description);
+    }
+    void part_count_limit_stops_boundaries()
+    {
+        MimeLimits limits;
+        limits.max_total_parts = 3;
+        std::string message = "Content-Type: multipart/mixed; boundary=p\n\n";
+        for (int i = 0; i < 5; i++)
+            message += "--p\n\npart\n";
+        message += "--p--\n";
+        auto root = parse_mime(message, limits);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), root->children.size());
+        CPPUNIT_ASSERT_EQUAL(uint64_t(message.size() - root->header_size.physical_size),
+                             root->body_size.physical_size);
     }
 };
 
