@@ -1,6 +1,7 @@
 #include "mail/binary.h"
 #include "mail/charset.h"
 #include "mail/mime_parser.h"
+#include "mail/part_text.h"
 #include "mail/rfc2047.h"
 #include "mail/section.h"
 #include "mail/transfer_encoding.h"
@@ -65,6 +66,7 @@ class SectionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(transfer_decoders);
     CPPUNIT_TEST(encoded_words_become_utf8);
     CPPUNIT_TEST(rfc2231_values_become_utf8);
+    CPPUNIT_TEST(part_text_is_decoded_utf8);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -188,6 +190,23 @@ public:
                              decode_rfc2231_value("utf-8''%E2%82%AC%20rates.txt"));
         CPPUNIT_ASSERT_EQUAL(std::string("K\xC3\xB6ln"), decode_rfc2231_value("iso-8859-1'de'K%F6ln"));
         CPPUNIT_ASSERT_EQUAL(std::string("plain"), decode_rfc2231_value("plain"));
+    }
+    void part_text_is_decoded_utf8()
+    {
+        std::string message = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n\n--x\n"
+                              "Content-Type: text/plain; charset=iso-8859-1\n"
+                              "Content-Transfer-Encoding: quoted-printable\n\nK=F6ln\n--x\n"
+                              "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+                              "4oKs\n--x--\n";
+        auto root = parse_mime(message);
+        std::vector<std::string> texts;
+        for_each_part_text(message, *root, [](const MessagePart&, const std::string& text, void* context) {
+            static_cast<std::vector<std::string>*>(context)->push_back(text);
+        }, &texts);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), texts.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("K\xC3\xB6ln"), texts[0]);
+        CPPUNIT_ASSERT_EQUAL(std::string("\xE2\x82\xAC"), texts[1]);
+        CPPUNIT_ASSERT_EQUAL(std::string(), decoded_part_text(message, *root));
     }
 };
 
