@@ -360,6 +360,12 @@ std::optional<std::string> Settings::plugin(std::string_view key) const
     return p->get(key);
 }
 
+const Section::Value* Settings::find(std::string_view key) const
+{
+    auto it = values_.find(key);
+    return it == values_.end() ? nullptr : it->second;
+}
+
 // ---- Config ----
 
 Config Config::load_file(const std::string& path, const ParseOptions& options)

@@ -96,6 +96,11 @@ public:
     const Section* section(std::string_view type, std::string_view name) const;
     std::optional<std::string> plugin(std::string_view key) const;  // plugin { } keys
 
+    // The explicitly set top-level value with its source location; nullptr if unset.
+    const Section::Value* find(std::string_view key) const;
+    // Every top-level section (built-in services first), file order within a type.
+    const std::vector<std::unique_ptr<Section>>& all_sections() const { return sections_; }
+
 private:
     friend class ConfigData;
     std::shared_ptr<const ConfigData> data_;
