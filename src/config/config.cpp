@@ -208,7 +208,7 @@ const Section& ConfigData::builtin_services()
     // Parsed once; a constant table afterwards.
     static const std::shared_ptr<ConfigData> parsed = [] {
         ParseOptions options;
-        options.read_value_files = false;
+        options.expand_values = false;
         auto data = parse(builtin_services_text(), "<built-in services>", "", options);
         for (auto& service : data->scopes[0]->root.children_) {
             for (auto& [key, value] : service->values_)

@@ -112,9 +112,10 @@ struct ParseOptions {
     // Text produced by Config::serialize(): double-quoted values may contain \n \r \t
     // escapes (dovecot.conf has no way to write a multi-line value).
     bool serialized = false;
-    // Read "key = <file" contents (a running server needs them; doveconf -n does not,
-    // and prints "<file" as written).
-    bool read_value_files = true;
+    // Read "key = <file" contents and expand every $setting, as a running server must.
+    // When false, values stay as doveconf -n shows them: "<file" as written and only
+    // "key = $key ..." self-references expanded.
+    bool expand_values = true;
 };
 
 class Config {

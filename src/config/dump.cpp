@@ -108,6 +108,9 @@ public:
             // settings show only when set (loftconf NAME shows any of them).
             if (is_loft_setting(def.name) && !is_explicit && !single_lookup_)
                 continue;
+            // Hidden settings are in -a only when set; a single lookup shows them (-s).
+            if (def.hidden && !is_explicit && !single_lookup_ && scope_ == DumpScope::All)
+                continue;
             if (wanted(is_explicit, value == def.default_value, false))
                 emit(std::string(def.name), value);
         }
@@ -167,7 +170,9 @@ private:
             strings.push_back(prefix + kUniqueMark + "name=" + s.name());
         for (const SettingDef& def : settings_of(s.type())) {
             auto it = s.values().find(def.name);
-            bool is_explicit = it != s.values().end() && it->second.explicit_set;
+            // Opening a passdb/userdb block sets its name (to "" when anonymous).
+            bool is_explicit = (it != s.values().end() && it->second.explicit_set) ||
+                               (!unique && def.name == "name");
             std::string value = it != s.values().end() ? display(&def, it->second) : std::string(def.default_value);
             // doveconf always shows a namespace's location and prefix.
             bool always = s.type() == "namespace" && (def.name == "location" || def.name == "prefix");

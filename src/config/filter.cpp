@@ -113,6 +113,45 @@ bool FilterMask::matches(const Filter& f) const
     return true;
 }
 
+bool mask_matches_mask(const FilterMask& mask, const FilterMask& filter)
+{
+    if (!mask.protocol.empty()) {
+        if (filter.protocol.empty())
+            return false;
+        if (mask.protocol[0] == '!') {
+            if (filter.protocol == std::string_view(mask.protocol).substr(1))
+                return false;
+        } else if (filter.protocol != mask.protocol) {
+            return false;
+        }
+    }
+    if (!mask.local_name.empty()) {
+        if (filter.local_name.empty())
+            return false;
+        bool any = false;
+        for (const auto& name : split_words(mask.local_name))
+            any = any || match_dns_wildcard(filter.local_name, name);
+        if (!any)
+            return false;
+    }
+    if (mask.remote.bits != 0 && (filter.remote.bits == 0 || !mask.remote.contains(filter.remote)))
+        return false;
+    if (mask.local.bits != 0 && (filter.local.bits == 0 || !mask.local.contains(filter.local)))
+        return false;
+    return true;
+}
+
+bool is_filter_superset(const FilterMask& sup, const FilterMask& filter)
+{
+    if (sup.local.bits > filter.local.bits || sup.remote.bits > filter.remote.bits)
+        return false;
+    if (!sup.local_name.empty() && filter.local_name.empty())
+        return false;
+    if (!sup.protocol.empty() && filter.protocol.empty())
+        return false;
+    return true;
+}
+
 int compare_specificity(const FilterMask& a, const FilterMask& b)
 {
     if (!a.local_name.empty() != !b.local_name.empty())

@@ -37,6 +37,12 @@ struct FilterMask {
     bool matches(const Filter& filter) const;
 };
 
+// Whether mask applies to every connection that filter (another scope's mask) covers,
+// as Dovecot checks when it merges filters.
+bool mask_matches_mask(const FilterMask& mask, const FilterMask& filter);
+// Dovecot's config_filter_is_superset(): sup is no narrower than filter in any part.
+bool is_filter_superset(const FilterMask& sup, const FilterMask& filter);
+
 // Dovecot's order: local_name first, then longer local nets, longer remote nets,
 // then protocol; negative when a is more specific than b.
 int compare_specificity(const FilterMask& a, const FilterMask& b);

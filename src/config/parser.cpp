@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "config/config_data.h"
@@ -71,6 +73,18 @@ std::string relative_to(const std::string& path, const std::string& dir)
     return dir + path;
 }
 
+// Why a local/remote filter argument is unusable, in Dovecot's words where it has them.
+std::string network_error(const std::string& value)
+{
+    auto slash = value.find('/');
+    std::string host = value.substr(0, slash);
+    if (IpNet::parse(host))
+        return "Invalid network mask: " + value.substr(slash + 1);
+    // Dovecot would look the name up in DNS here; Loft does not block on DNS while
+    // reading its configuration.
+    return "gethostbyname(" + host + ") failed: Loft accepts only IP addresses in local/remote filters";
+}
+
 bool is_filter_keyword(std::string_view key)
 {
     return key == "protocol" || key == "local" || key == "remote" || key == "local_name";
@@ -104,9 +118,11 @@ public:
     {
         if (contexts_.size() > 1) {
             const auto& open = contexts_.back().opened;
-            error_at(open, "Missing '}' (section started at " + open.file + ":" +
-                               std::to_string(open.line) + ")");
+            error_at({data_.path, 0}, "Missing '}' (section started at " + open.file + ":" +
+                                          std::to_string(open.line) + ")");
         }
+        if (errors_.empty())
+            check_filter_conflicts();
         if (!errors_.empty())
             throw ConfigError(std::move(errors_));
     }
@@ -114,6 +130,41 @@ public:
     void error(const std::string& message) { error_at(here(), message); }
 
 private:
+    // Dovecot refuses a config where two filters that can match the same connection
+    // both set a setting and neither filter contains the other (for example
+    // "protocol imap" and "remote X { protocol imap }" set differently): it cannot
+    // tell which should win. Checked per filter, as Dovecot does after parsing.
+    void check_filter_conflicts()
+    {
+        for (const auto& target : data_.scopes) {
+            std::vector<const Scope*> matches;
+            for (const auto& s : data_.scopes) {
+                if (mask_matches_mask(s->mask, target->mask))
+                    matches.push_back(s.get());
+            }
+            std::stable_sort(matches.begin(), matches.end(), [](const Scope* a, const Scope* b) {
+                return compare_specificity(a->mask, b->mask) < 0;
+            });
+            std::map<std::string, bool, std::less<>> set_so_far;
+            for (size_t i = 0; i < matches.size(); i++) {
+                bool superset = i == 0 || is_filter_superset(matches[i]->mask, matches[i - 1]->mask);
+                for (const auto& [key, value] : matches[i]->root.values()) {
+                    (void)value;
+                    if (!superset && set_so_far.count(key) != 0) {
+                        const SourceLocation& at = matches[i]->where;
+                        error_at({data_.path, 0}, "Conflict in setting " + key + " found from filter at " +
+                                                      at.file + ":" + std::to_string(at.line));
+                        return;
+                    }
+                }
+                for (const auto& [key, value] : matches[i]->root.values()) {
+                    (void)value;
+                    set_so_far[key] = true;
+                }
+            }
+        }
+    }
+
     struct Input {
         std::string file, dir;
         unsigned line = 0;
@@ -214,7 +265,8 @@ private:
             return;
         }
         if (is_free_form_section(ctx.type) || !is_section_allowed(ctx.type, type)) {
-            error("Unknown setting: " + section_path(type));
+            // Dovecot names the path including the section being opened.
+            error("Unknown setting: " + section_path(type + " { " + type));
             push_dead();
             return;
         }
@@ -259,7 +311,7 @@ private:
             else if (!pm.local_name.empty())
                 problem = "local_name { local { .. } } not allowed (use local { local_name { .. } } instead)";
             else if (!net)
-                problem = "Invalid network: " + value + " (Loft does not resolve host names in filters)";
+                problem = network_error(value);
             else if (pm.local.bits > net->bits || (pm.local.bits > 0 && !pm.local.contains(*net)))
                 problem = "local net1 { local net2 { .. } } requires net2 to be inside net1";
             else {
@@ -278,7 +330,7 @@ private:
             if (!pm.protocol.empty())
                 problem = "protocol { remote { .. } } not allowed (use remote { protocol { .. } } instead)";
             else if (!net)
-                problem = "Invalid network: " + value + " (Loft does not resolve host names in filters)";
+                problem = network_error(value);
             else if (pm.remote.bits > net->bits || (pm.remote.bits > 0 && !pm.remote.contains(*net)))
                 problem = "remote net1 { remote net2 { .. } } requires net2 to be inside net1";
             else {
@@ -402,7 +454,7 @@ private:
             break;
         case LineKind::KeyFile: {
             v.raw = "<" + line.value;
-            if (!options_.read_value_files) {
+            if (!options_.expand_values) {
                 v.text = v.raw;
                 break;
             }
@@ -419,7 +471,7 @@ private:
             std::string problem;
             v.raw = expand_variables(key, line.value, false, problem);
             if (problem.empty())
-                v.text = expand_variables(key, line.value, true, problem);
+                v.text = options_.expand_values ? expand_variables(key, line.value, true, problem) : v.raw;
             if (!problem.empty()) {
                 error(problem);
                 return;
@@ -503,7 +555,7 @@ std::shared_ptr<ConfigData> ConfigData::parse(std::string_view text, const std::
 {
     auto data = std::make_shared<ConfigData>();
     data->path = source_name;
-    data->values_expanded = options.read_value_files;
+    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     std::string dir = base_dir;
     if (!dir.empty() && dir.back() != '/')
@@ -521,7 +573,7 @@ std::shared_ptr<ConfigData> ConfigData::parse_file(const std::string& path, cons
     auto data = std::make_shared<ConfigData>();
     data->path = path;
     data->files.push_back(path);
-    data->values_expanded = options.read_value_files;
+    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     parser.parse_text(r.text, path, dir_of(path));
     parser.finish();

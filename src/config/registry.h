@@ -15,6 +15,7 @@ struct SettingDef {
     SettingType type;
     std::string_view default_value;  // as doveconf -a prints it
     std::string_view enum_values;    // "a:b:c" for Enum, the first is the default
+    bool hidden = false;             // doveconf -a leaves it out unless it is set
 };
 
 // nullptr when the section type has no such setting.

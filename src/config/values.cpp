@@ -1,5 +1,6 @@
 #include "config/values.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <limits>
@@ -51,13 +52,23 @@ bool parse_bool(std::string_view text)
     bad("Invalid boolean value: " + std::string(text) + " (use yes or no)");
 }
 
+// Dovecot's str_num_error(): why text is not a number it can store.
+std::string number_error(std::string_view text)
+{
+    bool negative = !text.empty() && text[0] == '-';
+    std::string_view digits = negative ? text.substr(1) : text;
+    bool numeric = !digits.empty() &&
+                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!numeric)
+        return "Not a valid number";
+    return negative ? "Number too small" : "Number too large";
+}
+
 uint64_t parse_uint(std::string_view text)
 {
     auto n = loft::parse_uint(text);
-    if (!n)
-        bad("Invalid number " + std::string(text) + ": Not a valid number");
-    if (*n > std::numeric_limits<uint32_t>::max())
-        bad("Invalid number " + std::string(text) + ": Number too large");
+    if (!n || *n > std::numeric_limits<uint32_t>::max())
+        bad("Invalid number " + std::string(text) + ": " + number_error(text));
     return *n;
 }
 

@@ -103,7 +103,7 @@ public:
         std::string e = error_of("ssl_key = <missing.key\n", dir.path());
         CPPUNIT_ASSERT(e.find("t.conf:1: ssl_key: Can't open file " + dir.path() + "/missing.key") == 0);
         ParseOptions no_read;
-        no_read.read_value_files = false;
+        no_read.expand_values = false;
         auto raw = Config::load_string("ssl_key = <missing.key\n", "t.conf", dir.path(), no_read);
         CPPUNIT_ASSERT_EQUAL(std::string("<missing.key"), raw.resolve({}).get("ssl_key"));
     }
@@ -152,7 +152,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("t.conf:1: Invalid value: sometimes"), error_of("ssl = sometimes\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("t.conf:3: Invalid port number 99999"),
                              error_of("service imap-login {\ninet_listener imap {\nport = 99999\n}\n}\n"));
-        CPPUNIT_ASSERT_EQUAL(std::string("t.conf:1: Unknown setting: inet_listener"),
+        CPPUNIT_ASSERT_EQUAL(std::string("t.conf:1: Unknown setting: inet_listener { inet_listener"),
                              error_of("inet_listener x {\n}\n"));
     }
     void all_errors_reported()
@@ -166,7 +166,7 @@ public:
     }
     void brace_errors()
     {
-        CPPUNIT_ASSERT_EQUAL(std::string("t.conf:3: Missing '}' (section started at t.conf:3)"),
+        CPPUNIT_ASSERT_EQUAL(std::string("t.conf: Missing '}' (section started at t.conf:3)"),
                              error_of("ssl = no\n\nservice imap {\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("t.conf:1: Expecting '{'"), error_of("service imap\n"));
     }

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+# Differential test: loftconf against Debian's doveconf on the stock /etc/dovecot tree
+# and on the corpus in test/interop/config/. For good configs, -n, -N and -a output must
+# be byte-identical apart from the version banner lines; for broken ones both must fail
+# and loftconf's first error must name the same file and line with the same message.
+# Skips (77) when doveconf is not installed.
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+SRCDIR = os.environ.get("LOFT_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILDDIR = os.environ.get("LOFT_BUILDDIR", ".")
+LOFTCONF = os.path.join(BUILDDIR, "loftconf")
+CORPUS = os.path.join(SRCDIR, "test", "interop", "config")
+BANNER = re.compile(r"^# (\d+\.\d+[^:]*|Loft [^:]*|Pigeonhole version .*)(: .*)?$")
+ERROR = re.compile(r"Error in configuration file (\S+?)(?: line (\d+))?: (.*)$")
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+def strip_banner(text):
+    return "".join(l for l in text.splitlines(True) if not BANNER.match(l.rstrip("\n")))
+
+
+def first_error(stderr):
+    for line in stderr.splitlines():
+        m = ERROR.search(line)
+        if m:
+            return m.group(1), m.group(2), m.group(3)
+    return None
+
+
+def compare_good(path, failures):
+    for opts in (["-n"], ["-N"], ["-a"], ["-n", "-P"]):
+        drc, dout, derr = run(["doveconf", *opts, "-c", path])
+        lrc, lout, lerr = run([LOFTCONF, *opts, "-c", path])
+        if drc != 0:
+            failures.append(f"{path}: doveconf {' '.join(opts)} failed (corpus bug): {derr.strip()}")
+            return
+        if lrc != 0:
+            failures.append(f"{path}: loftconf {' '.join(opts)} failed: {lerr.strip()}")
+            return
+        if strip_banner(dout) != strip_banner(lout):
+            import difflib
+            diff = "".join(difflib.unified_diff(strip_banner(dout).splitlines(True),
+                                                strip_banner(lout).splitlines(True),
+                                                "doveconf", "loftconf", n=1))
+            failures.append(f"{path}: {' '.join(opts)} differs:\n{diff[:3000]}")
+
+
+def compare_broken(path, failures):
+    drc, _, derr = run(["doveconf", "-n", "-c", path])
+    lrc, _, lerr = run([LOFTCONF, "-n", "-c", path])
+    if drc == 0:
+        failures.append(f"{path}: doveconf accepts it (corpus bug)")
+        return
+    if lrc == 0:
+        failures.append(f"{path}: loftconf accepts a config doveconf rejects: {derr.strip()}")
+        return
+    want, got = first_error(derr), first_error(lerr)
+    if want is None or got is None or want != got:
+        failures.append(f"{path}: first error differs\n  doveconf: {want}\n  loftconf: {got}")
+
+
+def main():
+    if shutil.which("doveconf") is None:
+        print("doveconf not installed; skipping")
+        return 77
+    if not os.access(LOFTCONF, os.X_OK):
+        print(f"{LOFTCONF} not built")
+        return 1
+    failures = []
+    good = sorted(glob.glob(os.path.join(CORPUS, "good", "*", "dovecot.conf")))
+    broken = sorted(glob.glob(os.path.join(CORPUS, "broken", "*.conf")) +
+                    glob.glob(os.path.join(CORPUS, "broken", "*", "dovecot.conf")))
+    if os.path.exists("/etc/dovecot/dovecot.conf") and os.access("/etc/dovecot/dovecot.conf", os.R_OK):
+        good.insert(0, "/etc/dovecot/dovecot.conf")
+    for path in good:
+        compare_good(path, failures)
+    for path in broken:
+        compare_broken(path, failures)
+    for f in failures:
+        print("FAIL", f)
+    print(f"{len(good)} good configs, {len(broken)} broken configs, {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
