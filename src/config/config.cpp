@@ -379,6 +379,8 @@ Config Config::load_string(std::string_view text, const std::string& source_name
     return Config(ConfigData::parse(text, source_name, base_dir, options));
 }
 
+const std::vector<std::string>& Config::warnings() const { return data_->warnings; }
+
 Settings Config::resolve(const Filter& filter) const { return data_->resolve(data_, filter); }
 
 std::string Config::serialize(const std::function<bool(std::string_view)>& skip) const

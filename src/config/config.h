@@ -131,6 +131,10 @@ public:
     // skip(key) is true are left out (so a storage daemon never receives ssl_key).
     std::string serialize(const std::function<bool(std::string_view key)>& skip = {}) const;
 
+    // Warnings Dovecot would log while reading this config (obsolete settings that were
+    // rewritten, ambiguous '#', global settings after filters).
+    const std::vector<std::string>& warnings() const;
+
     const ConfigData& data() const { return *data_; }
 
 private:

@@ -23,6 +23,7 @@ public:
     std::string path;                            // main file, or the source name
     std::vector<std::string> files;              // every file read, in order
     bool values_expanded = true;                 // <file contents were read
+    std::vector<std::string> warnings;           // as doveconf words them, in file order
 
     static std::shared_ptr<ConfigData> parse(std::string_view text, const std::string& source_name,
                                              const std::string& base_dir, const ParseOptions& options);

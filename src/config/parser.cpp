@@ -13,6 +13,7 @@
 
 #include "config/config_data.h"
 #include "config/lexer.h"
+#include "config/obsolete.h"
 #include "config/registry.h"
 #include "config/values.h"
 #include "lib/unique_fd.h"
@@ -90,7 +91,7 @@ bool is_filter_keyword(std::string_view key)
     return key == "protocol" || key == "local" || key == "remote" || key == "local_name";
 }
 
-class Parser {
+class Parser : private ObsoleteSink {
 public:
     explicit Parser(ConfigData& data, const ParseOptions& options) : data_(data), options_(options)
     {
@@ -219,6 +220,13 @@ private:
         case LineKind::KeyVariable:
             if (ctx.kind == Context::Dead)
                 return;
+            if (line.ambiguous_hash)
+                data_.warnings.push_back("Configuration file " + here().file + " line " + std::to_string(here().line) +
+                                         ": Ambiguous '#' character in line, treating it as comment. "
+                                         "Add a space before it to remove this warning.");
+            if (line.kind == LineKind::KeyValue && ctx.kind != Context::Block &&
+                handle_obsolete_setting(line.key, line.value, ctx.mask, *this))
+                return;
             set(ctx, line);
             return;
         }
@@ -248,9 +256,18 @@ private:
         return ctx.mask.local.bits != 0 || ctx.mask.remote.bits != 0 || !ctx.mask.local_name.empty();
     }
 
-    void begin_section(const std::string& type, const std::string& name)
+    void begin_section(const std::string& type, const std::string& given_name)
     {
         Context& ctx = contexts_.back();
+        std::string name = given_name;
+        if (ctx.kind == Context::Root || ctx.kind == Context::Filter) {
+            std::string warning;
+            std::string renamed = renamed_section(type, name, warning);
+            if (!renamed.empty()) {
+                warn(warning);
+                name = renamed;
+            }
+        }
         if (ctx.kind == Context::Dead) {
             push_dead();
             return;
@@ -430,8 +447,69 @@ private:
         return out;
     }
 
+    // ObsoleteSink: where Dovecot's rewrites of old settings go.
+    void set_here(const std::string& key, const std::string& value, bool file_value) override
+    {
+        LogicalLine line{file_value ? LineKind::KeyFile : LineKind::KeyValue, key, value, here().line};
+        set(contexts_.back(), line);
+    }
+    void set_in_sections(const std::vector<std::string>& path, const std::string& key,
+                         const std::string& value) override
+    {
+        Section* target = &global_->root;
+        std::string type;
+        for (size_t i = 0; i + 1 < path.size(); i += 2) {
+            type = path[i];
+            Section* child = ConfigData::find_child(*target, type, path[i + 1]);
+            if (child == nullptr)
+                child = &ConfigData::add_child(*target, type, path[i + 1], here());
+            target = child;
+        }
+        if (!is_free_form_section(type)) {
+            const SettingDef* def = find_setting(type, key);
+            if (def == nullptr) {
+                error("Unknown setting: " + key);
+                return;
+            }
+            try {
+                (void)normalize_value(*def, value);
+            } catch (const std::invalid_argument& e) {
+                error(e.what());
+                return;
+            }
+        }
+        ConfigData::set_value(*target, key, Section::Value{value, value, here(), true});
+    }
+    void warn(const std::string& message) override
+    {
+        if (!obsolete_warned_) {
+            data_.warnings.push_back("NOTE: You can get a new clean config file with: loftconf -Pn > dovecot-new.conf");
+            obsolete_warned_ = true;
+        }
+        data_.warnings.push_back("Obsolete setting in " + here().file + ":" + std::to_string(here().line) + ": " +
+                                 message);
+    }
+    void fail(const std::string& message) override { error(message); }
+
+    // Dovecot warns when a global setting comes after a filter already set it: the
+    // filter keeps its own value, which surprises people.
+    void note_filter_order(const Context& ctx, const std::string& key)
+    {
+        if (ctx.kind == Context::Filter) {
+            seen_in_filter_.emplace(key, here().file + " line " + std::to_string(here().line));
+        } else if (ctx.kind == Context::Root) {
+            auto it = seen_in_filter_.find(key);
+            if (it != seen_in_filter_.end())
+                data_.warnings.push_back(here().file + " line " + std::to_string(here().line) + ": Global setting " +
+                                         key + " won't change the setting inside an earlier filter at " +
+                                         it->second + " (if this is intentional, avoid this warning by moving "
+                                         "the global setting before " + it->second + ")");
+        }
+    }
+
     void set(Context& ctx, const LogicalLine& line)
     {
+        note_filter_order(ctx, line.key);
         const std::string& key = line.key;
         const SettingDef* def = nullptr;
         bool free_form = is_free_form_section(ctx.type);
@@ -546,6 +624,8 @@ private:
     std::vector<Context> contexts_;
     std::vector<Input*> inputs_;
     std::vector<ConfigErrorItem> errors_;
+    std::map<std::string, std::string> seen_in_filter_;
+    bool obsolete_warned_ = false;
 };
 
 }  // namespace

@@ -104,7 +104,7 @@ int main(int argc, char* argv[])
     }
 
     ParseOptions parse_options;
-    parse_options.read_value_files = options.expanded;
+    parse_options.expand_values = options.expanded;
     std::optional<Config> config;
     try {
         config = dump_defaults ? Config::load_string("", path, "/", parse_options)
@@ -112,6 +112,9 @@ int main(int argc, char* argv[])
     } catch (const ConfigError& e) {
         report_errors(e);
     }
+
+    for (const auto& warning : config->warnings())
+        std::cerr << "loftconf: Warning: " << warning << "\n";
 
     if (!names.empty()) {
         for (const auto& name : names)

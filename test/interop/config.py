@@ -28,6 +28,15 @@ def strip_banner(text):
     return "".join(l for l in text.splitlines(True) if not BANNER.match(l.rstrip("\n")))
 
 
+def warnings(stderr):
+    out = []
+    for line in stderr.splitlines():
+        m = re.match(r"^(doveconf|loftconf): Warning: (.*)$", line)
+        if m:
+            out.append(m.group(2).replace("doveconf -Pn", "loftconf -Pn"))
+    return out
+
+
 def first_error(stderr):
     for line in stderr.splitlines():
         m = ERROR.search(line)
@@ -46,6 +55,8 @@ def compare_good(path, failures):
         if lrc != 0:
             failures.append(f"{path}: loftconf {' '.join(opts)} failed: {lerr.strip()}")
             return
+        if opts == ["-n"] and warnings(derr) != warnings(lerr):
+            failures.append(f"{path}: warnings differ:\n  doveconf: {warnings(derr)}\n  loftconf: {warnings(lerr)}")
         if strip_banner(dout) != strip_banner(lout):
             import difflib
             diff = "".join(difflib.unified_diff(strip_banner(dout).splitlines(True),
