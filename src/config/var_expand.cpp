@@ -1,7 +1,12 @@
 #include "config/var_expand.h"
 
+#include <fnmatch.h>
 #include <openssl/evp.h>
+#include <regex.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include <cctype>
 #include <cstdlib>
@@ -13,6 +18,7 @@ namespace loft::config {
 namespace {
 
 constexpr size_t kMaxModifiers = 10;
+constexpr unsigned kMaxDepth = 16;
 constexpr size_t kMaxOutput = 1024 * 1024;
 
 std::string md5_bytes(std::string_view text)
@@ -134,7 +140,178 @@ std::string hostname()
     return buf;
 }
 
-std::string long_variable(std::string_view key, const VarTable& vars)
+std::string expand_template(std::string_view templ, const VarTable& vars, unsigned depth);
+
+// %{if;lhs;op;rhs;then[;else]}: Dovecot's conditional. Parameters are split on ';'
+// outside nested %{...}, '\' escapes, and each is expanded before comparing.
+std::string if_function(std::string_view spec, const VarTable& vars, unsigned depth)
+{
+    std::vector<std::string> params;
+    std::string cur;
+    bool escape = false, maybe_var = false;
+    unsigned nesting = 0;
+    size_t i = spec.find(';');
+    if (i == std::string_view::npos)
+        throw VarExpandError("if: missing parameter(s)");
+    for (i++; i < spec.size(); i++) {
+        char c = spec[i];
+        if (c == '\\') {
+            escape = true;
+            continue;
+        }
+        if (escape) {
+            cur += c;
+            escape = false;
+            continue;
+        }
+        if (c == '%') {
+            maybe_var = true;
+        } else if (maybe_var && c == '{') {
+            nesting++;
+            maybe_var = false;
+        } else if (nesting > 0 && c == '}') {
+            nesting--;
+        } else if (nesting == 0 && c == ';') {
+            params.push_back(std::move(cur));
+            cur.clear();
+            continue;
+        } else if (nesting == 0 && c == ':') {
+            break;
+        }
+        cur += c;
+    }
+    if (!cur.empty())
+        params.push_back(std::move(cur));
+    if (params.size() == 4)
+        params.emplace_back();
+    if (params.size() != 5)
+        throw VarExpandError("if: requires four or five parameters, got " + std::to_string(params.size()));
+    for (auto& p : params)
+        p = expand_template(p, vars, depth + 1);
+    const std::string &lhs = params[0], &op = params[1], &rhs = params[2];
+    bool result = false;
+    static constexpr std::string_view numeric_ops[] = {"==", "<", "<=", ">", ">=", "!="};
+    bool numeric = std::find(std::begin(numeric_ops), std::end(numeric_ops), op) != std::end(numeric_ops);
+    if (numeric) {
+        auto to_num = [](const std::string& text, const char* side) {
+            char* end = nullptr;
+            errno = 0;
+            long long v = std::strtoll(text.c_str(), &end, 10);
+            if (text.empty() || *end != '\0' || errno != 0)
+                throw VarExpandError("if: " + text + " (" + side + ") is not a number");
+            return v;
+        };
+        long long a = to_num(lhs, "lhs"), b = to_num(rhs, "rhs");
+        result = op == "==" ? a == b : op == "<" ? a < b : op == "<=" ? a <= b : op == ">" ? a > b
+               : op == ">=" ? a >= b : a != b;
+    } else if (op == "eq") {
+        result = lhs == rhs;
+    } else if (op == "ne") {
+        result = lhs != rhs;
+    } else if (op == "lt") {
+        result = lhs < rhs;
+    } else if (op == "le") {
+        result = lhs <= rhs;
+    } else if (op == "gt") {
+        result = lhs > rhs;
+    } else if (op == "ge") {
+        result = lhs >= rhs;
+    } else if (op == "*" || op == "!*") {
+        result = (fnmatch(rhs.c_str(), lhs.c_str(), 0) == 0) == (op == "*");
+    } else if (op == "~" || op == "!~") {
+        regex_t re;
+        int rc = regcomp(&re, rhs.c_str(), REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char buf[256];
+            regerror(rc, &re, buf, sizeof(buf));
+            throw VarExpandError(std::string("if: regex failed: ") + buf);
+        }
+        bool matched = regexec(&re, lhs.c_str(), 0, nullptr, 0) == 0;
+        regfree(&re);
+        result = matched == (op == "~");
+    } else {
+        throw VarExpandError("if: Unsupported comparator '" + op + "'");
+    }
+    return result ? params[3] : params[4];
+}
+
+// %{sha256:user}, %{md5;rounds=2,truncate=32,salt=%d,format=base64:user}: a digest
+// of the named variable's value.
+std::string hash_function(std::string_view key, std::string_view field, const VarTable& vars, unsigned depth)
+{
+    std::string algo(key.substr(0, key.find(';')));
+    const EVP_MD* md = EVP_get_digestbyname(algo.c_str());
+    if (md == nullptr)
+        return {};
+    std::string value;
+    if (const std::string* v = vars.find_long(field))
+        value = *v;
+    else
+        throw VarExpandError("Unknown variable '%" + std::string(field) + "'");
+    unsigned rounds = 1, truncbits = 0;
+    std::string salt, format = "hex";
+    if (key.find(';') != std::string_view::npos) {
+        for (const auto& arg : split(key.substr(key.find(';') + 1), ',')) {
+            auto eq = arg.find('=');
+            if (eq == std::string::npos)
+                continue;
+            std::string k = arg.substr(0, eq), v = arg.substr(eq + 1);
+            if (k == "rounds") {
+                auto n = loft::parse_uint(v);
+                if (!n)
+                    throw VarExpandError("Cannot parse hash arguments:'" + v + "' is not number for rounds");
+                if (*n < 1)
+                    throw VarExpandError("Cannot parse hash arguments:rounds must be at least 1");
+                rounds = static_cast<unsigned>(std::min<uint64_t>(*n, 100000));
+            } else if (k == "truncate") {
+                auto n = loft::parse_uint(v);
+                if (!n)
+                    throw VarExpandError("Cannot parse hash arguments:'" + v + "' is not number for truncbits");
+                truncbits = static_cast<unsigned>(std::min<uint64_t>(*n, 8 * EVP_MD_size(md)));
+            } else if (k == "salt") {
+                salt = expand_template(v, vars, depth + 1);
+                break;
+            } else if (k == "format") {
+                if (v != "hex" && v != "hexuc" && v != "base64")
+                    throw VarExpandError("Cannot parse hash arguments:'" + v + "' is not supported format");
+                format = v;
+            }
+        }
+    }
+    std::string data = value;
+    for (unsigned r = 0; r < rounds; r++) {
+        std::string input = salt + data;
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        if (EVP_Digest(input.data(), input.size(), digest, &len, md, nullptr) != 1)
+            throw VarExpandError("digest failed");
+        data.assign(reinterpret_cast<char*>(digest), len);
+    }
+    if (truncbits > 0) {
+        // Keep the first truncbits bits, right-aligned (Dovecot's buffer_truncate_rshift_bits).
+        size_t bytes = (truncbits + 7) / 8;
+        data.resize(bytes);
+        unsigned shift = static_cast<unsigned>(bytes * 8 - truncbits);
+        if (shift > 0) {
+            for (size_t i = bytes; i-- > 0;) {
+                unsigned char cur = static_cast<unsigned char>(data[i]) >> shift;
+                if (i > 0)
+                    cur |= static_cast<unsigned char>(static_cast<unsigned char>(data[i - 1]) << (8 - shift));
+                data[i] = static_cast<char>(cur);
+            }
+        }
+    }
+    if (format == "base64") {
+        std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+        int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+        out.resize(static_cast<size_t>(n));
+        return out;
+    }
+    return hex(data);  // Dovecot prints "hexuc" in lower case too
+}
+
+std::string long_variable(std::string_view key, const VarTable& vars, unsigned depth)
 {
     if (const std::string* v = vars.find_long(key))
         return *v;
@@ -149,9 +326,17 @@ std::string long_variable(std::string_view key, const VarTable& vars)
     auto colon = key.find(':');
     std::string_view func = key.substr(0, colon);
     std::string_view data = colon == std::string_view::npos ? std::string_view() : key.substr(colon + 1);
+    std::string_view name = func.substr(0, func.find(';'));
+    if (iequals(name, "if"))
+        return if_function(key, vars, depth);
     if (func == "env") {
         const char* env = std::getenv(std::string(data).c_str());
         return env != nullptr ? env : "";
+    }
+    if (colon != std::string_view::npos) {
+        std::string algo = to_lower(name);
+        if (EVP_get_digestbyname(algo.c_str()) != nullptr)
+            return hash_function(func, data, vars, depth);
     }
     throw VarExpandError("Unknown variable '%" + std::string(func) + "'");
 }
@@ -191,8 +376,14 @@ const std::string* VarTable::find_long(std::string_view name) const
     return nullptr;
 }
 
-std::string expand(std::string_view templ, const VarTable& vars)
+std::string expand(std::string_view templ, const VarTable& vars) { return expand_template(templ, vars, 0); }
+
+namespace {
+
+std::string expand_template(std::string_view templ, const VarTable& vars, unsigned depth)
 {
+    if (depth > kMaxDepth)
+        throw VarExpandError("Variables nested too deeply");
     std::string out;
     size_t i = 0;
     const size_t n = templ.size();
@@ -263,7 +454,7 @@ std::string expand(std::string_view templ, const VarTable& vars)
                 if (templ[end] == '}' && --depth == 0)
                     break;
             }
-            value = long_variable(templ.substr(start, end - start), vars);
+            value = long_variable(templ.substr(start, end - start), vars, depth);
             i = end < n ? end + 1 : n;
         } else {
             char key = templ[i++];
@@ -302,6 +493,8 @@ std::string expand(std::string_view templ, const VarTable& vars)
     }
     return out;
 }
+
+}  // namespace
 
 std::string expand_home(std::string_view path, std::string_view home)
 {

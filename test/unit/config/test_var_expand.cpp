@@ -30,6 +30,8 @@ class VarExpandTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(hashes);
     CPPUNIT_TEST(built_ins_and_errors);
     CPPUNIT_TEST(home);
+    CPPUNIT_TEST(conditionals);
+    CPPUNIT_TEST(hash_functions);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -97,6 +99,42 @@ public:
         } catch (const VarExpandError& e) {
             CPPUNIT_ASSERT_EQUAL(std::string("Unknown variable '%nosuch'"), std::string(e.what()));
         }
+    }
+    void conditionals()
+    {
+        VarTable t;
+        t.set('d', "domain", "example.com");
+        t.set('u', "user", "bob");
+        t.set('\0', "count", "12");
+        CPPUNIT_ASSERT_EQUAL(std::string("postmaster@example.com"),
+                             expand("postmaster@%{if;%d;ne;;%d;%{hostname}}", t));
+        VarTable empty;
+        empty.set('d', "domain", "");
+        CPPUNIT_ASSERT_EQUAL("postmaster@" + expand("%{hostname}", empty),
+                             expand("postmaster@%{if;%d;ne;;%d;%{hostname}}", empty));
+        CPPUNIT_ASSERT_EQUAL(std::string("big"), expand("%{if;%{count};>;10;big;small}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("small"), expand("%{if;%{count};<=;10;big;small}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string(""), expand("%{if;%u;eq;alice;yes}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("b-user"), expand("%{if;%u;*;b*;b-user;other}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("match"), expand("%{if;%u;~;^b.b$;match;no}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("a;b"), expand("%{if;1;==;1;a\\;b;c}", t));
+        CPPUNIT_ASSERT_THROW(expand("%{if;x;==;1;a;b}", t), VarExpandError);
+        CPPUNIT_ASSERT_THROW(expand("%{if;x;??;1;a;b}", t), VarExpandError);
+        CPPUNIT_ASSERT_THROW(expand("%{if;x;eq}", t), VarExpandError);
+    }
+    void hash_functions()
+    {
+        VarTable t;
+        t.set('u', "user", "test");
+        t.set('d', "domain", "");
+        CPPUNIT_ASSERT_EQUAL(std::string("a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"), expand("%{sha1:user}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+                             expand("%{sha256:user}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("0a94"), expand("%{sha1;truncate=12:user}", t));
+        CPPUNIT_ASSERT_EQUAL(std::string("CY9rzUYh03PK3k6DJie09g=="), expand("%{md5;format=base64:user}", t));
+        // Two rounds: md5(md5("test") as bytes).
+        CPPUNIT_ASSERT_EQUAL(std::string("60cd54a928cbbcbb6e7b5595bab46a9e"), expand("%{md5;rounds=2:user}", t));
+        CPPUNIT_ASSERT_THROW(expand("%{sha1:nosuchvar}", t), VarExpandError);
     }
     void home()
     {
