@@ -97,6 +97,16 @@ public:
         }
     }
 
+    // doveconf -f quirk: when a filter is the most specific match, doveconf starts from
+    // that filter's settings (which include the built-in services) and merges the less
+    // specific ones in. Named sections it did not have are appended without their
+    // "changed" marks, so -n shows nothing set inside them.
+    void set_merge_base(const Section* filter_root)
+    {
+        override_ = true;
+        override_root_ = filter_root;
+    }
+
     void root(const std::map<std::string, const Section::Value*, std::less<>>& explicit_values,
               const std::vector<const Section*>& sections)
     {
@@ -114,7 +124,7 @@ public:
             if (wanted(is_explicit, value == def.default_value, false))
                 emit(std::string(def.name), value);
         }
-        lists("", "", sections);
+        lists("", "", sections, override_root_, &ConfigData::builtin_services(), false);
     }
 
 private:
@@ -131,7 +141,24 @@ private:
 
     void emit(const std::string& key, const std::string& value) { strings.push_back(key + "=" + value); }
 
-    void lists(const std::string& prefix, std::string_view parent_type, const std::vector<const Section*>& sections)
+    static bool has_type(const Section* parent, std::string_view type)
+    {
+        return parent != nullptr && !parent->sections(type).empty();
+    }
+
+    static const Section* find_named(const Section* parent, std::string_view type, std::string_view name)
+    {
+        if (parent == nullptr || name.empty())
+            return nullptr;
+        for (const auto& c : parent->children()) {
+            if (c->type() == type && c->name() == name)
+                return c.get();
+        }
+        return nullptr;
+    }
+
+    void lists(const std::string& prefix, std::string_view parent_type, const std::vector<const Section*>& sections,
+               const Section* base_parent, const Section* builtin_parent, bool unmarked)
     {
         for (std::string_view type : child_list_types(parent_type)) {
             std::vector<const Section*> items;
@@ -159,20 +186,27 @@ private:
             for (size_t i = 0; i < names.size(); i++)
                 list += (i > 0 ? " " : "") + names[i];
             strings.push_back(list);
-            for (size_t i = 0; i < items.size(); i++)
-                section(prefix + std::string(type) + "/" + names[i] + "/", *items[i], unique);
+            for (size_t i = 0; i < items.size(); i++) {
+                const Section* base = find_named(base_parent, type, items[i]->name());
+                const Section* builtin = find_named(builtin_parent, type, items[i]->name());
+                bool from_base = unique ? base != nullptr || builtin != nullptr : has_type(base_parent, type);
+                bool child_unmarked = unmarked || (override_ && !from_base);
+                section(prefix + std::string(type) + "/" + names[i] + "/", *items[i], unique, base, builtin,
+                        child_unmarked);
+            }
         }
     }
 
-    void section(const std::string& prefix, const Section& s, bool unique)
+    void section(const std::string& prefix, const Section& s, bool unique, const Section* base,
+                 const Section* builtin, bool unmarked)
     {
         if (unique)
             strings.push_back(prefix + kUniqueMark + "name=" + s.name());
         for (const SettingDef& def : settings_of(s.type())) {
             auto it = s.values().find(def.name);
             // Opening a passdb/userdb block sets its name (to "" when anonymous).
-            bool is_explicit = (it != s.values().end() && it->second.explicit_set) ||
-                               (!unique && def.name == "name");
+            bool is_explicit = !unmarked && ((it != s.values().end() && it->second.explicit_set) ||
+                                             (!unique && def.name == "name"));
             std::string value = it != s.values().end() ? display(&def, it->second) : std::string(def.default_value);
             // doveconf always shows a namespace's location and prefix.
             bool always = s.type() == "namespace" && (def.name == "location" || def.name == "prefix");
@@ -182,12 +216,14 @@ private:
         std::vector<const Section*> children;
         for (const auto& c : s.children())
             children.push_back(c.get());
-        lists(prefix, s.type(), children);
+        lists(prefix, s.type(), children, base, builtin, unmarked);
     }
 
     const DumpOptions& options_;
     DumpScope scope_;
     bool single_lookup_;
+    bool override_ = false;
+    const Section* override_root_ = nullptr;
 };
 
 // doveconf's sort: by key (the part before '='), a key that ends first sorts first,
@@ -491,6 +527,14 @@ std::vector<std::string> export_global(const Config& config, const DumpOptions& 
     for (const auto& s : settings.all_sections())
         sections.push_back(s.get());
     Exporter exporter(options, options.scope, single_lookup);
+    const Scope* most_specific = nullptr;
+    for (const auto& scope : config.data().scopes) {
+        if (scope->mask.matches(options.filter) &&
+            (most_specific == nullptr || compare_specificity(scope->mask, most_specific->mask) < 0))
+            most_specific = scope.get();
+    }
+    if (most_specific != nullptr && most_specific != config.data().scopes[0].get())
+        exporter.set_merge_base(&most_specific->root);
     exporter.root(explicit_values, sections);
     return std::move(exporter.strings);
 }

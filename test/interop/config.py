@@ -4,6 +4,7 @@
 # be byte-identical apart from the version banner lines; for broken ones both must fail
 # and loftconf's first error must name the same file and line with the same message.
 # Skips (77) when doveconf is not installed.
+import concurrent.futures
 import glob
 import os
 import re
@@ -45,8 +46,25 @@ def first_error(stderr):
     return None
 
 
+DUMP_MODES = (
+    ["-n"], ["-N"], ["-a"], ["-n", "-P"],
+    ["-n", "-f", "protocol=imap"], ["-N", "-f", "protocol=pop3"], ["-a", "-f", "protocol=lmtp"],
+    ["-n", "-f", "remote=10.1.2.3"], ["-n", "-f", "local=192.168.1.10"], ["-n", "-f", "lname=mail.example.com"],
+)
+LOOKUPS = (
+    ["-h", "mail_location"], ["mail_plugins", "protocols"], ["service/imap-login"], ["namespace"],
+    ["plugin"], ["-h", "ssl_key"], ["-n", "passdb"], ["-f", "protocol=imap", "mail_plugins"], ["service"],
+    ["nosuchsetting"],
+)
+
+
 def compare_good(path, failures):
-    for opts in (["-n"], ["-N"], ["-a"], ["-n", "-P"]):
+    for opts in LOOKUPS:
+        drc, dout, derr = run(["doveconf", "-c", path, *opts])
+        lrc, lout, lerr = run([LOFTCONF, "-c", path, *opts])
+        if (drc, dout) != (lrc, lout):
+            failures.append(f"{path}: doveconf {' '.join(opts)} differs:\n  doveconf: {dout!r}\n  loftconf: {lout!r}")
+    for opts in DUMP_MODES:
         drc, dout, derr = run(["doveconf", *opts, "-c", path])
         lrc, lout, lerr = run([LOFTCONF, *opts, "-c", path])
         if drc != 0:
@@ -92,10 +110,16 @@ def main():
                     glob.glob(os.path.join(CORPUS, "broken", "*", "dovecot.conf")))
     if os.path.exists("/etc/dovecot/dovecot.conf") and os.access("/etc/dovecot/dovecot.conf", os.R_OK):
         good.insert(0, "/etc/dovecot/dovecot.conf")
-    for path in good:
-        compare_good(path, failures)
-    for path in broken:
-        compare_broken(path, failures)
+    # Each check only runs two processes and compares; run them side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = []
+        for path in good:
+            results.append((pool.submit(compare_good, path, out := []), out))
+        for path in broken:
+            results.append((pool.submit(compare_broken, path, out := []), out))
+        for future, out in results:
+            future.result()
+            failures.extend(out)
     for f in failures:
         print("FAIL", f)
     print(f"{len(good)} good configs, {len(broken)} broken configs, {len(failures)} failures")
