@@ -64,6 +64,14 @@ def compare_good(path, failures):
         lrc, lout, lerr = run([LOFTCONF, "-c", path, *opts])
         if (drc, dout) != (lrc, lout):
             failures.append(f"{path}: doveconf {' '.join(opts)} differs:\n  doveconf: {dout!r}\n  loftconf: {lout!r}")
+    # -x reads <file values: where a file is missing both must fail the same way.
+    drc, dout, derr = run(["doveconf", "-x", "-n", "-P", "-c", path])
+    lrc, lout, lerr = run([LOFTCONF, "-x", "-n", "-P", "-c", path])
+    if drc != 0:
+        if lrc == 0 or first_error(derr) != first_error(lerr):
+            failures.append(f"{path}: -x errors differ\n  doveconf: {first_error(derr)}\n  loftconf: {first_error(lerr)}")
+    elif lrc != 0 or strip_banner(dout) != strip_banner(lout):
+        failures.append(f"{path}: -x -n -P differs")
     for opts in DUMP_MODES:
         drc, dout, derr = run(["doveconf", *opts, "-c", path])
         lrc, lout, lerr = run([LOFTCONF, *opts, "-c", path])
