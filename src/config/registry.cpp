@@ -9,7 +9,7 @@ namespace {
 
 #include "config/registry_table.inc"
 
-// Loft's own settings; documented in doc/loft.conf.md. They live at top level only.
+// Loft's own settings, documented in src/config/loft-settings.md. Top level only.
 constexpr SettingDef kLoftSettings[] = {
     {"", "loft_rpc_listen", SettingType::String, "", ""},
     {"", "loft_rpc_max_frame_size", SettingType::Size, "16 M", ""},
