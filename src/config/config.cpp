@@ -209,6 +209,7 @@ const Section& ConfigData::builtin_services()
     static const std::shared_ptr<ConfigData> parsed = [] {
         ParseOptions options;
         options.expand_values = false;
+        options.check_settings = false;
         auto data = parse(builtin_services_text(), "<built-in services>", "", options);
         for (auto& service : data->scopes[0]->root.children_) {
             for (auto& [key, value] : service->values_)

@@ -116,6 +116,11 @@ struct ParseOptions {
     // When false, values stay as doveconf -n shows them: "<file" as written and only
     // "key = $key ..." self-references expanded.
     bool expand_values = true;
+    // Run Dovecot's consistency checks after parsing (doveconf does, except when asked
+    // for single settings). check_users also requires default_login_user and
+    // default_internal_user to exist, as Dovecot does at startup.
+    bool check_settings = true;
+    bool check_users = false;
 };
 
 class Config {

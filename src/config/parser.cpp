@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "config/checks.h"
 #include "config/config_data.h"
 #include "config/lexer.h"
 #include "config/obsolete.h"
@@ -628,6 +629,15 @@ private:
     bool obsolete_warned_ = false;
 };
 
+void run_checks(const std::shared_ptr<ConfigData>& data, const ParseOptions& options)
+{
+    if (!options.check_settings)
+        return;
+    auto errors = check_settings(data, options.check_users);
+    if (!errors.empty())
+        throw ConfigError(std::move(errors));
+}
+
 }  // namespace
 
 std::shared_ptr<ConfigData> ConfigData::parse(std::string_view text, const std::string& source_name,
@@ -642,6 +652,7 @@ std::shared_ptr<ConfigData> ConfigData::parse(std::string_view text, const std::
         dir += '/';
     parser.parse_text(text, source_name, dir);
     parser.finish();
+    run_checks(data, options);
     return data;
 }
 
@@ -657,6 +668,7 @@ std::shared_ptr<ConfigData> ConfigData::parse_file(const std::string& path, cons
     Parser parser(*data, options);
     parser.parse_text(r.text, path, dir_of(path));
     parser.finish();
+    run_checks(data, options);
     return data;
 }
 

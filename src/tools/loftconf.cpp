@@ -105,6 +105,9 @@ int main(int argc, char* argv[])
 
     ParseOptions parse_options;
     parse_options.expand_values = options.expanded;
+    // Like doveconf: looking up single settings works even when the checks fail.
+    parse_options.check_settings = names.empty();
+    parse_options.check_users = true;
     std::optional<Config> config;
     try {
         config = dump_defaults ? Config::load_string("", path, "/", parse_options)

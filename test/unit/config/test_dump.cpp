@@ -135,8 +135,8 @@ public:
         CPPUNIT_ASSERT(out.find("service imap-login {\n") != std::string::npos);
         CPPUNIT_ASSERT(out.find("mail_cache_max_size") == std::string::npos);  // hidden
         CPPUNIT_ASSERT(out.find("loft_") == std::string::npos);
-        out = dump_settings(raw("mail_cache_max_size = 2G\nloft_storage_mode = shared\n"), o);
-        CPPUNIT_ASSERT(out.find("mail_cache_max_size = 2 G\n") != std::string::npos);
+        out = dump_settings(raw("mail_cache_max_size = 512M\nloft_storage_mode = shared\n"), o);
+        CPPUNIT_ASSERT(out.find("mail_cache_max_size = 512 M\n") != std::string::npos);
         CPPUNIT_ASSERT(out.find("loft_storage_mode = shared\n") != std::string::npos);
     }
     void loft_conf()

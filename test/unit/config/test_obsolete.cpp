@@ -52,9 +52,9 @@ public:
     }
     void protocols()
     {
-        auto c = parse("protocols = imaps  pop3 managesieve\n");
+        auto c = parse("protocols = imaps  pop3\n");
         auto s = c.resolve({});
-        CPPUNIT_ASSERT_EQUAL(std::string("pop3 sieve imap"), s.get("protocols"));
+        CPPUNIT_ASSERT_EQUAL(std::string("pop3 imap"), s.get("protocols"));
         const Section* login = s.section("service", "imap-login");
         CPPUNIT_ASSERT_EQUAL(std::string("0"), *login->sections("inet_listener")[0]->get("port"));
         CPPUNIT_ASSERT(login->sections("inet_listener")[0]->is_set("port"));
