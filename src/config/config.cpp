@@ -70,7 +70,8 @@ void serialize_section(std::string& out, const Section& section, int depth,
     }
 }
 
-// Built-in service values such as "$default_internal_user" name a top-level setting.
+// Built-in service values such as "$default_internal_user" name a top-level setting;
+// Dovecot's master substitutes them when it starts the service.
 std::string resolve_reference(const std::string& text, const Settings& settings)
 {
     if (!text.starts_with('$'))
@@ -80,16 +81,6 @@ std::string resolve_reference(const std::string& text, const Settings& settings)
     } catch (const std::out_of_range&) {
         return text;
     }
-}
-
-void resolve_references(Section& section, const Settings& settings,
-                        std::map<std::string, Section::Value, std::less<>>& values)
-{
-    for (auto& [key, value] : values) {
-        (void)key;
-        value.text = resolve_reference(value.text, settings);
-    }
-    (void)section;
 }
 
 }  // namespace
@@ -131,6 +122,65 @@ bool Section::is_set(std::string_view key) const
 {
     auto it = values_.find(key);
     return it != values_.end() && it->second.explicit_set;
+}
+
+namespace {
+
+const SettingDef& section_def(std::string_view type, std::string_view key)
+{
+    const SettingDef* def = find_setting(type, key);
+    if (def == nullptr)
+        throw std::out_of_range("Unknown setting in " + std::string(type) + " section: " + std::string(key));
+    return *def;
+}
+
+uint64_t typed_uint(const SettingDef& def, const std::string& v)
+{
+    switch (def.type) {
+    case SettingType::UintOct: return parse_octal(v);
+    case SettingType::Port: return parse_port(v);
+    default: return parse_uint(v);
+    }
+}
+
+std::vector<std::string> split_list(std::string_view text)
+{
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text) {
+        if (c == ' ' || c == '\t' || c == ',') {
+            if (!cur.empty())
+                out.push_back(std::move(cur));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty())
+        out.push_back(std::move(cur));
+    return out;
+}
+
+}  // namespace
+
+bool Section::get_bool(std::string_view key) const
+{
+    (void)section_def(type_, key);
+    return parse_bool(value(key));
+}
+
+uint64_t Section::get_uint(std::string_view key) const { return typed_uint(section_def(type_, key), value(key)); }
+
+uint64_t Section::get_size(std::string_view key) const
+{
+    (void)section_def(type_, key);
+    return parse_size(value(key));
+}
+
+uint64_t Section::get_time_ms(std::string_view key) const
+{
+    (void)section_def(type_, key);
+    return parse_time_ms(value(key), true);
 }
 
 std::vector<const Section*> Section::sections(std::string_view type) const
@@ -251,9 +301,12 @@ Settings ConfigData::resolve(const std::shared_ptr<const ConfigData>& self, cons
     }
     // Built-in service values such as "$default_internal_user" follow this config.
     for (auto& section : merged.children_) {
-        resolve_references(*section, settings, section->values_);
-        for (auto& child : section->children_)
-            resolve_references(*child, settings, child->values_);
+        for (auto& [key, value] : section->values_)
+            value.text = resolve_reference(value.text, settings);
+        for (auto& child : section->children_) {
+            for (auto& [key, value] : child->values_)
+                value.text = resolve_reference(value.text, settings);
+        }
     }
     settings.sections_ = std::move(merged.children_);
     return settings;
@@ -309,16 +362,9 @@ std::string Settings::get(std::string_view key) const
 
 bool Settings::get_bool(std::string_view key) const { return parse_bool(get(key)); }
 
-uint64_t Settings::get_uint(std::string_view key) const
-{
-    const SettingDef& def = root_def(key);
-    std::string v = get(key);
-    switch (def.type) {
-    case SettingType::UintOct: return parse_octal(v);
-    case SettingType::Port: return parse_port(v);
-    default: return parse_uint(v);
-    }
-}
+uint64_t Settings::get_uint(std::string_view key) const { return typed_uint(root_def(key), get(key)); }
+
+std::vector<std::string> Settings::get_list(std::string_view key) const { return split_list(get(key)); }
 
 uint64_t Settings::get_size(std::string_view key) const { return parse_size(get(key)); }
 

@@ -60,6 +60,12 @@ public:
     // a key this section type does not have (plugin and dict have no defaults).
     std::string value(std::string_view key) const;
     bool is_set(std::string_view key) const;  // explicitly set in the config
+    // value(), typed by the registry: yes/no, numbers (octal modes, ports), sizes in
+    // bytes, times in milliseconds. Throw std::out_of_range for unknown keys.
+    bool get_bool(std::string_view key) const;
+    uint64_t get_uint(std::string_view key) const;
+    uint64_t get_size(std::string_view key) const;
+    uint64_t get_time_ms(std::string_view key) const;
     std::vector<const Section*> sections(std::string_view type) const;  // file order
     const std::vector<std::unique_ptr<Section>>& children() const { return children_; }
     const SourceLocation& location() const { return location_; }
@@ -91,6 +97,8 @@ public:
     uint64_t get_uint(std::string_view key) const;      // also octal modes and ports
     uint64_t get_size(std::string_view key) const;      // bytes ("10M")
     uint64_t get_time_ms(std::string_view key) const;   // "5 mins" -> 300000
+    // A list setting split on spaces, tabs and commas ("protocols", "mail_plugins").
+    std::vector<std::string> get_list(std::string_view key) const;
     bool is_set(std::string_view key) const;            // explicitly set in the config
     std::vector<const Section*> sections(std::string_view type) const;  // top-level, file order
     const Section* section(std::string_view type, std::string_view name) const;

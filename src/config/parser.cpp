@@ -225,7 +225,8 @@ private:
                 data_.warnings.push_back("Configuration file " + here().file + " line " + std::to_string(here().line) +
                                          ": Ambiguous '#' character in line, treating it as comment. "
                                          "Add a space before it to remove this warning.");
-            if (line.kind == LineKind::KeyValue && ctx.kind != Context::Block &&
+            // Serialized text was written from already-rewritten settings.
+            if (line.kind == LineKind::KeyValue && ctx.kind != Context::Block && !options_.serialized &&
                 handle_obsolete_setting(line.key, line.value, ctx.mask, *this))
                 return;
             set(ctx, line);

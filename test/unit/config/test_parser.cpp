@@ -46,6 +46,7 @@ public:
                      .resolve({});
         CPPUNIT_ASSERT_EQUAL(std::string("maildir:~/Maildir"), s.get("mail_location"));
         CPPUNIT_ASSERT_EQUAL(std::string("plain login"), s.get("auth_mechanisms"));
+        CPPUNIT_ASSERT(s.get_list("auth_mechanisms") == std::vector<std::string>({"plain", "login"}));
         CPPUNIT_ASSERT(s.is_set("ssl"));
         CPPUNIT_ASSERT(!s.is_set("base_dir"));
         CPPUNIT_ASSERT_EQUAL(std::string("/run/dovecot"), s.get("base_dir"));
@@ -139,6 +140,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("maildir"), *s.plugin("quota"));
         CPPUNIT_ASSERT_EQUAL(std::string("*:storage=1G"), *s.plugin("quota_rule"));
         CPPUNIT_ASSERT(!s.plugin("nothing"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(993), listeners[1]->get_uint("port"));
+        CPPUNIT_ASSERT(listeners[1]->get_bool("ssl"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0600), s.section("service", "auth")->sections("unix_listener")[0]->get_uint("mode"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(UINT64_MAX), login->get_size("vsz_limit"));
+        CPPUNIT_ASSERT_THROW(login->get_uint("no_such_key"), std::out_of_range);
         // Built-in service users follow default_internal_user.
         CPPUNIT_ASSERT_EQUAL(std::string("dovecot"), s.section("service", "anvil")->value("user"));
     }

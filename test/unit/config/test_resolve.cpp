@@ -3,8 +3,10 @@
 
 #include "config/config.h"
 #include "config/filter.h"
+#include "test_helpers.h"
 
 using namespace loft::config;
+using loft::config::test::TempDir;
 
 class ResolveTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(ResolveTest);
@@ -121,8 +123,14 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string(" quota sieve"), back.resolve({"lmtp", "", "", ""}).get("mail_plugins"));
 
         // Multi-line values (a <file certificate) survive the trip.
-        auto multi = Config::load_string("login_greeting = \"x\"\n", "t.conf", "/");
-        (void)multi;
+        TempDir dir;
+        dir.write("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\\x\"y\n-----END CERTIFICATE-----\n");
+        auto with_file = Config::load_string("ssl_cert = <cert.pem\nlocal_name mail.example.com {\n"
+                                             "  ssl_cert = <cert.pem\n}\n", "t.conf", dir.path());
+        auto copy = Config::load_string(with_file.serialize(), "pipe", "/", opts);
+        CPPUNIT_ASSERT_EQUAL(with_file.resolve({}).get("ssl_cert"), copy.resolve({}).get("ssl_cert"));
+        CPPUNIT_ASSERT_EQUAL(std::string("-----BEGIN CERTIFICATE-----\nMIIB\\x\"y\n-----END CERTIFICATE-----\n"),
+                             copy.resolve({"imap", "", "", "mail.example.com"}).get("ssl_cert"));
     }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(ResolveTest);
