@@ -71,6 +71,8 @@ std::optional<LogicalLine> Lexer::next()
         std::string_view raw = text_.substr(pos_, end - pos_);
         pos_ = end + 1;
         line_number_++;
+        if (!raw.empty() && raw.back() == '\r')
+            raw.remove_suffix(1);  // CRLF files read the same, as in Dovecot
         if (raw.size() > kMaxLineLength)
             return LogicalLine{LineKind::Error, "", "Line is too long", line_number_};
 

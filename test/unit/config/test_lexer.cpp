@@ -23,6 +23,7 @@ class LexerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(key_value_forms);
     CPPUNIT_TEST(comments_and_quotes);
     CPPUNIT_TEST(continuation_lines);
+    CPPUNIT_TEST(crlf_lines);
     CPPUNIT_TEST(sections);
     CPPUNIT_TEST(includes_and_files);
     CPPUNIT_TEST(errors);
@@ -53,6 +54,14 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("x"), l[4].value);
         CPPUNIT_ASSERT(l[4].ambiguous_hash);
         CPPUNIT_ASSERT(!l[0].ambiguous_hash);
+    }
+    void crlf_lines()
+    {
+        auto l = lex("a = b\r\nservice x {\r\n}\r\n");
+        CPPUNIT_ASSERT_EQUAL(size_t(3), l.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("b"), l[0].value);
+        CPPUNIT_ASSERT(l[1].kind == LineKind::SectionBegin);
+        CPPUNIT_ASSERT(l[2].kind == LineKind::SectionEnd);
     }
     void continuation_lines()
     {
