@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "config/config_data.h"
@@ -268,6 +269,40 @@ private:
     std::set<std::string>& seen_;
 };
 
+// Dovecot refuses a config where two filters that can match the same connection both
+// set a setting and neither filter contains the other (for example "protocol imap" and
+// "remote X { protocol imap }" set differently): it cannot tell which should win.
+void check_filter_conflicts(const ConfigData& data, std::vector<ConfigErrorItem>& errors,
+                            std::set<std::string>& seen)
+{
+    for (const auto& target : data.scopes) {
+        std::vector<const Scope*> matches;
+        for (const auto& s : data.scopes) {
+            if (mask_matches_mask(s->mask, target->mask))
+                matches.push_back(s.get());
+        }
+        std::stable_sort(matches.begin(), matches.end(), [](const Scope* a, const Scope* b) {
+            return compare_specificity(a->mask, b->mask) < 0;
+        });
+        std::map<std::string, const Section::Value*, std::less<>> set_so_far;
+        for (size_t i = 0; i < matches.size(); i++) {
+            bool superset = i == 0 || is_filter_superset(matches[i]->mask, matches[i - 1]->mask);
+            for (const auto& [key, value] : matches[i]->root.values()) {
+                auto earlier = set_so_far.find(key);
+                if (!superset && earlier != set_so_far.end()) {
+                    const SourceLocation& at = matches[i]->where;
+                    std::string message = "Conflict in setting " + key + " found from filter at " + at.file + ":" +
+                                          std::to_string(at.line);
+                    if (seen.insert(message).second)
+                        errors.push_back({value.where, message});
+                }
+            }
+            for (const auto& [key, value] : matches[i]->root.values())
+                set_so_far.emplace(key, &value);
+        }
+    }
+}
+
 // A connection that every filter of mask applies to (for checking that scope).
 Filter filter_for(const FilterMask& mask, const IpNet& local, const IpNet& remote)
 {
@@ -292,6 +327,7 @@ std::vector<ConfigErrorItem> check_settings(const std::shared_ptr<const ConfigDa
 {
     std::vector<ConfigErrorItem> errors;
     std::set<std::string> seen;
+    check_filter_conflicts(*data, errors, seen);
     for (const auto& scope : data->scopes) {
         Filter filter = filter_for(scope->mask, scope->mask.local, scope->mask.remote);
         Settings settings = data->resolve(data, filter);

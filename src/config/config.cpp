@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "config/checks.h"
 #include "config/config_data.h"
 #include "config/registry.h"
 #include "config/values.h"
@@ -427,6 +428,8 @@ Config Config::load_string(std::string_view text, const std::string& source_name
 }
 
 const std::vector<std::string>& Config::warnings() const { return data_->warnings; }
+
+std::vector<ConfigErrorItem> Config::check(bool check_users) const { return check_settings(data_, check_users); }
 
 Settings Config::resolve(const Filter& filter) const { return data_->resolve(data_, filter); }
 

@@ -144,6 +144,10 @@ public:
     // skip(key) is true are left out (so a storage daemon never receives ssl_key).
     std::string serialize(const std::function<bool(std::string_view key)>& skip = {}) const;
 
+    // Dovecot's consistency checks (see ParseOptions::check_settings), for callers that
+    // loaded with them off and want the problems without an exception.
+    std::vector<ConfigErrorItem> check(bool check_users = false) const;
+
     // Warnings Dovecot would log while reading this config (obsolete settings that were
     // rewritten, ambiguous '#', global settings after filters).
     const std::vector<std::string>& warnings() const;

@@ -104,8 +104,7 @@ std::optional<LogicalLine> Lexer::next()
         }
         return parse(std::move(line), line_number_, ambiguous);
     }
-    if (continuing && !full.empty())
-        return parse(std::move(full), line_number_, ambiguous);
+    // A continuation still open at the end of the text is dropped, as Dovecot does.
     return std::nullopt;
 }
 

@@ -123,8 +123,6 @@ public:
             error_at({data_.path, 0}, "Missing '}' (section started at " + open.file + ":" +
                                           std::to_string(open.line) + ")");
         }
-        if (errors_.empty())
-            check_filter_conflicts();
         if (!errors_.empty())
             throw ConfigError(std::move(errors_));
     }
@@ -132,41 +130,6 @@ public:
     void error(const std::string& message) { error_at(here(), message); }
 
 private:
-    // Dovecot refuses a config where two filters that can match the same connection
-    // both set a setting and neither filter contains the other (for example
-    // "protocol imap" and "remote X { protocol imap }" set differently): it cannot
-    // tell which should win. Checked per filter, as Dovecot does after parsing.
-    void check_filter_conflicts()
-    {
-        for (const auto& target : data_.scopes) {
-            std::vector<const Scope*> matches;
-            for (const auto& s : data_.scopes) {
-                if (mask_matches_mask(s->mask, target->mask))
-                    matches.push_back(s.get());
-            }
-            std::stable_sort(matches.begin(), matches.end(), [](const Scope* a, const Scope* b) {
-                return compare_specificity(a->mask, b->mask) < 0;
-            });
-            std::map<std::string, bool, std::less<>> set_so_far;
-            for (size_t i = 0; i < matches.size(); i++) {
-                bool superset = i == 0 || is_filter_superset(matches[i]->mask, matches[i - 1]->mask);
-                for (const auto& [key, value] : matches[i]->root.values()) {
-                    (void)value;
-                    if (!superset && set_so_far.count(key) != 0) {
-                        const SourceLocation& at = matches[i]->where;
-                        error_at({data_.path, 0}, "Conflict in setting " + key + " found from filter at " +
-                                                      at.file + ":" + std::to_string(at.line));
-                        return;
-                    }
-                }
-                for (const auto& [key, value] : matches[i]->root.values()) {
-                    (void)value;
-                    set_so_far[key] = true;
-                }
-            }
-        }
-    }
-
     struct Input {
         std::string file, dir;
         unsigned line = 0;
@@ -179,6 +142,7 @@ private:
         FilterMask mask;
         SourceLocation opened;
     };
+
 
     SourceLocation here() const
     {
@@ -300,8 +264,12 @@ private:
         } else if (is_named_section(type) && !name.empty()) {
             child = ConfigData::find_child(*ctx.target, type, name);
         }
-        if (child == nullptr)
+        if (child == nullptr) {
             child = &ConfigData::add_child(*ctx.target, type, is_free_form_section(type) ? "" : name, here());
+            // "passdb pam {": the name of an unnamed-list section is its "name" setting.
+            if (!name.empty() && !is_named_section(type) && !is_free_form_section(type))
+                ConfigData::set_value(*child, "name", Section::Value{name, name, here(), true});
+        }
         contexts_.push_back({Context::Block, type, child, ctx.scope, ctx.mask, here()});
     }
 
@@ -515,6 +483,10 @@ private:
         const std::string& key = line.key;
         const SettingDef* def = nullptr;
         bool free_form = is_free_form_section(ctx.type);
+        if (key.empty() && ctx.type.empty()) {
+            error("Missing key name ('=' at the beginning of line)");
+            return;
+        }
         if (!free_form) {
             def = find_setting(ctx.type, key);
             if (def == nullptr) {
@@ -604,6 +576,8 @@ private:
                 }
             }
             auto r = read_whole_file(path);
+            if (r.error == EISDIR)
+                r = {};  // Dovecot opens a directory and reads nothing from it
             if (r.error != 0) {
                 if (!optional)
                     error("Couldn't open include file " + path + ": " + std::strerror(r.error));

@@ -105,9 +105,9 @@ int main(int argc, char* argv[])
 
     ParseOptions parse_options;
     parse_options.expand_values = options.expanded;
-    // Like doveconf: looking up single settings works even when the checks fail.
-    parse_options.check_settings = names.empty();
-    parse_options.check_users = true;
+    // Like doveconf, the consistency checks run after the dump is printed (a failing
+    // check still fails the command), and not at all for single-setting lookups.
+    parse_options.check_settings = false;
     std::optional<Config> config;
     try {
         config = dump_defaults ? Config::load_string("", path, "/", parse_options)
@@ -129,5 +129,8 @@ int main(int argc, char* argv[])
     if (options.scope == DumpScope::All)
         std::cout << "# NOTE: Send doveconf -n output instead when asking for help.\n";
     std::cout << dump_settings(*config, options);
+    auto problems = config->check(true);
+    if (!problems.empty())
+        report_errors(ConfigError(std::move(problems)));
     return 0;
 }

@@ -4,6 +4,7 @@
 # be byte-identical apart from the version banner lines; for broken ones both must fail
 # and loftconf's first error must name the same file and line with the same message
 # (for doveconf's consistency checks, which name no line, loftconf adds the line).
+# snippets.txt holds one-line edge cases of the syntax, checked the same way.
 # Skips (77) when doveconf is not installed.
 import concurrent.futures
 import glob
@@ -12,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 SRCDIR = os.environ.get("LOFT_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILDDIR = os.environ.get("LOFT_BUILDDIR", ".")
@@ -109,6 +111,21 @@ def compare_broken(path, failures):
         failures.append(f"{path}: first error differs\n  doveconf: {want}\n  loftconf: {got}")
 
 
+def compare_snippet(number, text, tmpdir, failures):
+    """One line of snippets.txt (\\n for newlines): same -n output, same first error."""
+    path = os.path.join(tmpdir, f"snippet{number}.conf")
+    with open(path, "w") as f:
+        f.write(text.replace("\\n", "\n").replace("\\t", "\t") + "\n")
+    drc, dout, derr = run(["doveconf", "-n", "-c", path])
+    lrc, lout, lerr = run([LOFTCONF, "-n", "-c", path])
+    want, got = first_error(derr), first_error(lerr)
+    if want is not None and got is not None and want[1] is None:
+        got = (got[0], None, got[2])
+    if (drc == 0) != (lrc == 0) or strip_banner(dout) != strip_banner(lout) or want != got:
+        failures.append(f"snippet {number} {text!r}:\n  doveconf rc={drc} {strip_banner(dout)!r} {want}\n"
+                        f"  loftconf rc={lrc} {strip_banner(lout)!r} {got}")
+
+
 def main():
     if shutil.which("doveconf") is None:
         print("doveconf not installed; skipping")
@@ -129,12 +146,19 @@ def main():
             results.append((pool.submit(compare_good, path, out := []), out))
         for path in broken:
             results.append((pool.submit(compare_broken, path, out := []), out))
+        with open(os.path.join(CORPUS, "snippets.txt")) as f:
+            snippets = [line.rstrip("\n") for line in f if line.strip()]
+        tmpdir = tempfile.mkdtemp(prefix="loft-config-snippets-")
+        for number, text in enumerate(snippets, 1):
+            results.append((pool.submit(compare_snippet, number, text, tmpdir, out := []), out))
         for future, out in results:
             future.result()
             failures.extend(out)
+    shutil.rmtree(tmpdir, ignore_errors=True)
     for f in failures:
         print("FAIL", f)
-    print(f"{len(good)} good configs, {len(broken)} broken configs, {len(failures)} failures")
+    print(f"{len(good)} good configs, {len(broken)} broken configs, {len(snippets)} snippets, "
+          f"{len(failures)} failures")
     return 1 if failures else 0
 
 

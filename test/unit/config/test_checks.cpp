@@ -26,6 +26,8 @@ class ChecksTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(auth_checks);
     CPPUNIT_TEST(mail_checks);
     CPPUNIT_TEST(checks_in_filters);
+    CPPUNIT_TEST(filter_conflicts);
+    CPPUNIT_TEST(named_passdb);
     CPPUNIT_TEST(checks_can_be_skipped);
     CPPUNIT_TEST_SUITE_END();
 
@@ -88,6 +90,25 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("t.conf:1: listen can't be set empty\n"
                                          "t.conf:2: auth_worker_max_count must be above zero"),
                              e);
+    }
+    void filter_conflicts()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("t.conf:2: Conflict in setting mail_max_userip_connections found from "
+                                         "filter at t.conf:1"),
+                             error_of("protocol imap {\n  mail_max_userip_connections = 20\n}\n"
+                                      "remote 10.0.0.0/8 {\n  protocol imap {\n"
+                                      "    mail_max_userip_connections = 30\n  }\n}\n"));
+        // Nested filters that contain each other do not conflict.
+        CPPUNIT_ASSERT_EQUAL(std::string("(no error)"),
+                             error_of("remote 10.0.0.0/8 {\n  login_greeting = a\n  protocol imap {\n"
+                                      "    login_greeting = b\n  }\n}\n"));
+    }
+    void named_passdb()
+    {
+        auto c = Config::load_string("passdb pam {\n  driver = pam\n}\n", "t.conf", "/");
+        const Section* p = c.resolve({}).sections("passdb").at(0);
+        CPPUNIT_ASSERT_EQUAL(std::string("pam"), p->name());
+        CPPUNIT_ASSERT_EQUAL(std::string("pam"), *p->get("name"));
     }
     void checks_can_be_skipped()
     {
