@@ -278,6 +278,15 @@ void MaildirMailbox::sync()
     load_keywords();
     auto uidlist = read_uidlist();
     auto files = scan_dirs();
+    // readdir() can miss a file that another process renames while we list (a flag
+    // change by Dovecot). A message we knew must not look expunged because of that, so
+    // when one is missing, list again and take the union.
+    bool lost_known = false;
+    for (const auto& [uid, base] : base_by_uid_)
+        lost_known = lost_known || !files.count(base);
+    if (lost_known)
+        for (auto& [base, relative] : scan_dirs())
+            files.insert_or_assign(base, std::move(relative));
 
     auto has_unknown = [&](const Uidlist& list) {
         std::unordered_map<std::string_view, bool> known;
@@ -308,7 +317,10 @@ void MaildirMailbox::sync()
         bool existed = uidlist.has_value();
         if (!uidlist)
             uidlist = new_uidlist();
-        files = scan_dirs();
+        // Files delivered since we listed need UIDs too; keep the first listing as well
+        // so a file renamed during this one is not taken for expunged.
+        for (auto& [base, relative] : scan_dirs())
+            files.insert_or_assign(base, std::move(relative));
         std::unordered_map<std::string, uint32_t> known;
         for (const auto& record : uidlist->records)
             known.emplace(record.base_name, record.uid);
@@ -674,6 +686,9 @@ uint32_t MaildirMailbox::Append::commit()
         if (::futimens(fd_.get(), times) < 0)
             throw_errno("futimens(" + tmp_path_ + ")");
     }
+    struct stat st;
+    if (::fstat(fd_.get(), &st) < 0)
+        throw_errno("fstat(" + tmp_path_ + ")");
     fd_.reset();
 
     MaildirMailbox& box = *box_;
@@ -719,8 +734,10 @@ uint32_t MaildirMailbox::Append::commit()
     box.guid_ = uidlist->header.guid;
     box.next_uid_ = uid + 1;
     box.recent_.insert(uid);
+    // No file-system access from here on: the message is stored, and another process may
+    // already be moving it from new/ to cur/.
     if (box.messages_.empty() || box.messages_.back().uid < uid) {
-        box.files_by_base_.erase(base);
+        box.files_by_base_.insert_or_assign(base, FileState{relative, st.st_mtime, size_, vsize_});
         box.base_by_uid_[uid] = base;
         box.messages_.push_back(box.make_info(uid, base, relative));
     }
