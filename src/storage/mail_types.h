@@ -39,6 +39,7 @@ struct MailboxStatus {
     uint32_t messages = 0;
     uint32_t recent = 0;
     uint32_t unseen = 0;
+    uint64_t size = 0;  // STATUS SIZE: sum of RFC822.SIZE (W=)
 };
 
 enum MailboxAttribute : uint32_t {

@@ -7,6 +7,7 @@
 //   append MAILBOX FILE [FLAG...] [@DATE] message from FILE (CRLF or LF)
 //   store MAILBOX UID(,UID)* +|-|= [FLAG...]
 //   expunge MAILBOX
+//   copy|move FROM TO UID(,UID)*           prints "<source uid> <new uid>" lines
 //   create|delete|subscribe|unsubscribe MAILBOX
 //   rename FROM TO
 // FLAG is \Seen, \Answered, \Flagged, \Deleted, \Draft or a keyword. Mailbox names
@@ -142,6 +143,15 @@ int run(std::vector<std::string> args)
         auto box = store.open(args[2], false);
         for (uint32_t uid : box->expunge())
             std::cout << uid << "\n";
+    } else if (command == "copy" || command == "move") {
+        need(5);
+        std::vector<uint32_t> uids;
+        for (const auto& uid : loft::split(args[4], ','))
+            uids.push_back(static_cast<uint32_t>(std::stoul(uid)));
+        auto source = store.open(args[2], command == "copy");
+        auto dest = store.open(args[3], false);
+        for (const auto& [from, to] : dest->copy_from(*source, uids, command == "move"))
+            std::cout << from << " " << to << "\n";
     } else if (command == "create") {
         need(3);
         store.create(args[2]);

@@ -51,6 +51,8 @@ def change_with_loft(loft, tmpdir):
     loft.run("store", "INBOX", "3", "=", "\\Seen")
     loft.run("store", "INBOX", "9", "+", "\\Deleted")
     loft.run("expunge", "INBOX")
+    loft.run("copy", "INBOX", "Archive/2024", "1,2")
+    loft.run("move", "INBOX", "Entwürfe", "6")
     loft.run("create", "Loft/Made")
     loft.run("subscribe", "Loft/Made")
     loft.run("unsubscribe", "Trash")
@@ -84,7 +86,10 @@ def main():
             ("rename keeps UIDVALIDITY", "Renamed" not in dovecot_view[0] and
              dovecot_view[0].get("Renamed Again", (0, -1))[1] == built[0]["Renamed"][1]),
             ("Loft/Made subscribed", "Loft/Made" in dovecot_view[1] and "Trash" not in dovecot_view[1]),
-            ("Entwürfe has 3 messages", len(dovecot_view[0].get("Entwürfe", (0, 0, 0, {}))[3]) == 3),
+            ("Entwürfe has 4 messages (one moved in)", len(dovecot_view[0].get("Entwürfe", (0, 0, 0, {}))[3]) == 4),
+            ("uid 6 moved out of INBOX", 6 not in inbox),
+            ("Archive/2024 has 3 messages (two copied in)",
+             len(dovecot_view[0].get("Archive/2024", (0, 0, 0, {}))[3]) == 3),
         ]
         for label, ok in checks:
             if not ok:

@@ -417,6 +417,7 @@ MailboxStatus MaildirMailbox::status() const
             st.recent++;
         if (!(info.flags.system & Seen))
             st.unseen++;
+        st.size += info.virtual_size;
     }
     return st;
 }
@@ -545,16 +546,29 @@ std::vector<uint32_t> MaildirMailbox::expunge()
 {
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
-    std::vector<uint32_t> expunged;
+    std::vector<uint32_t> deleted;
+    for (const auto& info : messages_)
+        if (info.flags.system & Deleted)
+            deleted.push_back(info.uid);
+    remove_messages(deleted);
+    return deleted;
+}
+
+void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
+{
     bool touched_cur = false, touched_new = false;
-    for (const auto& info : messages_) {
-        if (!(info.flags.system & Deleted))
+    int64_t bytes = 0, count = 0;
+    for (uint32_t uid : uids) {
+        auto base_it = base_by_uid_.find(uid);
+        if (base_it == base_by_uid_.end())
             continue;
-        const std::string& base = base_by_uid_.at(info.uid);
+        const std::string& base = base_it->second;
         auto& state = files_by_base_[base];
         for (int attempt = 0; attempt < rename_retries; attempt++) {
             if (::unlink(path_of(state.filename).c_str()) == 0) {
                 (state.filename[0] == 'c' ? touched_cur : touched_new) = true;
+                bytes -= static_cast<int64_t>(state.size);
+                count--;
                 break;
             }
             if (errno != ENOENT)
@@ -564,18 +578,20 @@ std::vector<uint32_t> MaildirMailbox::expunge()
                 break;  // already gone: expunged elsewhere, still report it
             state.filename = current;
         }
-        expunged.push_back(info.uid);
     }
     if (touched_cur || touched_new)
         fsync_changed_dirs(touched_cur, touched_new);
-    std::set<uint32_t> gone(expunged.begin(), expunged.end());
+    update_quota(bytes, count);
+    std::set<uint32_t> gone(uids.begin(), uids.end());
     std::erase_if(messages_, [&](const MessageInfo& info) { return gone.count(info.uid) != 0; });
-    for (uint32_t uid : expunged) {
-        files_by_base_.erase(base_by_uid_[uid]);
-        base_by_uid_.erase(uid);
+    for (uint32_t uid : uids) {
+        auto base_it = base_by_uid_.find(uid);
+        if (base_it == base_by_uid_.end())
+            continue;
+        files_by_base_.erase(base_it->second);
+        base_by_uid_.erase(base_it);
         recent_.erase(uid);
     }
-    return expunged;
 }
 
 // ---- append ---------------------------------------------------------------------------
@@ -716,32 +732,219 @@ uint32_t MaildirMailbox::Append::commit()
     finished_ = true;
     fsync_dir(box.path_of(to_new ? "new" : "cur"));
 
-    UidlistRecord record{uid, "", base};
-    if (existed) {
-        UniqueFd fd(::open(box.uidlist_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-        if (!fd)
-            throw_errno("open(" + box.uidlist_path_ + ")");
-        write_all(fd.get(), format_uidlist_record(record), box.uidlist_path_);
-        fsync_fd(fd.get(), box.uidlist_path_);
-        lock.release();
-    } else {
-        uidlist->records.push_back(record);
-        lock.replace_target(format_uidlist(*uidlist));
-    }
-
-    // Make the new message visible at once; a later sync() fills in what others added.
-    box.uidvalidity_ = uidlist->header.uidvalidity;
-    box.guid_ = uidlist->header.guid;
-    box.next_uid_ = uid + 1;
-    box.recent_.insert(uid);
-    // No file-system access from here on: the message is stored, and another process may
-    // already be moving it from new/ to cur/.
-    if (box.messages_.empty() || box.messages_.back().uid < uid) {
-        box.files_by_base_.insert_or_assign(base, FileState{relative, st.st_mtime, size_, vsize_});
-        box.base_by_uid_[uid] = base;
-        box.messages_.push_back(box.make_info(uid, base, relative));
-    }
+    box.write_new_records(lock, *uidlist, existed, {UidlistRecord{uid, "", base}});
+    // No file-system access from here on but the quota log: the message is stored, and
+    // another process may already be moving it from new/ to cur/.
+    box.remember_stored(uidlist->header, uid, base, FileState{relative, st.st_mtime, size_, vsize_});
+    box.update_quota(static_cast<int64_t>(size_), 1);
     return uid;
+}
+
+void MaildirMailbox::write_new_records(Dotlock& lock, Uidlist& uidlist, bool existed,
+                                       const std::vector<UidlistRecord>& records)
+{
+    if (existed) {
+        std::string text;
+        for (const auto& record : records)
+            text += format_uidlist_record(record);
+        UniqueFd fd(::open(uidlist_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        if (!fd)
+            throw_errno("open(" + uidlist_path_ + ")");
+        write_all(fd.get(), text, uidlist_path_);
+        fsync_fd(fd.get(), uidlist_path_);
+        lock.release();
+        for (const auto& record : records)
+            uidlist.records.push_back(record);
+    } else {
+        for (const auto& record : records)
+            uidlist.records.push_back(record);
+        lock.replace_target(format_uidlist(uidlist));
+    }
+}
+
+void MaildirMailbox::remember_stored(const UidlistHeader& header, uint32_t uid, const std::string& base,
+                                     FileState state)
+{
+    uidvalidity_ = header.uidvalidity;
+    guid_ = header.guid;
+    next_uid_ = std::max(next_uid_, uid + 1);
+    recent_.insert(uid);
+    // Only when it keeps messages_ sorted; otherwise the next sync() brings it in.
+    if (messages_.empty() || messages_.back().uid < uid) {
+        std::string relative = state.filename;
+        files_by_base_.insert_or_assign(base, std::move(state));
+        base_by_uid_[uid] = base;
+        messages_.push_back(make_info(uid, base, relative));
+    }
+}
+
+void MaildirMailbox::update_quota(int64_t bytes, int64_t count)
+{
+    // Dovecot's Maildir++ quota keeps a log of "<bytes> <count>" deltas in maildirsize;
+    // we only add to a file Dovecot created, so sites without quota get no new file.
+    if (paths_.quota_file.empty() || (bytes == 0 && count == 0))
+        return;
+    try {
+        UniqueFd fd(::open(paths_.quota_file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        if (!fd)
+            return;
+        write_all(fd.get(), std::to_string(bytes) + " " + std::to_string(count) + "\n", paths_.quota_file);
+    } catch (const std::exception&) {
+        // Quota accounting is advisory: Dovecot recalculates a damaged maildirsize.
+    }
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMailbox& source,
+                                                                     const std::vector<uint32_t>& uids, bool move)
+{
+    if (move && (&source == this))
+        throw StorageError(StorageError::Kind::NotAllowed, "Can't move a message to the same mailbox");
+    if (move && source.read_only_)
+        throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + source.paths_.name);
+
+    struct Planned {
+        uint32_t source_uid;
+        std::string source_base;
+        Flags flags;
+        FileState state;  // in the source
+    };
+    std::vector<Planned> planned;
+    std::vector<std::string> all_keywords;
+    for (uint32_t uid : uids) {
+        const MessageInfo* info = source.find(uid);
+        if (!info)
+            continue;
+        const std::string& base = source.base_by_uid_.at(uid);
+        Flags flags = info->flags;
+        flags.system &= ~static_cast<uint32_t>(Recent);
+        for (const auto& keyword : flags.keywords)
+            all_keywords.push_back(keyword);
+        planned.push_back({uid, base, flags, source.files_by_base_.at(base)});
+    }
+    if (planned.empty())
+        return {};
+    if (!all_keywords.empty())
+        letters_for(all_keywords);
+
+    Dotlock lock = Dotlock::acquire(uidlist_path_);
+    auto uidlist = read_uidlist();
+    bool existed = uidlist.has_value();
+    if (!uidlist)
+        uidlist = new_uidlist();
+    std::set<std::string> taken;
+    for (const auto& record : uidlist->records)
+        taken.insert(record.base_name);
+    uint32_t next = uidlist->next_uid();
+
+    std::vector<std::pair<uint32_t, uint32_t>> mapping;
+    std::vector<UidlistRecord> records;
+    std::vector<std::pair<std::string, FileState>> stored;
+    std::vector<Planned*> moved;
+    bool touched_cur = false, touched_new = false;
+    for (auto& item : planned) {
+        std::string letters;
+        for (const auto& keyword : item.flags.keywords)
+            letters += *keywords_.letter_of(keyword);
+        std::sort(letters.begin(), letters.end());
+        bool to_new = item.flags.system == 0 && letters.empty();
+        // Dovecot keeps the base name, so the same message is recognisable in both folders;
+        // a second copy into one folder needs a name of its own.
+        std::string base = item.source_base;
+        std::string source_path;
+        bool linked = false, gone = false;
+        for (int attempt = 0; attempt < rename_retries && !linked && !gone; attempt++) {
+            if (taken.count(base))
+                base = unique_tmp_base() + ",S=" + std::to_string(item.state.size) + ",W=" +
+                       std::to_string(item.state.vsize);
+            std::string relative = to_new ? "new/" + base : "cur/" + base + format_maildir_info(item.flags.system, letters);
+            source_path = source.path_of(item.state.filename);
+            std::string dest = path_of(relative);
+            if (::link(source_path.c_str(), dest.c_str()) == 0) {
+                linked = true;
+            } else if (errno == ENOENT) {
+                std::string current = source.locate(item.source_base);
+                if (current.empty())
+                    gone = true;
+                else
+                    item.state.filename = current;
+            } else if (errno == EEXIST) {
+                taken.insert(base);
+            } else if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == ENOTSUP) {
+                copy_file_durably(source_path, dest, item.state.mtime);
+                linked = true;
+            } else {
+                throw_errno("link(" + source_path + ", " + dest + ")");
+            }
+            if (linked) {
+                (to_new ? touched_new : touched_cur) = true;
+                taken.insert(base);
+                if (next == UINT32_MAX)
+                    throw StorageError(StorageError::Kind::Limit, "UID space exhausted in " + paths_.name);
+                records.push_back({next, "", base});
+                mapping.emplace_back(item.source_uid, next);
+                FileState state = item.state;
+                state.filename = relative;
+                stored.emplace_back(base, state);
+                next++;
+                if (move)
+                    moved.push_back(&item);
+            }
+        }
+    }
+    if (touched_cur || touched_new)
+        fsync_changed_dirs(touched_cur, touched_new);
+    if (!records.empty())
+        write_new_records(lock, *uidlist, existed, records);
+    else
+        lock.release();
+
+    int64_t bytes = 0;
+    for (size_t i = 0; i < records.size(); i++) {
+        remember_stored(uidlist->header, records[i].uid, stored[i].first, stored[i].second);
+        bytes += static_cast<int64_t>(stored[i].second.size);
+    }
+    update_quota(bytes, static_cast<int64_t>(records.size()));
+
+    if (move && !moved.empty()) {
+        std::vector<uint32_t> source_uids;
+        for (const Planned* item : moved)
+            source_uids.push_back(item->source_uid);
+        source.remove_messages(source_uids);
+    }
+    return mapping;
+}
+
+void MaildirMailbox::copy_file_durably(const std::string& from, const std::string& to, int64_t mtime)
+{
+    UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in)
+        throw_errno("open(" + from + ")");
+    std::string tmp = path_of("tmp/" + unique_tmp_base());
+    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!out)
+        throw_errno("open(" + tmp + ")");
+    try {
+        char buf[65536];
+        while (true) {
+            ssize_t n = ::read(in.get(), buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw_errno("read(" + from + ")");
+            if (n == 0)
+                break;
+            write_all(out.get(), std::string_view(buf, static_cast<size_t>(n)), tmp);
+        }
+        fsync_fd(out.get(), tmp);
+        struct timespec times[2] = {{static_cast<time_t>(mtime), 0}, {static_cast<time_t>(mtime), 0}};
+        ::futimens(out.get(), times);
+        if (::link(tmp.c_str(), to.c_str()) < 0)
+            throw_errno("link(" + tmp + ", " + to + ")");
+    } catch (...) {
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    ::unlink(tmp.c_str());
 }
 
 }  // namespace loft::storage

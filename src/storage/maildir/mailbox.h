@@ -27,6 +27,7 @@ struct MailboxPaths {
     std::string dir;            // holds cur/ new/ tmp/
     std::string control;        // holds dovecot-uidlist, dovecot-keywords
     std::string uidvalidity_dir;  // where dovecot-uidvalidity lives (list control root)
+    std::string quota_file;       // maildirsize to log deltas in, if it exists
 };
 
 struct MailboxOptions {
@@ -71,6 +72,13 @@ public:
 
     // Unlinks every \Deleted message; returns their uids (ascending).
     std::vector<uint32_t> expunge();
+
+    // COPY/MOVE from another mailbox (or this one, for COPY): a hard link where possible,
+    // keeping the base name and INTERNALDATE, flags re-encoded with this folder's keyword
+    // letters; a byte copy across file systems. Returns (source uid, new uid) pairs for
+    // COPYUID. MOVE unlinks the sources afterwards, as Dovecot does.
+    std::vector<std::pair<uint32_t, uint32_t>> copy_from(MaildirMailbox& source, const std::vector<uint32_t>& uids,
+                                                         bool move = false);
 
     class Append {
     public:
@@ -128,6 +136,15 @@ private:
     std::optional<maildir::Uidlist> read_uidlist() const;
     maildir::Uidlist new_uidlist() const;
     std::string unique_tmp_base();
+    // Under the uidlist lock: appends records, or writes the uidlist if it did not exist.
+    void write_new_records(maildir::Dotlock& lock, maildir::Uidlist& uidlist, bool existed,
+                           const std::vector<maildir::UidlistRecord>& records);
+    // Makes a message this object stored visible without another sync.
+    void remember_stored(const maildir::UidlistHeader& header, uint32_t uid, const std::string& base,
+                         FileState state);
+    void remove_messages(const std::vector<uint32_t>& uids);
+    void update_quota(int64_t bytes, int64_t count);
+    void copy_file_durably(const std::string& from, const std::string& to, int64_t mtime);
     void fsync_changed_dirs(bool cur, bool new_dir);
 
     maildir::MailboxPaths paths_;

@@ -127,6 +127,7 @@ MailboxPaths MaildirStore::paths_for(std::string_view mailbox) const
 {
     MailboxPaths paths;
     paths.uidvalidity_dir = control_root();
+    paths.quota_file = join_path(location_.root, "maildirsize");
     if (is_inbox(mailbox)) {
         paths.name = "INBOX";
         paths.dir = location_.inbox.empty() ? location_.root : location_.inbox;

@@ -65,6 +65,10 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(too_many_keywords_is_an_error);
     CPPUNIT_TEST(stale_tmp_files_are_removed);
     CPPUNIT_TEST(broken_uidlist_is_reported);
+    CPPUNIT_TEST(copy_hard_links_and_maps_keywords);
+    CPPUNIT_TEST(copy_twice_into_one_folder_gets_new_name);
+    CPPUNIT_TEST(move_unlinks_source);
+    CPPUNIT_TEST(quota_log_is_appended_when_present);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -380,6 +384,93 @@ public:
         } catch (const StorageError& e) {
             CPPUNIT_ASSERT(e.kind() == StorageError::Kind::Corrupted);
         }
+    }
+    void copy_hard_links_and_maps_keywords()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("Dest");
+        auto dest = store.open("Dest", false);
+        auto a = dest->begin_append(keywords_flags(0, {"Other"}), 0);
+        a.write("dest\n");
+        a.commit();
+        auto box = store.open("INBOX", false);
+        append(*box, "plain\n", {}, 1700000000);
+        append(*box, "flagged\n", keywords_flags(Seen, {"$label1"}), 1700000001);
+        auto mapping = dest->copy_from(*box, {1, 2, 77});
+        CPPUNIT_ASSERT_EQUAL(size_t(2), mapping.size());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), mapping[0].second);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), mapping[1].first);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(3), mapping[1].second);
+        // Same inode and base name; the keyword has letter b in Dest, a in INBOX.
+        std::string src_name = files_in(dir / "Maildir/cur")[0];
+        std::string base = std::string(maildir_base_name(src_name));
+        CPPUNIT_ASSERT_EQUAL(std::string(":2,Sa"), src_name.substr(src_name.find(':')));
+        CPPUNIT_ASSERT(path_exists(dir / "Maildir/.Dest/cur/" + base + ":2,Sb"));
+        struct stat st;
+        ::stat((dir / "Maildir/cur/" + src_name).c_str(), &st);
+        CPPUNIT_ASSERT_EQUAL(nlink_t(2), st.st_nlink);
+        CPPUNIT_ASSERT_EQUAL(size_t(1), files_in(dir / "Maildir/.Dest/new").size());
+        dest->sync();
+        CPPUNIT_ASSERT_EQUAL(size_t(3), dest->messages().size());
+        CPPUNIT_ASSERT_EQUAL(int64_t(1700000000), dest->messages()[1].internal_date);
+        CPPUNIT_ASSERT(std::vector<std::string>{"$label1"} == dest->messages()[2].flags.keywords);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), box->messages().size());
+    }
+    void copy_twice_into_one_folder_gets_new_name()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        auto box = store.open("INBOX", false);
+        append(*box, "x\n");
+        auto mapping = box->copy_from(*box, {1});
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), mapping.at(0).second);
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(size_t(2), box->messages().size());
+        auto fd = box->open_message(2);
+        CPPUNIT_ASSERT_EQUAL(std::string("x\n"), read_fd(fd.get()));
+        auto list = parse_uidlist(read_file(dir / "Maildir/dovecot-uidlist"), "t");
+        CPPUNIT_ASSERT(list.records[0].base_name != list.records[1].base_name);
+        CPPUNIT_ASSERT_THROW(box->copy_from(*box, {1}, true), StorageError);
+    }
+    void move_unlinks_source()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("Trash");
+        auto box = store.open("INBOX", false);
+        auto trash = store.open("Trash", false);
+        append(*box, "a\n");
+        append(*box, "b\n", keywords_flags(Seen, {}));
+        auto mapping = trash->copy_from(*box, {2}, true);
+        CPPUNIT_ASSERT_EQUAL(size_t(1), mapping.size());
+        CPPUNIT_ASSERT_EQUAL(size_t(1), box->messages().size());
+        CPPUNIT_ASSERT(files_in(dir / "Maildir/cur").empty());
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(size_t(1), box->messages().size());
+        trash->sync();
+        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen), trash->messages()[0].flags.system & ~uint32_t(Recent));
+        auto fd = trash->open_message(mapping[0].second);
+        CPPUNIT_ASSERT_EQUAL(std::string("b\n"), read_fd(fd.get()));
+    }
+    void quota_log_is_appended_when_present()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("Trash");
+        auto box = store.open("INBOX", false);
+        append(*box, "no quota file yet\n");
+        CPPUNIT_ASSERT(!path_exists(dir / "Maildir/maildirsize"));
+        write_file(dir / "Maildir/maildirsize", "104857600S\n0 0\n");
+        append(*box, "1234\r\n");
+        auto trash = store.open("Trash", false);
+        trash->copy_from(*box, {2}, true);
+        box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(Deleted, {}));
+        box->expunge();
+        CPPUNIT_ASSERT_EQUAL(std::string("104857600S\n0 0\n5 1\n5 1\n-5 -1\n-18 -1\n"),
+                             read_file(dir / "Maildir/maildirsize"));
+        CPPUNIT_ASSERT_EQUAL(uint64_t(0), box->status().size);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(6), trash->status().size);
     }
 };
 
