@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <ctime>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace loft::storage {
 
@@ -84,9 +85,10 @@ std::string MaildirMailbox::path_of(const std::string& relative) const
     return join_path(paths_.dir, relative);
 }
 
-std::map<std::string, std::string> MaildirMailbox::scan_dirs() const
+MaildirMailbox::FileMap MaildirMailbox::scan_dirs() const
 {
-    std::map<std::string, std::string> files;
+    FileMap files;
+    files.reserve(messages_.size() + 64);
     // new/ first so that a file seen in both (moved while we listed) ends up as cur/.
     for (const char* sub : {"new", "cur"}) {
         auto names = list_dir(path_of(sub));
@@ -108,7 +110,7 @@ std::map<std::string, std::string> MaildirMailbox::scan_dirs() const
     return files;
 }
 
-void MaildirMailbox::move_new_to_cur(std::set<std::string>& moved_bases)
+void MaildirMailbox::move_new_to_cur(std::unordered_set<std::string>& moved_bases)
 {
     auto names = list_dir(path_of("new"));
     if (!names)
@@ -268,9 +270,42 @@ Uidlist MaildirMailbox::new_uidlist() const
     return list;
 }
 
+MaildirMailbox::DirSnapshot MaildirMailbox::snapshot() const
+{
+    DirSnapshot snap;
+    auto take = [](const std::string& path, FileStamp& stamp) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) < 0)
+            return;
+        stamp = {st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
+                 st.st_ctim.tv_nsec};
+    };
+    take(path_of("cur"), snap.cur);
+    take(path_of("new"), snap.new_dir);
+    take(uidlist_path_, snap.uidlist);
+    take(join_path(paths_.control, keywords_file_name), snap.keywords);
+    return snap;
+}
+
+bool MaildirMailbox::unchanged_since_last_sync(const DirSnapshot& now_snap) const
+{
+    if (!last_snapshot_ || !(*last_snapshot_ == now_snap))
+        return false;
+    // A change within the same timestamp tick would not show; trust only settled times.
+    time_t settled = ::time(nullptr) - 1;
+    for (const FileStamp* stamp : {&now_snap.cur, &now_snap.new_dir, &now_snap.uidlist, &now_snap.keywords})
+        if (stamp->mtime_sec >= settled || stamp->ctime_sec >= settled)
+            return false;
+    return true;
+}
+
 void MaildirMailbox::sync()
 {
-    std::set<std::string> moved;
+    DirSnapshot before = snapshot();
+    if (unchanged_since_last_sync(before))
+        return;
+    last_snapshot_.reset();
+    std::unordered_set<std::string> moved;
     if (!read_only_) {
         clean_tmp();
         move_new_to_cur(moved);
@@ -380,8 +415,11 @@ void MaildirMailbox::sync()
     next_uid_ = uidlist->next_uid();
 
     std::vector<MessageInfo> messages;
-    std::map<uint32_t, std::string> base_by_uid;
-    std::set<std::string> live_bases;
+    messages.reserve(files.size());
+    std::unordered_map<uint32_t, std::string> base_by_uid;
+    base_by_uid.reserve(files.size());
+    std::unordered_set<std::string_view> live_bases;
+    live_bases.reserve(files.size());
     for (const auto& record : uidlist->records) {
         auto file = files.find(record.base_name);
         if (file == files.end())
@@ -404,6 +442,9 @@ void MaildirMailbox::sync()
         it = live_bases.count(it->first) ? std::next(it) : files_by_base_.erase(it);
     messages_ = std::move(messages);
     base_by_uid_ = std::move(base_by_uid);
+    // What we saw before listing: anything that changed since then forces a rescan.
+    if (moved.empty() && assigned.empty())
+        last_snapshot_ = before;
 }
 
 MailboxStatus MaildirMailbox::status() const

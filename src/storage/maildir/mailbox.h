@@ -16,6 +16,8 @@
 #include <optional>
 #include <memory>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -121,10 +123,30 @@ private:
         uint64_t vsize = 0;
     };
 
+    using FileMap = std::unordered_map<std::string, std::string>;  // base -> "cur/<name>"
+
+    // Enough of stat() to tell whether a directory or file changed.
+    struct FileStamp {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        off_t size = 0;
+        time_t mtime_sec = 0;
+        long mtime_nsec = 0;
+        time_t ctime_sec = 0;
+        long ctime_nsec = 0;
+        bool operator==(const FileStamp&) const = default;
+    };
+    struct DirSnapshot {
+        FileStamp cur, new_dir, uidlist, keywords;
+        bool operator==(const DirSnapshot&) const = default;
+    };
+    DirSnapshot snapshot() const;
+    bool unchanged_since_last_sync(const DirSnapshot& now) const;
+
     std::string path_of(const std::string& relative) const;
     // Lists new/ and cur/ into base -> relative file name.
-    std::map<std::string, std::string> scan_dirs() const;
-    void move_new_to_cur(std::set<std::string>& moved_bases);
+    FileMap scan_dirs() const;
+    void move_new_to_cur(std::unordered_set<std::string>& moved_bases);
     void clean_tmp();
     void load_keywords();
     // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed).
@@ -156,8 +178,9 @@ private:
     std::string guid_;
     maildir::KeywordTable keywords_;
     std::vector<MessageInfo> messages_;
-    std::map<std::string, FileState> files_by_base_;  // cache of what each message file looked like
-    std::map<uint32_t, std::string> base_by_uid_;
+    std::unordered_map<std::string, FileState> files_by_base_;  // what each message file looked like
+    std::unordered_map<uint32_t, std::string> base_by_uid_;
+    std::optional<DirSnapshot> last_snapshot_;
     std::set<uint32_t> recent_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;
