@@ -31,6 +31,7 @@ struct MessageInfo {
     uint64_t physical_size = 0;  // S=: size on disk (LF line ends)
     int64_t internal_date = 0;   // file mtime, unix seconds
     std::string path_hint;       // file name last seen (relative to the mailbox dir)
+    uint64_t modseq = 0;         // CONDSTORE: raised on every flag change Loft sees
 };
 
 struct MailboxStatus {
@@ -40,6 +41,7 @@ struct MailboxStatus {
     uint32_t recent = 0;
     uint32_t unseen = 0;
     uint64_t size = 0;  // STATUS SIZE: sum of RFC822.SIZE (W=)
+    uint64_t highest_modseq = 0;
 };
 
 enum MailboxAttribute : uint32_t {

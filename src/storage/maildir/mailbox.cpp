@@ -4,6 +4,7 @@
 #include "lib/system_error.h"
 #include "storage/maildir/filename.h"
 #include "storage/maildir/fs_util.h"
+#include "storage/maildir/index_file.h"
 #include "storage/maildir/uidvalidity.h"
 #include "storage/storage_error.h"
 
@@ -76,9 +77,113 @@ MaildirMailbox::MaildirMailbox(MailboxPaths paths, bool read_only, MailboxOption
 {
     if (!is_directory(join_path(paths_.dir, "cur")))
         throw StorageError(StorageError::Kind::NotFound, "Mailbox doesn't exist: " + paths_.name);
+    index_path_ = join_path(paths_.index.empty() ? paths_.control : paths_.index, index_file_name);
+    load_index();
 }
 
-MaildirMailbox::~MaildirMailbox() = default;
+MaildirMailbox::~MaildirMailbox()
+{
+    if (index_dirty_)
+        save_index();
+}
+
+namespace {
+
+IndexStamp to_index_stamp(dev_t dev, ino_t ino, off_t size, time_t ms, long mns, time_t cs, long cns)
+{
+    return {static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), static_cast<uint64_t>(size),
+            static_cast<int64_t>(ms), static_cast<int64_t>(mns), static_cast<int64_t>(cs), static_cast<int64_t>(cns)};
+}
+
+}  // namespace
+
+void MaildirMailbox::load_index()
+{
+    auto data = load_index_file(index_path_);
+    if (!data)
+        return;
+    auto from_stamp = [](const IndexStamp& s) {
+        return FileStamp{static_cast<dev_t>(s.dev), static_cast<ino_t>(s.ino), static_cast<off_t>(s.size),
+                         static_cast<time_t>(s.mtime_sec), static_cast<long>(s.mtime_nsec),
+                         static_cast<time_t>(s.ctime_sec), static_cast<long>(s.ctime_nsec)};
+    };
+    DirSnapshot snap{from_stamp(data->cur), from_stamp(data->new_dir), from_stamp(data->uidlist),
+                     from_stamp(data->keywords)};
+    uidvalidity_ = data->uidvalidity;
+    guid_ = data->guid;
+    next_uid_ = data->next_uid;
+    highest_modseq_ = data->highest_modseq;
+    expunge_floor_ = data->expunge_floor;
+    expunged_ = std::move(data->expunged);
+    load_keywords();
+    messages_.reserve(data->messages.size());
+    files_by_base_.reserve(data->messages.size());
+    base_by_uid_.reserve(data->messages.size());
+    for (auto& m : data->messages) {
+        std::string base(maildir_base_name(m.filename.substr(4)));
+        files_by_base_.emplace(base, FileState{m.filename, m.mtime, m.size, m.vsize});
+        base_by_uid_.emplace(m.uid, base);
+        MessageInfo info = make_info(m.uid, base, m.filename);
+        info.modseq = m.modseq;
+        messages_.push_back(std::move(info));
+    }
+    last_snapshot_ = snap;
+}
+
+void MaildirMailbox::save_index()
+{
+    if (!last_snapshot_ && uidvalidity_ == 0)
+        return;
+    IndexData data;
+    if (last_snapshot_) {
+        auto to = [](const FileStamp& f) {
+            return to_index_stamp(f.dev, f.ino, f.size, f.mtime_sec, f.mtime_nsec, f.ctime_sec, f.ctime_nsec);
+        };
+        data.cur = to(last_snapshot_->cur);
+        data.new_dir = to(last_snapshot_->new_dir);
+        data.uidlist = to(last_snapshot_->uidlist);
+        data.keywords = to(last_snapshot_->keywords);
+    }
+    data.uidvalidity = uidvalidity_;
+    data.guid = guid_;
+    data.next_uid = next_uid_;
+    data.highest_modseq = highest_modseq_;
+    data.expunge_floor = expunge_floor_;
+    data.expunged = expunged_;
+    data.messages.reserve(messages_.size());
+    for (const auto& info : messages_) {
+        auto base = base_by_uid_.find(info.uid);
+        if (base == base_by_uid_.end())
+            continue;
+        const FileState& state = files_by_base_.at(base->second);
+        data.messages.push_back({info.uid, state.mtime, state.size, state.vsize, info.modseq, state.filename});
+    }
+    if (save_index_file(index_path_, data))
+        index_dirty_ = false;
+}
+
+void MaildirMailbox::note_expunged(uint32_t uid)
+{
+    expunged_.emplace_back(++highest_modseq_, uid);
+    if (expunged_.size() > max_expunge_records) {
+        size_t drop = expunged_.size() - max_expunge_records / 2;
+        expunge_floor_ = expunged_[drop - 1].first;
+        expunged_.erase(expunged_.begin(), expunged_.begin() + static_cast<long>(drop));
+    }
+    index_dirty_ = true;
+}
+
+std::vector<uint32_t> MaildirMailbox::expunged_since(uint64_t modseq, bool& complete) const
+{
+    complete = modseq >= expunge_floor_;
+    std::vector<uint32_t> uids;
+    for (const auto& [m, uid] : expunged_)
+        if (m > modseq)
+            uids.push_back(uid);
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    return uids;
+}
 
 std::string MaildirMailbox::path_of(const std::string& relative) const
 {
@@ -410,6 +515,15 @@ void MaildirMailbox::sync()
         }
     }
 
+    if (uidvalidity_ != 0 && uidvalidity_ != uidlist->header.uidvalidity) {
+        // The folder was recreated under us: nothing we remember about its UIDs holds.
+        messages_.clear();
+        files_by_base_.clear();
+        base_by_uid_.clear();
+        recent_.clear();
+        expunged_.clear();
+        expunge_floor_ = highest_modseq_;
+    }
     uidvalidity_ = uidlist->header.uidvalidity;
     guid_ = uidlist->header.guid;
     next_uid_ = uidlist->next_uid();
@@ -440,6 +554,28 @@ void MaildirMailbox::sync()
     }
     for (auto it = files_by_base_.begin(); it != files_by_base_.end();)
         it = live_bases.count(it->first) ? std::next(it) : files_by_base_.erase(it);
+    // Modseqs: new messages and changed flags get the next value; vanished UIDs are
+    // remembered for QRESYNC.
+    auto old = messages_.begin();
+    for (auto& info : messages) {
+        while (old != messages_.end() && old->uid < info.uid) {
+            note_expunged(old->uid);
+            ++old;
+        }
+        if (old != messages_.end() && old->uid == info.uid) {
+            uint32_t mask = ~static_cast<uint32_t>(Recent);
+            bool same = (old->flags.system & mask) == (info.flags.system & mask) &&
+                        old->flags.keywords == info.flags.keywords;
+            info.modseq = same ? old->modseq : ++highest_modseq_;
+            index_dirty_ = index_dirty_ || !same || old->path_hint != info.path_hint;
+            ++old;
+        } else {
+            info.modseq = ++highest_modseq_;
+            index_dirty_ = true;
+        }
+    }
+    for (; old != messages_.end(); ++old)
+        note_expunged(old->uid);
     messages_ = std::move(messages);
     base_by_uid_ = std::move(base_by_uid);
     // What we saw before listing: anything that changed since then forces a rescan.
@@ -460,6 +596,7 @@ MailboxStatus MaildirMailbox::status() const
             st.unseen++;
         st.size += info.virtual_size;
     }
+    st.highest_modseq = highest_modseq_;
     return st;
 }
 
@@ -575,7 +712,11 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
                                    [](const MessageInfo& info, uint32_t u) { return info.uid < u; });
         if (it == messages_.end() || it->uid != uid)
             continue;
+        uint64_t previous_modseq = it->modseq;
+        Flags previous = it->flags;
         *it = make_info(uid, base_it->second, state.filename);
+        it->modseq = previous == it->flags ? previous_modseq : ++highest_modseq_;
+        index_dirty_ = true;
         changed.push_back(*it);
     }
     if (touched_cur || touched_new)
@@ -623,7 +764,10 @@ void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
     if (touched_cur || touched_new)
         fsync_changed_dirs(touched_cur, touched_new);
     update_quota(bytes, count);
-    std::set<uint32_t> gone(uids.begin(), uids.end());
+    std::set<uint32_t> gone;
+    for (uint32_t uid : uids)
+        if (base_by_uid_.count(uid) && gone.insert(uid).second)
+            note_expunged(uid);
     std::erase_if(messages_, [&](const MessageInfo& info) { return gone.count(info.uid) != 0; });
     for (uint32_t uid : uids) {
         auto base_it = base_by_uid_.find(uid);
@@ -816,6 +960,8 @@ void MaildirMailbox::remember_stored(const UidlistHeader& header, uint32_t uid, 
         files_by_base_.insert_or_assign(base, std::move(state));
         base_by_uid_[uid] = base;
         messages_.push_back(make_info(uid, base, relative));
+        messages_.back().modseq = ++highest_modseq_;
+        index_dirty_ = true;
     }
 }
 

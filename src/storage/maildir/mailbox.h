@@ -30,6 +30,7 @@ struct MailboxPaths {
     std::string control;        // holds dovecot-uidlist, dovecot-keywords
     std::string uidvalidity_dir;  // where dovecot-uidvalidity lives (list control root)
     std::string quota_file;       // maildirsize to log deltas in, if it exists
+    std::string index;            // where Loft's own loft.index goes (INDEX= or control)
 };
 
 struct MailboxOptions {
@@ -59,6 +60,14 @@ public:
     uint32_t uidnext() const { return next_uid_; }
     const std::string& guid() const { return guid_; }
     const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
+    // CONDSTORE/QRESYNC. Modseqs live in Loft's loft.index (Dovecot's are in its own
+    // index): flag changes made by others are counted when a sync notices them.
+    uint64_t highest_modseq() const { return highest_modseq_; }
+    // UIDs expunged after `modseq`; `complete` is false when older records were dropped
+    // and the caller must treat every UID it does not see as possibly vanished.
+    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
+    // Writes loft.index now (it is also written when the mailbox is closed).
+    void save_index();
     MailboxStatus status() const;
     // nullptr if the uid is not (any more) in the mailbox.
     const MessageInfo* find(uint32_t uid) const;
@@ -181,6 +190,13 @@ private:
     std::unordered_map<std::string, FileState> files_by_base_;  // what each message file looked like
     std::unordered_map<uint32_t, std::string> base_by_uid_;
     std::optional<DirSnapshot> last_snapshot_;
+    std::string index_path_;
+    uint64_t highest_modseq_ = 0;
+    uint64_t expunge_floor_ = 0;
+    std::vector<std::pair<uint64_t, uint32_t>> expunged_;  // (modseq, uid)
+    bool index_dirty_ = false;
+    void load_index();
+    void note_expunged(uint32_t uid);
     std::set<uint32_t> recent_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;

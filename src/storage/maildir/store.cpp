@@ -132,6 +132,7 @@ MailboxPaths MaildirStore::paths_for(std::string_view mailbox) const
         paths.name = "INBOX";
         paths.dir = location_.inbox.empty() ? location_.root : location_.inbox;
         paths.control = location_.control.empty() ? paths.dir : location_.control;
+        paths.index = location_.index.empty() ? paths.control : location_.index;
         return paths;
     }
     auto components = storage_components(mailbox);
@@ -139,6 +140,7 @@ MailboxPaths MaildirStore::paths_for(std::string_view mailbox) const
     std::string relative = relative_dir(components);
     paths.dir = join_path(location_.root, relative);
     paths.control = location_.control.empty() ? paths.dir : join_path(location_.control, relative);
+    paths.index = location_.index.empty() ? paths.control : join_path(location_.index, relative);
     return paths;
 }
 
@@ -334,6 +336,8 @@ void MaildirStore::remove(std::string_view mailbox)
     remove_tree(trash);
     if (paths.control != paths.dir)
         remove_tree(paths.control);
+    if (paths.index != paths.control && paths.index != paths.dir)
+        remove_tree(paths.index);
 }
 
 void MaildirStore::rename(std::string_view from, std::string_view to)
@@ -430,6 +434,13 @@ std::unique_ptr<MaildirMailbox> MaildirStore::open(std::string_view mailbox, boo
         if (!is_inbox(mailbox))
             throw StorageError(StorageError::Kind::NotFound, "Mailbox doesn't exist: " + paths.name);
         create_maildir(paths, true);  // INBOX always exists, as in Dovecot
+    }
+    if (paths.index != paths.control) {
+        try {
+            make_dirs(paths.index);
+        } catch (const std::exception&) {
+            // Loft's index is a cache: without its directory we just rescan.
+        }
     }
     auto box = std::make_unique<MaildirMailbox>(paths, read_only, options_);
     box->sync();
