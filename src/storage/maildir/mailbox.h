@@ -1,0 +1,205 @@
+// One Maildir folder (cur/ new/ tmp/ + dovecot-uidlist + dovecot-keywords): sync with
+// the directory, flags and keywords by renaming, expunge, and durable streamed appends.
+// Not thread-safe: one owner at a time; other processes (Dovecot included) are fine.
+#pragma once
+
+#include "lib/unique_fd.h"
+#include "storage/mail_types.h"
+#include "storage/maildir/dotlock.h"
+#include "storage/maildir/keywords.h"
+#include "storage/maildir/uidlist.h"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <memory>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::storage::maildir {
+
+struct MailboxPaths {
+    std::string name;           // UTF-8 IMAP name, for messages
+    std::string dir;            // holds cur/ new/ tmp/
+    std::string control;        // holds dovecot-uidlist, dovecot-keywords
+    std::string uidvalidity_dir;  // where dovecot-uidvalidity lives (list control root)
+    std::string quota_file;       // maildirsize to log deltas in, if it exists
+    std::string index;            // where Loft's own loft.index goes (INDEX= or control)
+};
+
+struct MailboxOptions {
+    uint64_t max_message_size = 4ULL << 30;
+    size_t max_messages = 10'000'000;
+};
+
+}  // namespace loft::storage::maildir
+
+namespace loft::storage {
+
+class MaildirMailbox {
+public:
+    MaildirMailbox(maildir::MailboxPaths paths, bool read_only, maildir::MailboxOptions options = {});
+    ~MaildirMailbox();
+    MaildirMailbox(const MaildirMailbox&) = delete;
+    MaildirMailbox& operator=(const MaildirMailbox&) = delete;
+
+    // Scans new/ and cur/, assigns UIDs to unknown files under dovecot-uidlist.lock and
+    // picks up changes by others. A read-write mailbox moves new/ to cur/ and marks those
+    // messages \Recent, as Dovecot does.
+    void sync();
+
+    const std::string& name() const { return paths_.name; }
+    bool read_only() const { return read_only_; }
+    uint32_t uidvalidity() const { return uidvalidity_; }
+    uint32_t uidnext() const { return next_uid_; }
+    const std::string& guid() const { return guid_; }
+    const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
+    // CONDSTORE/QRESYNC. Modseqs live in Loft's loft.index (Dovecot's are in its own
+    // index): flag changes made by others are counted when a sync notices them.
+    uint64_t highest_modseq() const { return highest_modseq_; }
+    // UIDs expunged after `modseq`; `complete` is false when older records were dropped
+    // and the caller must treat every UID it does not see as possibly vanished.
+    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
+    // Writes loft.index now (it is also written when the mailbox is closed).
+    void save_index();
+    MailboxStatus status() const;
+    // nullptr if the uid is not (any more) in the mailbox.
+    const MessageInfo* find(uint32_t uid) const;
+
+    // Read-only fd of the stored message (LF line ends). Follows renames done by others;
+    // throws StorageError(NotFound) if the message was expunged.
+    UniqueFd open_message(uint32_t uid);
+
+    enum class FlagOp { Replace, Add, Remove };
+    // Changes flags by renaming files. Returns the new state of each message that still
+    // exists. \Recent in flags is ignored.
+    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags);
+
+    // Unlinks every \Deleted message; returns their uids (ascending).
+    std::vector<uint32_t> expunge();
+
+    // COPY/MOVE from another mailbox (or this one, for COPY): a hard link where possible,
+    // keeping the base name and INTERNALDATE, flags re-encoded with this folder's keyword
+    // letters; a byte copy across file systems. Returns (source uid, new uid) pairs for
+    // COPYUID. MOVE unlinks the sources afterwards, as Dovecot does.
+    std::vector<std::pair<uint32_t, uint32_t>> copy_from(MaildirMailbox& source, const std::vector<uint32_t>& uids,
+                                                         bool move = false);
+
+    class Append {
+    public:
+        Append(Append&&) noexcept;
+        Append& operator=(Append&&) = delete;
+        Append(const Append&) = delete;
+        ~Append();  // aborts an uncommitted append: the tmp/ file is removed
+
+        // Data may use CRLF or LF; it is stored with LF only.
+        void write(std::string_view chunk);
+        // Durably stores the message and returns its UID.
+        uint32_t commit();
+
+    private:
+        friend class MaildirMailbox;
+        Append(MaildirMailbox& box, const Flags& flags, int64_t internal_date);
+        void flush();
+        void emit(char c);
+
+        MaildirMailbox* box_;
+        Flags flags_;
+        int64_t internal_date_;
+        std::string tmp_base_;
+        std::string tmp_path_;
+        UniqueFd fd_;
+        std::string buffer_;
+        uint64_t size_ = 0;
+        uint64_t vsize_ = 0;
+        bool pending_cr_ = false;
+        bool finished_ = false;
+    };
+    // internal_date 0 = now.
+    Append begin_append(const Flags& flags, int64_t internal_date = 0);
+
+private:
+    struct FileState {
+        std::string filename;  // "cur/<name>" or "new/<name>"
+        int64_t mtime = 0;
+        uint64_t size = 0;
+        uint64_t vsize = 0;
+    };
+
+    using FileMap = std::unordered_map<std::string, std::string>;  // base -> "cur/<name>"
+
+    // Enough of stat() to tell whether a directory or file changed.
+    struct FileStamp {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        off_t size = 0;
+        time_t mtime_sec = 0;
+        long mtime_nsec = 0;
+        time_t ctime_sec = 0;
+        long ctime_nsec = 0;
+        bool operator==(const FileStamp&) const = default;
+    };
+    struct DirSnapshot {
+        FileStamp cur, new_dir, uidlist, keywords;
+        bool operator==(const DirSnapshot&) const = default;
+    };
+    DirSnapshot snapshot() const;
+    bool unchanged_since_last_sync(const DirSnapshot& now) const;
+
+    std::string path_of(const std::string& relative) const;
+    // Lists new/ and cur/ into base -> relative file name.
+    FileMap scan_dirs() const;
+    void move_new_to_cur(std::unordered_set<std::string>& moved_bases);
+    void clean_tmp();
+    void load_keywords();
+    // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed).
+    std::string letters_for(const std::vector<std::string>& keywords);
+    Flags flags_from_name(std::string_view filename) const;
+    MessageInfo make_info(uint32_t uid, const std::string& base, const std::string& relative);
+    // Finds the current file of a base name after someone renamed it; empty if gone.
+    std::string locate(const std::string& base) const;
+    std::optional<maildir::Uidlist> read_uidlist() const;
+    maildir::Uidlist new_uidlist() const;
+    std::string unique_tmp_base();
+    // Under the uidlist lock: appends records, or writes the uidlist if it did not exist.
+    void write_new_records(maildir::Dotlock& lock, maildir::Uidlist& uidlist, bool existed,
+                           const std::vector<maildir::UidlistRecord>& records);
+    // Makes a message this object stored visible without another sync.
+    void remember_stored(const maildir::UidlistHeader& header, uint32_t uid, const std::string& base,
+                         FileState state);
+    void remove_messages(const std::vector<uint32_t>& uids);
+    void update_quota(int64_t bytes, int64_t count);
+    void copy_file_durably(const std::string& from, const std::string& to, int64_t mtime);
+    void fsync_changed_dirs(bool cur, bool new_dir);
+
+    maildir::MailboxPaths paths_;
+    bool read_only_;
+    maildir::MailboxOptions options_;
+    std::string uidlist_path_;
+    uint32_t uidvalidity_ = 0;
+    uint32_t next_uid_ = 1;
+    std::string guid_;
+    maildir::KeywordTable keywords_;
+    std::vector<MessageInfo> messages_;
+    std::unordered_map<std::string, FileState> files_by_base_;  // what each message file looked like
+    std::unordered_map<uint32_t, std::string> base_by_uid_;
+    std::optional<DirSnapshot> last_snapshot_;
+    std::string index_path_;
+    uint64_t highest_modseq_ = 0;
+    uint64_t expunge_floor_ = 0;
+    std::vector<std::pair<uint64_t, uint32_t>> expunged_;  // (modseq, uid)
+    bool index_dirty_ = false;
+    void load_index();
+    void note_expunged(uint32_t uid);
+    std::set<uint32_t> recent_;
+    bool tmp_cleaned_ = false;
+    uint32_t tmp_counter_ = 0;
+};
+
+}  // namespace loft::storage

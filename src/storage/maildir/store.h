@@ -1,0 +1,61 @@
+// One user's Maildir tree (Maildir++ or LAYOUT=fs): maps IMAP mailbox names to
+// directories, lists, creates, deletes and renames folders, keeps subscriptions, and
+// opens folders as MaildirMailbox objects.
+#pragma once
+
+#include "storage/mail_types.h"
+#include "storage/maildir/location.h"
+#include "storage/maildir/mailbox.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::storage {
+
+class MaildirStore {
+public:
+    // location is mail_location after % and ~ expansion, with or without "maildir:",
+    // e.g. "/home/a/Maildir" or "/home/a/Maildir:LAYOUT=fs:INBOX=/x". separator is the
+    // namespace's IMAP hierarchy separator. Mailbox names in this API are UTF-8.
+    explicit MaildirStore(std::string location, char separator = '/', maildir::MailboxOptions options = {});
+
+    char separator() const { return separator_; }
+    const maildir::MaildirLocation& location() const { return location_; }
+
+    std::vector<MailboxListEntry> list() const;
+    bool exists(std::string_view mailbox) const;
+    void create(std::string_view mailbox);
+    void remove(std::string_view mailbox);
+    // Keeps UIDVALIDITY and UIDs (the directory moves with its dovecot-uidlist); children move too.
+    void rename(std::string_view from, std::string_view to);
+
+    std::vector<std::string> subscriptions() const;
+    void subscribe(std::string_view mailbox, bool subscribed = true);
+
+    std::unique_ptr<MaildirMailbox> open(std::string_view mailbox, bool read_only);
+    // Opens, syncs and summarises (read-only, so \Recent is not consumed).
+    MailboxStatus status(std::string_view mailbox);
+
+    // Where a mailbox lives; throws BadName for names this layout cannot store.
+    maildir::MailboxPaths paths_for(std::string_view mailbox) const;
+
+private:
+    bool is_inbox(std::string_view mailbox) const;
+    // Storage name components (mUTF-7 unless :UTF-8) of a non-INBOX mailbox.
+    std::vector<std::string> storage_components(std::string_view mailbox) const;
+    std::string relative_dir(const std::vector<std::string>& components) const;
+    std::string display_name(const std::vector<std::string>& components) const;
+    std::string control_root() const;
+    std::string subscriptions_path() const;
+    void create_maildir(const maildir::MailboxPaths& paths, bool is_root) const;
+    void collect_fs(const std::string& dir, std::vector<std::string>& prefix, int depth,
+                    std::vector<std::pair<std::vector<std::string>, bool>>& out) const;
+
+    maildir::MaildirLocation location_;
+    char separator_;
+    maildir::MailboxOptions options_;
+};
+
+}  // namespace loft::storage
