@@ -3,6 +3,7 @@
 #include "auth/digest.h"
 #include "auth/encoding.h"
 #include "auth/errors.h"
+#include "auth/legacy_digest.h"
 #include "lib/strings.h"
 
 #include <crypt.h>
@@ -32,6 +33,8 @@ enum class Kind {
     DigestMd5,   // MD5("user:realm:password")
     Scram,       // "iterations,salt,stored-key,server-key"
     Pbkdf2,      // "$1$salt$rounds$hex(PBKDF2-HMAC-SHA1)"
+    CramMd5,     // HMAC-MD5 outer and inner states after the key blocks
+    PlainMd4,    // MD4(password)
 };
 
 struct Scheme {
@@ -73,6 +76,9 @@ constexpr Scheme schemes[] = {
     {"PLAIN-MD5", Encoding::Hex, 16, Kind::Unsalted, Md5},
     {"LDAP-MD5", Encoding::Base64, 16, Kind::Unsalted, Md5},
     {"DIGEST-MD5", Encoding::Hex, 16, Kind::DigestMd5, Md5},
+    {"CRAM-MD5", Encoding::Hex, 32, Kind::CramMd5, Md5},
+    {"HMAC-MD5", Encoding::Hex, 32, Kind::CramMd5, Md5},
+    {"PLAIN-MD4", Encoding::Hex, 16, Kind::PlainMd4, Md5},
     {"SCRAM-SHA-1", Encoding::None, 0, Kind::Scram, Sha1, {}, 4096},
     {"SCRAM-SHA-256", Encoding::None, 0, Kind::Scram, Sha256, {}, 4096},
     {"PBKDF2", Encoding::None, 0, Kind::Pbkdf2, Sha1, {}, 5000},
@@ -322,6 +328,10 @@ Check verify_raw(const Scheme& scheme, std::string_view plaintext, std::string_v
         return verify_scram(scheme.algorithm, plaintext, raw);
     case Kind::Pbkdf2:
         return verify_pbkdf2(plaintext, raw);
+    case Kind::CramMd5:
+        return match_if(constant_time_equals(cram_md5_context(plaintext), raw));
+    case Kind::PlainMd4:
+        return match_if(constant_time_equals(md4_digest(plaintext), raw));
     }
     return invalid("unsupported scheme");
 }
@@ -391,6 +401,10 @@ std::string generate_raw(const Scheme& scheme, std::string_view plaintext,
         return "$1$" + salt + "$" + std::to_string(rounds) + "$" +
                hex_encode(pbkdf2(HashAlgorithm::Sha1, plaintext, salt, rounds, 20));
     }
+    case Kind::CramMd5:
+        return cram_md5_context(plaintext);
+    case Kind::PlainMd4:
+        return md4_digest(plaintext);
     }
     throw AuthError("cannot generate " + std::string(scheme.name));
 }
