@@ -460,6 +460,43 @@ VerifyResult verify_password(std::string_view stored, std::string_view plaintext
     return {false, {}};
 }
 
+CredentialsResult credentials_for_scheme(std::string_view stored, std::string_view wanted_scheme,
+                                         std::string_view default_scheme, std::string_view user)
+{
+    std::optional<SchemeLookup> wanted = lookup_scheme(wanted_scheme);
+    if (!wanted)
+        return {std::nullopt, "Unknown scheme " + std::string(wanted_scheme)};
+    if (stored.size() > max_stored_size)
+        return {std::nullopt, "Stored password is too long"};
+    SchemeAndHash parts;
+    if (auto split = split_password_scheme(stored))
+        parts = std::move(*split);
+    else
+        parts = SchemeAndHash{std::string(default_scheme), std::string(stored)};
+    std::optional<SchemeLookup> have = lookup_scheme(parts.scheme);
+    if (!have)
+        return {std::nullopt, "Unknown scheme " + parts.scheme};
+    std::string error;
+    std::optional<std::string> raw = decode_stored(*have, parts.hash, error);
+    if (!raw)
+        return {std::nullopt, std::move(error)};
+
+    const Scheme& from = *have->scheme;
+    const Scheme& to = *wanted->scheme;
+    if (&from == &to || (from.kind == to.kind && from.algorithm == to.algorithm &&
+                         from.kind != Kind::Crypt && from.kind != Kind::Md5))
+        return {std::move(raw), {}};
+    if (from.kind == Kind::Plain) {
+        if (to.kind == Kind::DigestMd5 && user.empty())
+            return {std::nullopt, "DIGEST-MD5 needs the user name"};
+        HashOptions options;
+        options.user = std::string(user);
+        return {generate_raw(to, *raw, options), {}};
+    }
+    return {std::nullopt, "Requested " + std::string(to.name) + " scheme, but we have only " +
+                              std::string(from.name)};
+}
+
 std::string hash_password(std::string_view scheme, std::string_view plaintext)
 {
     return hash_password(scheme, plaintext, HashOptions{});

@@ -38,6 +38,19 @@ std::string hash_password(std::string_view scheme, std::string_view plaintext,
 std::vector<std::string> password_scheme_names();
 bool is_known_password_scheme(std::string_view scheme);  // accepts the encoding suffixes
 
+// What a challenge-response SASL mechanism (CRAM-MD5, DIGEST-MD5, SCRAM-*) needs from the
+// passdb: the stored password as raw credentials of wanted_scheme. That is the decoded value
+// when it is stored in that scheme (or an alias, e.g. HMAC-MD5 for CRAM-MD5), or one made
+// from it when it is stored in plaintext. Otherwise nullopt, with Dovecot's reason
+// ("Requested CRAM-MD5 scheme, but we have only SHA512-CRYPT").
+struct CredentialsResult {
+    std::optional<std::string> credentials;
+    std::string error;
+};
+CredentialsResult credentials_for_scheme(std::string_view stored, std::string_view wanted_scheme,
+                                         std::string_view default_scheme = "CRYPT",
+                                         std::string_view user = {});
+
 // Splits "{SCHEME}rest" (or a bare "$1$salt$hash" as MD5-CRYPT). nullopt: no scheme given.
 struct SchemeAndHash {
     std::string scheme;
