@@ -1,5 +1,6 @@
 #include "auth/password_scheme.h"
 
+#include "auth/argon2.h"
 #include "auth/digest.h"
 #include "auth/encoding.h"
 #include "auth/errors.h"
@@ -35,6 +36,7 @@ enum class Kind {
     Pbkdf2,      // "$1$salt$rounds$hex(PBKDF2-HMAC-SHA1)"
     CramMd5,     // HMAC-MD5 outer and inner states after the key blocks
     PlainMd4,    // MD4(password)
+    Argon2,      // libsodium's "$argon2id$v=19$m=..,t=..,p=..$salt$hash"
 };
 
 struct Scheme {
@@ -82,6 +84,9 @@ constexpr Scheme schemes[] = {
     {"SCRAM-SHA-1", Encoding::None, 0, Kind::Scram, Sha1, {}, 4096},
     {"SCRAM-SHA-256", Encoding::None, 0, Kind::Scram, Sha256, {}, 4096},
     {"PBKDF2", Encoding::None, 0, Kind::Pbkdf2, Sha1, {}, 5000},
+    // Generated with the costs doveadm pw was seen to use (rounds = passes).
+    {"ARGON2I", Encoding::None, 0, Kind::Argon2, Md5, {}, 4},
+    {"ARGON2ID", Encoding::None, 0, Kind::Argon2, Md5, {}, 3},
 };
 
 struct SchemeLookup {
@@ -332,6 +337,14 @@ Check verify_raw(const Scheme& scheme, std::string_view plaintext, std::string_v
         return match_if(constant_time_equals(cram_md5_context(plaintext), raw));
     case Kind::PlainMd4:
         return match_if(constant_time_equals(md4_digest(plaintext), raw));
+    case Kind::Argon2: {
+        // Like libsodium's crypto_pwhash_str_verify, the string says which variant it is.
+        std::optional<Argon2Encoded> encoded = parse_argon2_string(raw);
+        if (!encoded)
+            return invalid("Invalid Argon2 password (bad format or parameters out of range)");
+        std::string computed = argon2(encoded->params, plaintext, encoded->salt);
+        return match_if(constant_time_equals(computed, encoded->hash));
+    }
     }
     return invalid("unsupported scheme");
 }
@@ -405,6 +418,17 @@ std::string generate_raw(const Scheme& scheme, std::string_view plaintext,
         return cram_md5_context(plaintext);
     case Kind::PlainMd4:
         return md4_digest(plaintext);
+    case Kind::Argon2: {
+        Argon2Encoded encoded;
+        bool id = scheme.name == "ARGON2ID";
+        encoded.params.type = id ? Argon2Type::ID : Argon2Type::I;
+        encoded.params.memory_kib = id ? 65536 : 32768;
+        encoded.params.passes = options.rounds != 0 ? options.rounds : scheme.default_rounds;
+        encoded.params.lanes = 1;
+        encoded.salt = random_bytes(16);
+        encoded.hash = argon2(encoded.params, plaintext, encoded.salt);
+        return format_argon2_string(encoded);
+    }
     }
     throw AuthError("cannot generate " + std::string(scheme.name));
 }

@@ -35,7 +35,7 @@ std::vector<Vector> load_vectors()
 }
 
 // Schemes `doveadm pw -l` lists that this library cannot verify yet.
-const std::set<std::string> pending_schemes = {"ARGON2I", "ARGON2ID", "OTP"};
+const std::set<std::string> pending_schemes = {"OTP"};
 
 }  // namespace
 
@@ -64,6 +64,7 @@ public:
         std::vector<Vector> vectors = load_vectors();
         CPPUNIT_ASSERT(vectors.size() > 200);
         size_t checked = 0;
+        std::set<std::string> expensive_checked;
         for (const Vector& v : vectors) {
             std::string base = v.scheme.substr(0, v.scheme.find('.'));
             if (pending_schemes.contains(base))
@@ -71,6 +72,12 @@ public:
             std::string what = v.scheme + " " + v.user + " " + v.hash;
             VerifyResult good = verify_password(v.hash, v.password, "CRYPT", v.user);
             CPPUNIT_ASSERT_MESSAGE(what + ": " + good.error, good.ok);
+            // Argon2 costs a quarter second per check on a loaded machine: one wrong
+            // password per scheme is enough there.
+            if (base.starts_with("ARGON2") && !expensive_checked.insert(base).second) {
+                checked++;
+                continue;
+            }
             // Change the first byte: bcrypt ignores everything past 72 bytes.
             std::string wrong = v.password;
             wrong[0] ^= 1;
@@ -94,6 +101,7 @@ public:
         HashOptions options;
         options.user = "alice@example.com";
         for (const std::string& scheme : password_scheme_names()) {
+            options.rounds = scheme.starts_with("ARGON2") ? 1 : 0;
             std::string hash = hash_password(scheme, "pässwörd 1", options);
             CPPUNIT_ASSERT_MESSAGE(hash, hash.starts_with("{" + scheme + "}"));
             CPPUNIT_ASSERT_MESSAGE(hash, verify_password(hash, "pässwörd 1", "CRYPT", options.user).ok);
@@ -121,6 +129,8 @@ public:
             for (const char* suffix : {"", ".HEX", ".B64"}) {
                 if (*suffix && !is_known_password_scheme(scheme + suffix))
                     continue;
+                // One Argon2 pass keeps both sides fast; the format is the same.
+                options.rounds = scheme.starts_with("ARGON2") ? 1 : 0;
                 std::string hash = hash_password(scheme + suffix, "Secret pass", options);
                 CPPUNIT_ASSERT_EQUAL_MESSAGE(hash, 0,
                     run_program({"doveadm", "pw", "-t", hash, "-p", "Secret pass", "-u", user}));
