@@ -37,6 +37,7 @@ enum class Kind {
     CramMd5,     // HMAC-MD5 outer and inner states after the key blocks
     PlainMd4,    // MD4(password)
     Argon2,      // libsodium's "$argon2id$v=19$m=..,t=..,p=..$salt$hash"
+    Otp,         // RFC 2289 state "algorithm sequence seed hex-hash"
 };
 
 struct Scheme {
@@ -87,6 +88,7 @@ constexpr Scheme schemes[] = {
     // Generated with the costs doveadm pw was seen to use (rounds = passes).
     {"ARGON2I", Encoding::None, 0, Kind::Argon2, Md5, {}, 4},
     {"ARGON2ID", Encoding::None, 0, Kind::Argon2, Md5, {}, 3},
+    {"OTP", Encoding::None, 0, Kind::Otp, Sha1, {}, 1024},
 };
 
 struct SchemeLookup {
@@ -299,6 +301,54 @@ Check verify_pbkdf2(std::string_view plaintext, std::string_view raw)
     return match_if(constant_time_equals(computed, *expected));
 }
 
+// RFC 2289: hash seed + passphrase, fold to 64 bits, then hash-and-fold `sequence` times.
+std::optional<std::string> otp_hash(std::string_view algorithm, std::string_view seed,
+                                    std::string_view passphrase, unsigned sequence)
+{
+    auto fold = [&](std::string_view data) -> std::optional<std::string> {
+        std::string folded(8, '\0');
+        if (algorithm == "md4" || algorithm == "md5") {
+            std::string d = algorithm == "md4" ? md4_digest(data) : digest(HashAlgorithm::Md5, data);
+            for (size_t i = 0; i < 8; i++)
+                folded[i] = static_cast<char>(d[i] ^ d[i + 8]);
+            return folded;
+        }
+        if (algorithm == "sha1") {
+            // Fold the five big-endian words, then write them out little-endian (RFC 2289 A).
+            std::string d = digest(HashAlgorithm::Sha1, data);
+            uint32_t w[5];
+            for (int i = 0; i < 5; i++)
+                w[i] = uint32_t(uint8_t(d[4 * i])) << 24 | uint32_t(uint8_t(d[4 * i + 1])) << 16 |
+                       uint32_t(uint8_t(d[4 * i + 2])) << 8 | uint32_t(uint8_t(d[4 * i + 3]));
+            uint32_t out[2] = {w[0] ^ w[2] ^ w[4], w[1] ^ w[3]};
+            for (int i = 0; i < 8; i++)
+                folded[i] = static_cast<char>(out[i / 4] >> (8 * (i % 4)) & 0xff);
+            return folded;
+        }
+        return std::nullopt;
+    };
+    std::optional<std::string> state = fold(to_lower(seed) + std::string(passphrase));
+    for (unsigned i = 0; state && i < sequence; i++)
+        state = fold(*state);
+    return state;
+}
+
+constexpr unsigned max_otp_sequence = 10000;
+
+Check verify_otp(std::string_view plaintext, std::string_view raw)
+{
+    std::vector<std::string> fields = split_words(raw);
+    std::optional<uint64_t> sequence = fields.size() == 4 ? parse_uint(fields[1]) : std::nullopt;
+    if (!sequence || *sequence > max_otp_sequence || fields[2].empty() || fields[2].size() > 16)
+        return invalid("Invalid OTP data in passdb");
+    std::optional<std::string> expected = hex_decode(fields[3]);
+    std::optional<std::string> computed =
+        otp_hash(to_lower(fields[0]), fields[2], plaintext, static_cast<unsigned>(*sequence));
+    if (!expected || expected->size() != 8 || !computed)
+        return invalid("Invalid OTP data in passdb");
+    return match_if(constant_time_equals(*computed, *expected));
+}
+
 Check verify_raw(const Scheme& scheme, std::string_view plaintext, std::string_view user,
                  std::string_view raw)
 {
@@ -345,6 +395,8 @@ Check verify_raw(const Scheme& scheme, std::string_view plaintext, std::string_v
         std::string computed = argon2(encoded->params, plaintext, encoded->salt);
         return match_if(constant_time_equals(computed, encoded->hash));
     }
+    case Kind::Otp:
+        return verify_otp(plaintext, raw);
     }
     return invalid("unsupported scheme");
 }
@@ -428,6 +480,14 @@ std::string generate_raw(const Scheme& scheme, std::string_view plaintext,
         encoded.salt = random_bytes(16);
         encoded.hash = argon2(encoded.params, plaintext, encoded.salt);
         return format_argon2_string(encoded);
+    }
+    case Kind::Otp: {
+        unsigned sequence = options.rounds != 0 ? options.rounds : scheme.default_rounds;
+        if (sequence > max_otp_sequence)
+            throw AuthError("OTP sequence out of range");
+        std::string seed = hex_encode(random_bytes(8));
+        return "sha1 " + std::to_string(sequence) + " " + seed + " " +
+               hex_encode(*otp_hash("sha1", seed, plaintext, sequence));
     }
     }
     throw AuthError("cannot generate " + std::string(scheme.name));
