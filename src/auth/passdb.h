@@ -16,6 +16,7 @@ enum class PassdbStatus {
     UserUnknown,
     PasswordMismatch,
     SchemeNotAvailable,  // the mechanism needs credentials this passdb cannot give
+    UserDisabled,        // found in a deny=yes passdb
     InternalFailure,     // broken setup or backend: tempfail, never "wrong password"
 };
 
