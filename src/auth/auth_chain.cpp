@@ -1,0 +1,229 @@
+#include "auth/auth_chain.h"
+
+namespace loft::auth {
+
+std::optional<ChainAction> parse_chain_action(std::string_view text)
+{
+    if (text == "return")
+        return ChainAction::Return;
+    if (text == "return-ok")
+        return ChainAction::ReturnOk;
+    if (text == "return-fail")
+        return ChainAction::ReturnFail;
+    if (text == "continue")
+        return ChainAction::Continue;
+    if (text == "continue-ok")
+        return ChainAction::ContinueOk;
+    if (text == "continue-fail")
+        return ChainAction::ContinueFail;
+    return std::nullopt;
+}
+
+void PassdbChain::add(std::unique_ptr<Passdb> passdb, PassdbRule rule)
+{
+    entries_.push_back(Entry{std::move(passdb), rule});
+}
+
+// Follows Dovecot's passdb callback: the action for the result decides whether to go on;
+// "ok" sticks once a continue-ok/return-ok gave it; after a passdb verified the password
+// with plain "continue", later passdbs only look the user up; and when nothing succeeded
+// but some passdb failed internally, the answer is an internal failure (that passdb might
+// have accepted the password).
+PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mode mode,
+                                   std::string_view secret, const Entry** decided_by) const
+{
+    PassdbChainResult result;
+    bool success = false;
+    bool seen_internal_failure = false;
+    bool password_checked = false;
+    std::vector<const Entry*> chain;
+    for (const Entry& entry : entries_) {
+        if (entry.rule.master == masters)
+            chain.push_back(&entry);
+    }
+    if (chain.empty()) {
+        result.status = PassdbStatus::UserUnknown;
+        return result;
+    }
+    for (size_t i = 0; i < chain.size(); i++) {
+        const Entry& entry = *chain[i];
+        bool last = i + 1 == chain.size();
+        if ((entry.rule.skip == PassdbSkip::Authenticated && success) ||
+            (entry.rule.skip == PassdbSkip::Unauthenticated && !success)) {
+            if (!last)
+                continue;
+            result.status = success ? PassdbStatus::Ok
+                                    : seen_internal_failure ? PassdbStatus::InternalFailure
+                                                            : PassdbStatus::UserUnknown;
+            return result;
+        }
+
+        PassdbReply reply;
+        if (entry.rule.deny) {
+            reply = entry.passdb->lookup_credentials(request, {});
+            result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
+            if (reply.status != PassdbStatus::UserUnknown) {
+                result.status = reply.status == PassdbStatus::InternalFailure ? PassdbStatus::InternalFailure
+                                                                              : PassdbStatus::UserDisabled;
+                if (result.status == PassdbStatus::UserDisabled)
+                    result.steps.back().error = "User found from deny passdb";
+                return result;
+            }
+        } else if (mode == Mode::Credentials) {
+            reply = entry.passdb->lookup_credentials(request, secret);
+            result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
+        } else if (password_checked) {
+            reply = entry.passdb->lookup_credentials(request, {});
+            result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
+        } else {
+            reply = entry.passdb->verify_plain(request, secret);
+            result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
+        }
+
+        bool ok = reply.status == PassdbStatus::Ok;
+        bool internal = reply.status == PassdbStatus::InternalFailure;
+        if (ok) {
+            for (auto& [key, value] : reply.fields)
+                result.fields[key] = value;
+            if (!reply.credentials.empty())
+                result.credentials = reply.credentials;
+        }
+        ChainAction action = ok ? entry.rule.on_success
+                                : internal ? entry.rule.on_internalfail : entry.rule.on_failure;
+        bool go_on = false;
+        switch (action) {
+        case ChainAction::Return:
+            if (ok)
+                success = true;
+            break;
+        case ChainAction::ReturnOk:
+            success = true;
+            break;
+        case ChainAction::ReturnFail:
+            success = false;
+            break;
+        case ChainAction::Continue:
+            go_on = true;
+            password_checked = password_checked || ok;
+            break;
+        case ChainAction::ContinueOk:
+            go_on = true;
+            success = true;
+            password_checked = true;
+            break;
+        case ChainAction::ContinueFail:
+            go_on = true;
+            success = false;
+            break;
+        }
+        if (decided_by)
+            *decided_by = &entry;
+        if (go_on && !last) {
+            seen_internal_failure = seen_internal_failure || internal;
+            continue;
+        }
+        if (success)
+            result.status = PassdbStatus::Ok;
+        else if (seen_internal_failure || internal)
+            result.status = PassdbStatus::InternalFailure;
+        else
+            result.status = ok ? PassdbStatus::PasswordMismatch : reply.status;
+        return result;
+    }
+    return result;
+}
+
+PassdbChainResult PassdbChain::verify_plain(const AuthRequest& request, std::string_view password) const
+{
+    return run(request, false, Mode::Plain, password, nullptr);
+}
+
+PassdbChainResult PassdbChain::lookup_credentials(const AuthRequest& request, std::string_view scheme) const
+{
+    return run(request, false, Mode::Credentials, scheme, nullptr);
+}
+
+PassdbChainResult PassdbChain::verify_master_plain(const AuthRequest& master, const AuthRequest& target,
+                                                   std::string_view password) const
+{
+    const Entry* decided_by = nullptr;
+    PassdbChainResult result = run(master, true, Mode::Plain, password, &decided_by);
+    if (result.status != PassdbStatus::Ok || decided_by == nullptr || !decided_by->rule.pass)
+        return result;
+    PassdbChainResult target_result = run(target, false, Mode::Credentials, {}, nullptr);
+    for (ChainStep& step : target_result.steps)
+        result.steps.push_back(std::move(step));
+    result.status = target_result.status;
+    for (auto& [key, value] : target_result.fields)
+        result.fields[key] = value;
+    return result;
+}
+
+void UserdbChain::add(std::unique_ptr<Userdb> userdb, UserdbRule rule)
+{
+    entries_.push_back(Entry{std::move(userdb), rule});
+}
+
+UserdbChainResult UserdbChain::lookup(const AuthRequest& request) const
+{
+    UserdbChainResult result;
+    bool found = false;
+    bool seen_internal_failure = false;
+    if (entries_.empty()) {
+        result.status = UserdbStatus::UserUnknown;
+        return result;
+    }
+    for (size_t i = 0; i < entries_.size(); i++) {
+        const Entry& entry = entries_[i];
+        bool last = i + 1 == entries_.size();
+        if ((entry.rule.skip == UserdbSkip::Found && found) ||
+            (entry.rule.skip == UserdbSkip::NotFound && !found)) {
+            if (!last)
+                continue;
+            break;
+        }
+        UserdbReply reply = entry.userdb->lookup(request);
+        bool ok = reply.status == UserdbStatus::Ok;
+        bool internal = reply.status == UserdbStatus::InternalFailure;
+        if (!reply.error.empty())
+            result.errors.push_back(std::string(entry.userdb->driver()) + ": " + reply.error);
+        if (ok) {
+            for (auto& [key, value] : reply.fields)
+                result.fields[key] = value;
+        }
+        ChainAction action = ok ? entry.rule.on_success
+                                : internal ? entry.rule.on_internalfail : entry.rule.on_failure;
+        bool go_on = false;
+        switch (action) {
+        case ChainAction::Return:
+            found = found || ok;
+            break;
+        case ChainAction::ReturnOk:
+            found = true;
+            break;
+        case ChainAction::ReturnFail:
+            found = false;
+            break;
+        case ChainAction::Continue:
+            go_on = true;
+            found = found || ok;
+            break;
+        case ChainAction::ContinueOk:
+            go_on = true;
+            found = true;
+            break;
+        case ChainAction::ContinueFail:
+            go_on = true;
+            found = false;
+            break;
+        }
+        seen_internal_failure = seen_internal_failure || internal;
+        if (!go_on || last)
+            break;
+    }
+    result.status = found ? UserdbStatus::Ok
+                          : seen_internal_failure ? UserdbStatus::InternalFailure : UserdbStatus::UserUnknown;
+    return result;
+}
+
+}  // namespace loft::auth

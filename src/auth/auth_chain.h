@@ -1,0 +1,95 @@
+// Several passdbs and userdbs in order, as dovecot.conf lists them, with their
+// result_success/result_failure/result_internalfail actions, skip, deny, master and pass.
+#pragma once
+
+#include "auth/passdb.h"
+
+#include <memory>
+#include <vector>
+
+namespace loft::auth {
+
+enum class ChainAction { Return, ReturnOk, ReturnFail, Continue, ContinueOk, ContinueFail };
+// "return", "return-ok", "return-fail", "continue", "continue-ok", "continue-fail".
+std::optional<ChainAction> parse_chain_action(std::string_view text);
+
+enum class PassdbSkip { Never, Authenticated, Unauthenticated };
+enum class UserdbSkip { Never, Found, NotFound };
+
+struct PassdbRule {
+    ChainAction on_success = ChainAction::ReturnOk;
+    ChainAction on_failure = ChainAction::Continue;
+    ChainAction on_internalfail = ChainAction::Continue;
+    PassdbSkip skip = PassdbSkip::Never;
+    bool deny = false;    // a user found here is refused
+    bool master = false;  // used only to check master users' passwords
+    bool pass = false;    // master: the target user must then pass the normal passdbs too
+};
+
+struct UserdbRule {
+    ChainAction on_success = ChainAction::ReturnOk;
+    ChainAction on_failure = ChainAction::Continue;
+    ChainAction on_internalfail = ChainAction::Continue;
+    UserdbSkip skip = UserdbSkip::Never;
+};
+
+struct ChainStep {
+    std::string driver;
+    PassdbStatus status;
+    std::string error;
+};
+
+struct PassdbChainResult {
+    PassdbStatus status = PassdbStatus::InternalFailure;
+    FieldMap fields;          // from every passdb that succeeded, later ones winning
+    std::string credentials;  // lookup_credentials(): from the passdb that gave them
+    std::vector<ChainStep> steps;  // each passdb asked, for the auth log lines
+};
+
+class PassdbChain {
+public:
+    void add(std::unique_ptr<Passdb> passdb, PassdbRule rule);
+    bool empty() const { return entries_.empty(); }
+
+    // PLAIN/LOGIN: check the password along the normal (non-master) passdbs.
+    PassdbChainResult verify_plain(const AuthRequest& request, std::string_view password) const;
+    // Challenge-response mechanisms; an empty scheme only checks that the user exists.
+    PassdbChainResult lookup_credentials(const AuthRequest& request, std::string_view scheme) const;
+    // "user*master" logins: the master's password against the master=yes passdbs, then,
+    // when the deciding one has pass=yes, the target user through the normal passdbs.
+    PassdbChainResult verify_master_plain(const AuthRequest& master, const AuthRequest& target,
+                                          std::string_view password) const;
+
+private:
+    struct Entry {
+        std::unique_ptr<Passdb> passdb;
+        PassdbRule rule;
+    };
+    enum class Mode { Plain, Credentials };
+    PassdbChainResult run(const AuthRequest& request, bool masters, Mode mode, std::string_view secret,
+                          const Entry** decided_by) const;
+
+    std::vector<Entry> entries_;
+};
+
+struct UserdbChainResult {
+    UserdbStatus status = UserdbStatus::InternalFailure;
+    FieldMap fields;  // from every userdb that found the user, later ones winning
+    std::vector<std::string> errors;
+};
+
+class UserdbChain {
+public:
+    void add(std::unique_ptr<Userdb> userdb, UserdbRule rule);
+    bool empty() const { return entries_.empty(); }
+    UserdbChainResult lookup(const AuthRequest& request) const;
+
+private:
+    struct Entry {
+        std::unique_ptr<Userdb> userdb;
+        UserdbRule rule;
+    };
+    std::vector<Entry> entries_;
+};
+
+}  // namespace loft::auth

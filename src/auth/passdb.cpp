@@ -1,0 +1,98 @@
+#include "auth/passdb.h"
+
+#include "auth/errors.h"
+#include "auth/password_scheme.h"
+#include "lib/strings.h"
+
+namespace loft::auth {
+
+namespace {
+
+PassdbReply reply(PassdbStatus status, std::string error = {})
+{
+    PassdbReply out;
+    out.status = status;
+    out.error = std::move(error);
+    return out;
+}
+
+}  // namespace
+
+bool field_is_true(const FieldMap& fields, const std::string& key)
+{
+    auto found = fields.find(key);
+    if (found == fields.end())
+        return false;
+    const std::string& value = found->second;
+    return value.empty() || iequals(value, "yes") || iequals(value, "y") || value == "1";
+}
+
+PassdbReply Passdb::verify_plain(const AuthRequest& request, std::string_view password)
+{
+    std::optional<PassdbEntry> entry;
+    try {
+        entry = lookup(request);
+    } catch (const std::exception& e) {
+        return reply(PassdbStatus::InternalFailure, e.what());
+    }
+    if (!entry)
+        return reply(PassdbStatus::UserUnknown, "unknown user");
+
+    PassdbReply out;
+    out.fields = entry->fields;
+    if (field_is_true(entry->fields, "nopassword")) {
+        out.status = PassdbStatus::Ok;
+        return out;
+    }
+    if (entry->password.empty()) {
+        out.status = PassdbStatus::PasswordMismatch;
+        out.error = "No password in passdb (and no nopassword field)";
+        return out;
+    }
+    VerifyResult result = verify_password(entry->password, password, default_scheme_, request.user);
+    if (result.ok) {
+        out.status = PassdbStatus::Ok;
+    } else if (result.error.empty()) {
+        out.status = PassdbStatus::PasswordMismatch;
+        out.error = "Password mismatch";
+    } else {
+        out.status = PassdbStatus::InternalFailure;
+        out.error = "Invalid password in passdb: " + result.error;
+    }
+    return out;
+}
+
+PassdbReply Passdb::lookup_credentials(const AuthRequest& request, std::string_view scheme)
+{
+    std::optional<PassdbEntry> entry;
+    try {
+        entry = lookup(request);
+    } catch (const std::exception& e) {
+        return reply(PassdbStatus::InternalFailure, e.what());
+    }
+    if (!entry)
+        return reply(PassdbStatus::UserUnknown, "unknown user");
+    PassdbReply out;
+    out.fields = entry->fields;
+    if (scheme.empty()) {
+        out.status = PassdbStatus::Ok;
+        return out;
+    }
+    if (entry->password.empty()) {
+        out.status = PassdbStatus::SchemeNotAvailable;
+        out.error = "No password in passdb";
+        return out;
+    }
+    CredentialsResult credentials =
+        credentials_for_scheme(entry->password, scheme, default_scheme_, request.user);
+    if (!credentials.credentials) {
+        out.status = PassdbStatus::SchemeNotAvailable;
+        out.error = credentials.error;
+        return out;
+    }
+    out.status = PassdbStatus::Ok;
+    out.credentials = std::move(*credentials.credentials);
+    return out;
+}
+
+}  // namespace loft::auth
