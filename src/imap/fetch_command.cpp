@@ -5,6 +5,8 @@
 #include "imap/protocol/response.h"
 #include "imap/protocol/store_args.h"
 #include "imap/session.h"
+#include "lib/strings.h"
+#include "rpc/call.h"
 #include "rpc/framing.h"
 
 #include <map>
@@ -119,7 +121,9 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         rpc::Flags seen;
         seen.system = protocol::kFlagSeen;
         std::vector<int32_t> targets(uids.begin(), uids.end());
-        auto before = co_await storage_->fetch(storage_session_, selected_->view, targets, {rpc::FetchItem::FLAGS});
+        // A named vector, not a braced list: GCC 12 miscompiles initializer lists in co_await.
+        std::vector<rpc::FetchItem::type> flags_only = {rpc::FetchItem::FLAGS};
+        auto before = co_await storage_->fetch(storage_session_, selected_->view, targets, flags_only);
         std::vector<int32_t> unseen;
         for (const auto& message : before) {
             if (message.__isset.flags && !(message.flags.system & protocol::kFlagSeen))
@@ -236,9 +240,10 @@ Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_
                                 : request.mode == protocol::StoreRequest::Mode::Remove ? rpc::StoreMode::REMOVE
                                                                                        : rpc::StoreMode::REPLACE;
     std::vector<int32_t> targets(uids.begin(), uids.end());
-    auto updated = targets.empty() ? std::vector<rpc::MessageData>()
-                                   : co_await storage_->store_flags(storage_session_, selected_->view, targets, mode,
-                                                                    flags);
+    // Not a ?: around co_await: GCC 12 miscompiles co_await inside a conditional.
+    std::vector<rpc::MessageData> updated;
+    if (!targets.empty())
+        updated = co_await storage_->store_flags(storage_session_, selected_->view, targets, mode, flags);
     if (!request.silent) {
         for (const auto& message : updated) {
             uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));

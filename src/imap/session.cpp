@@ -4,6 +4,8 @@
 #include "imap/protocol/arg_values.h"
 #include "imap/protocol/response.h"
 #include "lib/strings.h"
+#include "rpc/call.h"
+#include "rpc/framing.h"
 
 #include <openssl/rand.h>
 #include <unistd.h>

@@ -58,6 +58,12 @@ std::optional<ReceivedMessage> receive_message(int socket)
     if (length < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return std::nullopt;
+        if (errno == ECONNRESET) {
+            // The peer died with messages unread: the same as an orderly end.
+            received.text.clear();
+            received.end_of_stream = true;
+            return received;
+        }
         throw_errno("recvmsg");
     }
     for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {

@@ -243,7 +243,7 @@ Task<void> LmtpSession::open_delivery(Delivery& delivery)
     }
 }
 
-Task<void> LmtpSession::send_chunk(std::vector<Delivery>& deliveries, std::string chunk)
+Task<void> LmtpSession::send_chunk(std::vector<Delivery>& deliveries, const std::string& chunk)
 {
     for (Delivery& delivery : deliveries) {
         if (!delivery.error.empty())
@@ -289,7 +289,7 @@ Task<void> LmtpSession::handle_data()
         if (head.size() < kMaxMessageIdScan)
             head += pending.substr(0, kMaxMessageIdScan - head.size());
         if (pending.size() >= rpc::kChunkSize) {
-            co_await send_chunk(deliveries, std::move(pending));
+            co_await send_chunk(deliveries, pending);
             pending.clear();
         }
     }
@@ -308,7 +308,7 @@ Task<void> LmtpSession::handle_data()
         co_return;
     }
     if (!pending.empty())
-        co_await send_chunk(deliveries, std::move(pending));
+        co_await send_chunk(deliveries, pending);
 
     std::string message_id = find_message_id(head);
     for (Delivery& delivery : deliveries) {

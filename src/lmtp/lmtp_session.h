@@ -46,7 +46,7 @@ private:
     Task<void> handle_rcpt(const std::string& argument);
     Task<void> handle_data();
     Task<void> open_delivery(Delivery& delivery);
-    Task<void> send_chunk(std::vector<Delivery>& deliveries, std::string chunk);
+    Task<void> send_chunk(std::vector<Delivery>& deliveries, const std::string& chunk);
     std::string trace_headers(const Recipient& recipient, bool single) const;
     std::string delivery_id(const Recipient& recipient) const;
     void reset_transaction();

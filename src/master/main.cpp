@@ -171,6 +171,11 @@ int main(int argc, char** argv)
         options.login_user = settings.get("default_login_user");
         options.internal_user = settings.get("default_internal_user");
         options.storage_mode = settings.get("loft_storage_mode");
+        options.worker_chroot = settings.get("loft_worker_chroot");
+        if (options.storage_mode == "shared") {
+            log.fatal("loft_storage_mode = shared is not supported yet (use user or uid)");
+            return 89;
+        }
         options.first_valid_uid = settings.get_uint("first_valid_uid");
         options.last_valid_uid = settings.get_uint("last_valid_uid");
         if (loft::running_as_root()) {

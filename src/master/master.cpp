@@ -68,9 +68,17 @@ Master::Master(const Logger& log, MasterOptions options, std::map<std::string, s
     secret_.resize(32);
     if (RAND_bytes(reinterpret_cast<unsigned char*>(secret_.data()), static_cast<int>(secret_.size())) != 1)
         throw std::runtime_error("cannot generate the grant signing key");
-    empty_dir_ = options_.base_dir + "/loft-empty";
-    if (mkdir(empty_dir_.c_str(), 0755) != 0 && errno != EEXIST)
+    empty_dir_ = options_.worker_chroot.empty() || options_.worker_chroot[0] == '/'
+                     ? options_.worker_chroot
+                     : options_.base_dir + "/" + options_.worker_chroot;
+    if (!empty_dir_.empty() && mkdir(empty_dir_.c_str(), 0755) != 0 && errno != EEXIST)
         throw_errno("mkdir " + empty_dir_);
+    // An empty chroot must stay empty: workers must find nothing there.
+    if (!empty_dir_.empty() && running_as_root()) {
+        struct stat st;
+        if (stat(empty_dir_.c_str(), &st) != 0 || st.st_uid != 0 || (st.st_mode & 022) != 0)
+            throw std::runtime_error(empty_dir_ + " must be owned by root and not writable by others");
+    }
 }
 
 Master::~Master()

@@ -26,6 +26,7 @@ struct MasterOptions {
     std::string login_user;     // workers run as this user (chrooted)
     std::string internal_user;  // loft-auth runs as this user
     std::string storage_mode;   // "user" or "uid"
+    std::string worker_chroot;  // loft_worker_chroot, relative to base_dir
     uint64_t first_valid_uid = 500;
     uint64_t last_valid_uid = 0;
     std::vector<std::string> protocols;

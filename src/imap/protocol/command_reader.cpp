@@ -99,6 +99,32 @@ void CommandReader::feed(std::string_view bytes)
     input_.append(bytes);
 }
 
+std::optional<std::string> CommandReader::take_line(size_t max_length)
+{
+    if (failed_ || state_ != State::Line || in_command_)
+        return std::nullopt;
+    std::string_view available = std::string_view(input_).substr(input_pos_);
+    size_t newline = available.find('\n');
+    if (newline == std::string_view::npos) {
+        if (available.size() > max_length) {
+            // Too long to be an answer: skip it like an overlong command line.
+            skip_tail_.clear();
+            input_pos_ = input_.size();
+            state_ = State::SkipLine;
+            return std::string();
+        }
+        return std::nullopt;
+    }
+    std::string_view line = available.substr(0, newline);
+    input_pos_ += newline + 1;
+    line_scanned_ = 0;
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    if (line.size() > max_length)
+        return std::string();
+    return std::string(line);
+}
+
 void CommandReader::compact_input()
 {
     if (input_pos_ == 0)

@@ -85,6 +85,10 @@ public:
     // LiteralStart). A synchronising literal the client has not been invited to
     // send is forgotten; a non-synchronising one is read and discarded.
     void abandon_command();
+    // For AUTHENTICATE continuations and IDLE's DONE: the next raw line (without CRLF)
+    // when one is buffered between commands, else nullopt (feed more). A line longer
+    // than max_length is dropped whole and returned as an empty string.
+    std::optional<std::string> take_line(size_t max_length);
 
     // True once a fatal error was reported; further input is ignored.
     bool failed() const { return failed_; }

@@ -14,10 +14,6 @@
 
 #include <iostream>
 
-namespace {
-constexpr std::chrono::seconds kDefaultLinger{60};
-}
-
 int main(int argc, char** argv)
 {
     loft::storage::daemon::DaemonIdentity identity;
@@ -49,9 +45,8 @@ int main(int argc, char** argv)
         std::string log_path = settings.get("log_path");
         log.set_timestamps(log_path != "syslog" && !log_path.empty() && log_path != "/dev/stderr");
         log.set_debug(settings.get_bool("mail_debug") || getenv("LOFT_DEBUG"));
-        std::chrono::milliseconds linger = kDefaultLinger;
-        if (settings.is_set("loft_storage_linger"))
-            linger = std::chrono::milliseconds(settings.get_time_ms("loft_storage_linger"));
+        // Lingering keeps mailboxes warm for the next short connection (webmail, POP3 pollers).
+        std::chrono::milliseconds linger(settings.get_time_ms("loft_storage_idle_timeout"));
 
         signal(SIGPIPE, SIG_IGN);
         auto base = loft::make_event_base();

@@ -209,7 +209,7 @@ void StorageHandler::mailbox_status(Reply<rpc::MailboxStatus> cob, Fail fail, in
 {
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
-        auto open = session.user->open(utf8_name(mailbox));
+        auto open = session.user->open(utf8_name(mailbox), false);
         open->box().sync();
         cob(status_of(open->box()));
     });
@@ -222,7 +222,7 @@ void StorageHandler::select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int6
         auto& session = daemon_.session(connection_, session_id);
         if (session.views.size() >= kMaxViewsPerSession)
             throw rpc_error(rpc::ErrorKind::LIMIT, "too many open mailboxes in one session");
-        auto open = session.user->open(utf8_name(mailbox));
+        auto open = session.user->open(utf8_name(mailbox), !read_only);
         open->box().sync();
         auto view = std::make_unique<View>(open, read_only);
         rpc::SelectReply reply;
@@ -495,7 +495,7 @@ void StorageHandler::begin_append(Reply<int64_t> cob, Fail fail, int64_t session
             throw rpc_error(rpc::ErrorKind::LIMIT, "too many appends in progress");
         StorageDaemon::Append append;
         append.mailbox = utf8_name(mailbox);
-        append.target = session.user->open(append.mailbox);
+        append.target = session.user->open(append.mailbox, false);
         append.writer.emplace(append.target->box().begin_append(from_rpc(flags), internal_date));
         int64_t id = session.next_id++;
         session.appends.emplace(id, std::move(append));

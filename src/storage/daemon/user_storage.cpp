@@ -95,20 +95,21 @@ UserStorage::UserStorage(std::string user, std::string location, char separator)
 {
 }
 
-std::string UserStorage::key_of(const std::string& mailbox)
+std::string UserStorage::key_of(const std::string& mailbox, bool read_write)
 {
-    return iequals(mailbox, "INBOX") ? "INBOX" : mailbox;
+    return (read_write ? "rw:" : "ro:") + (iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox);
 }
 
-std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox)
+std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool read_write)
 {
-    std::string key = key_of(mailbox);
+    std::string key = key_of(mailbox, read_write);
     auto found = open_.find(key);
     if (found != open_.end()) {
         if (auto alive = found->second.lock())
             return alive;
     }
-    auto opened = std::make_shared<OpenMailbox>(store_.open(key, false));
+    std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
+    auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
     opened->box().sync();
     open_[key] = opened;
     return opened;
@@ -116,13 +117,15 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox)
 
 void UserStorage::mailbox_changed(const std::string& mailbox)
 {
-    auto found = open_.find(key_of(mailbox));
-    if (found == open_.end())
-        return;
-    if (auto alive = found->second.lock())
-        alive->changed();
-    else
-        open_.erase(found);
+    for (bool read_write : {false, true}) {
+        auto found = open_.find(key_of(mailbox, read_write));
+        if (found == open_.end())
+            continue;
+        if (auto alive = found->second.lock())
+            alive->changed();
+        else
+            open_.erase(found);
+    }
 }
 
 }  // namespace loft::storage::daemon

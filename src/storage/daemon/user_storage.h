@@ -76,13 +76,15 @@ public:
 
     const std::string& user() const { return user_; }
     MaildirStore& store() { return store_; }
-    // The shared open mailbox (read-write), opened and synced on first use.
-    std::shared_ptr<OpenMailbox> open(const std::string& mailbox);
+    // The shared open mailbox, opened and synced on first use. Only a read-write
+    // SELECT opens it read-write: that one moves new/ to cur/ and takes \Recent, as
+    // Dovecot's SELECT does; deliveries, STATUS and EXAMINE leave new/ alone.
+    std::shared_ptr<OpenMailbox> open(const std::string& mailbox, bool read_write);
     // Tell views of mailbox that it changed, if anyone has it open.
     void mailbox_changed(const std::string& mailbox);
 
 private:
-    static std::string key_of(const std::string& mailbox);
+    static std::string key_of(const std::string& mailbox, bool read_write);
 
     std::string user_;
     MaildirStore store_;
