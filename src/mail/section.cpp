@@ -5,6 +5,7 @@
 #include "mail/rfc822_tokens.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <strings.h>
 
 namespace loft::mail {
@@ -245,21 +246,19 @@ const MessagePart* find_part(const MessagePart& root, std::string_view path)
     return part;
 }
 
-std::string fetch_section(std::string_view message, const MessagePart& root,
-                          const FetchSection& section, const Partial& partial)
+namespace detail {
+
+SectionShape section_shape(const MessagePart& root, const FetchSection& section, StoredRange& range)
 {
     using Kind = FetchSection::Kind;
     const MessagePart* part = &root;
-    bool top_level = section.part_number.empty();
-    if (!top_level) {
+    if (!section.part_number.empty()) {
         part = find_part(root, section.part_number);
         if (part == nullptr)
-            return std::string();
-        if (section.kind != Kind::Mime && section.kind != Kind::Full &&
-            section.kind != Kind::PartBody) {
-            // HEADER, TEXT and the field lists address the message inside message/rfc822.
+            return SectionShape::Missing;
+        if (section.kind != Kind::Mime && section.kind != Kind::Full && section.kind != Kind::PartBody) {
             if (!part->has(kPartMessageRfc822) || part->children.empty())
-                return std::string();
+                return SectionShape::Missing;
             part = part->children.front().get();
         }
     }
@@ -268,23 +267,100 @@ std::string fetch_section(std::string_view message, const MessagePart& root,
     size_t body_end = header_end + part->body_size.physical_size;
     switch (section.kind) {
     case Kind::Full:
-        if (top_level)
-            return imap_view(message, partial);
+        if (section.part_number.empty()) {
+            range = {0, SIZE_MAX};
+            return SectionShape::Stored;
+        }
         [[fallthrough]];
     case Kind::PartBody:
     case Kind::Text:
-        return imap_view(message.substr(header_end, body_end - header_end), partial);
+        range = {header_end, body_end};
+        return SectionShape::Stored;
     case Kind::Mime:
     case Kind::Header:
-        return imap_view(message.substr(start, header_end - start), partial);
+        range = {start, header_end};
+        return SectionShape::Stored;
     case Kind::HeaderFields:
-        if (top_level)
-            return imap_view(cached_header_fields(message, section.fields), partial);
-        return imap_view(filter_header(message, start, section.fields, false), partial);
     case Kind::HeaderFieldsNot:
-        return imap_view(filter_header(message, start, section.fields, true), partial);
+        return SectionShape::Built;
     }
-    return std::string();
+    return SectionShape::Missing;
+}
+
+void stream_crlf_range(std::string_view stored, uint64_t skip, uint64_t limit, size_t chunk_size,
+                       void (*emit)(std::string_view piece, void* context), void* context)
+{
+    CrlfConverter converter;
+    uint64_t position = 0;  // in the CRLF view
+    std::string piece;
+    for (size_t pos = 0; pos < stored.size() && limit > 0; pos += chunk_size) {
+        piece.clear();
+        converter.convert_into(stored.substr(pos, chunk_size), piece);
+        uint64_t piece_start = position;
+        position += piece.size();
+        if (position <= skip)
+            continue;
+        size_t from = piece_start < skip ? static_cast<size_t>(skip - piece_start) : 0;
+        size_t count = static_cast<size_t>(std::min<uint64_t>(piece.size() - from, limit));
+        limit -= count;
+        std::string_view out = std::string_view(piece).substr(from, count);
+        for (size_t i = 0; i < out.size(); i += chunk_size) {
+            std::string_view part = out.substr(i, chunk_size);
+            if (part.find('\0') == std::string_view::npos) {
+                emit(part, context);
+            } else {
+                std::string clean(part);
+                for (char& c : clean) {
+                    if (c == '\0')
+                        c = '\x80';
+                }
+                emit(clean, context);
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+uint64_t section_size(std::string_view message, const MessagePart& root,
+                      const FetchSection& section, const Partial& partial)
+{
+    detail::StoredRange range;
+    uint64_t size = 0;
+    switch (detail::section_shape(root, section, range)) {
+    case detail::SectionShape::Missing:
+        return 0;
+    case detail::SectionShape::Built:
+        return fetch_section(message, root, section, partial).size();
+    case detail::SectionShape::Stored:
+        size = crlf_size(message.substr(range.begin, range.end - range.begin));
+        break;
+    }
+    if (partial.offset >= size)
+        return 0;
+    return std::min(size - partial.offset, partial.size);
+}
+
+std::string fetch_section(std::string_view message, const MessagePart& root,
+                          const FetchSection& section, const Partial& partial)
+{
+    detail::StoredRange range;
+    switch (detail::section_shape(root, section, range)) {
+    case detail::SectionShape::Missing:
+        return std::string();
+    case detail::SectionShape::Stored:
+        return imap_view(message.substr(range.begin, range.end - range.begin), partial);
+    case detail::SectionShape::Built:
+        break;
+    }
+    // Header field lists: the top level comes from Dovecot's cache form, a part's header
+    // (inside message/rfc822) from its header filter.
+    bool top_level = section.part_number.empty();
+    const MessagePart* part = top_level ? &root : find_part(root, section.part_number)->children.front().get();
+    bool exclude = section.kind == FetchSection::Kind::HeaderFieldsNot;
+    if (top_level && !exclude)
+        return imap_view(cached_header_fields(message, section.fields), partial);
+    return imap_view(filter_header(message, part->physical_pos, section.fields, exclude), partial);
 }
 
 }  // namespace loft::mail

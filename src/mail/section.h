@@ -44,4 +44,55 @@ const MessagePart* find_part(const MessagePart& root, std::string_view part_numb
 std::string fetch_section(std::string_view message, const MessagePart& root,
                           const FetchSection& section, const Partial& partial = Partial());
 
+// The literal size of BODY[section]<partial>, without building the data.
+uint64_t section_size(std::string_view message, const MessagePart& root,
+                      const FetchSection& section, const Partial& partial = Partial());
+
+// Sends BODY[section]<partial> to sink in pieces of at most chunk_size bytes, so a large
+// message is never copied whole; the pieces concatenate to fetch_section()'s result.
+template <typename Sink>
+void stream_section(std::string_view message, const MessagePart& root, const FetchSection& section,
+                    const Partial& partial, size_t chunk_size, Sink&& sink);
+
+namespace detail {
+// The stored byte range a plain section covers, or nullopt when the section needs
+// building (header field lists) or the part is missing (empty result).
+struct StoredRange {
+    size_t begin = 0;
+    size_t end = 0;
+};
+enum class SectionShape { Stored, Built, Missing };
+SectionShape section_shape(const MessagePart& root, const FetchSection& section, StoredRange& range);
+// Converts stored[...] to the CRLF view piece by piece, keeping virtual offsets
+// [skip, skip + limit) and handing them to emit (NULs already turned into 0x80).
+void stream_crlf_range(std::string_view stored, uint64_t skip, uint64_t limit, size_t chunk_size,
+                       void (*emit)(std::string_view piece, void* context), void* context);
+}  // namespace detail
+
+template <typename Sink>
+void stream_section(std::string_view message, const MessagePart& root, const FetchSection& section,
+                    const Partial& partial, size_t chunk_size, Sink&& sink)
+{
+    if (chunk_size == 0)
+        chunk_size = 1;
+    detail::StoredRange range;
+    switch (detail::section_shape(root, section, range)) {
+    case detail::SectionShape::Missing:
+        return;
+    case detail::SectionShape::Built: {
+        std::string data = fetch_section(message, root, section, partial);
+        for (size_t pos = 0; pos < data.size(); pos += chunk_size)
+            sink(std::string_view(data).substr(pos, chunk_size));
+        return;
+    }
+    case detail::SectionShape::Stored:
+        detail::stream_crlf_range(
+            message.substr(range.begin, range.end - range.begin), partial.offset, partial.size,
+            chunk_size,
+            [](std::string_view piece, void* context) { (*static_cast<Sink*>(context))(piece); },
+            &sink);
+        return;
+    }
+}
+
 }  // namespace loft::mail

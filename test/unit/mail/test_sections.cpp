@@ -67,6 +67,7 @@ class SectionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(encoded_words_become_utf8);
     CPPUNIT_TEST(rfc2231_values_become_utf8);
     CPPUNIT_TEST(part_text_is_decoded_utf8);
+    CPPUNIT_TEST(streamed_sections_match_fetched_ones);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -207,6 +208,28 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("K\xC3\xB6ln"), texts[0]);
         CPPUNIT_ASSERT_EQUAL(std::string("\xE2\x82\xAC"), texts[1]);
         CPPUNIT_ASSERT_EQUAL(std::string(), decoded_part_text(message, *root));
+    }
+    void streamed_sections_match_fetched_ones()
+    {
+        std::string message = kMessage + std::string("\0tail\r\n", 7);
+        auto root = parse_mime(message);
+        const Partial partials[] = {{}, {0, 1}, {3, 17}, {14, 2}, {15, 1000}, {400, 5}, {100000, 1}};
+        for (const char* text : {"", "TEXT", "HEADER", "1", "2", "2.HEADER", "2.TEXT", "3.MIME", "9",
+                                 "HEADER.FIELDS (SUBJECT)"}) {
+            auto parsed = parse_section(text);
+            for (const Partial& partial : partials) {
+                std::string expected = fetch_section(message, *root, *parsed, partial);
+                CPPUNIT_ASSERT_EQUAL(uint64_t(expected.size()), section_size(message, *root, *parsed, partial));
+                for (size_t chunk : {size_t(1), size_t(2), size_t(7), size_t(4096)}) {
+                    std::string streamed;
+                    stream_section(message, *root, *parsed, partial, chunk, [&](std::string_view piece) {
+                        CPPUNIT_ASSERT(piece.size() <= chunk);
+                        streamed.append(piece);
+                    });
+                    CPPUNIT_ASSERT_EQUAL(expected, streamed);
+                }
+            }
+        }
     }
 };
 
