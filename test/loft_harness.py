@@ -100,11 +100,11 @@ service lmtp {{
     def maildir(self, user):
         return os.path.join(self.homes[user], "Maildir")
 
-    def start(self):
+    def start(self, wait_imap=True):
         loftd = os.path.join(BUILDDIR, "loftd")
         self.process = subprocess.Popen([loftd, "-F", "-c", self.config_path],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if not wait_for_banner(self.imap_port, b"* OK") or not wait_for_banner(self.lmtp_port, b"220"):
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        if (wait_imap and not wait_for_banner(self.imap_port, b"* OK")) or not wait_for_banner(self.lmtp_port, b"220"):
             self.stop()
             raise RuntimeError("loftd did not come up; log:\n" + self.log())
         return self
@@ -209,3 +209,82 @@ def lmtp_session(port, sender, recipients, body):
         sock.sendall(b"QUIT\r\n")
         read_reply(stream)
         return rcpt_replies, data_replies
+
+
+class Dovecot:
+    """Debian's real Dovecot 2.3 on the same users and homes as a Loft instance, as the
+    oracle. Needs root and the dovecot-core/imapd/lmtpd packages."""
+
+    BINARY = "/usr/sbin/dovecot"
+
+    @classmethod
+    def available(cls):
+        return os.geteuid() == 0 and os.path.exists(cls.BINARY)
+
+    def __init__(self, loft):
+        self.loft = loft
+        self.dir = os.path.join(loft.dir, "dovecot")
+        os.makedirs(self.dir, exist_ok=True)
+        self.imap_port = free_port()
+        self.lmtp_port = free_port()
+        self.config_path = os.path.join(self.dir, "dovecot.conf")
+        with open(self.config_path, "w") as f:
+            f.write(f"""protocols = imap lmtp
+listen = 127.0.0.1
+base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+instance_name = loft-test-dovecot
+log_path = {self.dir}/dovecot.log
+ssl = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+first_valid_uid = {min(MAIL_UID, 1000) if MAIL_UID else 0}
+passdb {{
+  driver = passwd-file
+  args = {loft.dir}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = {loft.dir}/users
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
+  }}
+}}
+""")
+        self.pid = None
+
+    def start(self):
+        subprocess.run([self.BINARY, "-c", self.config_path], check=True)
+        if not wait_for_banner(self.imap_port, b"* OK") or not wait_for_banner(self.lmtp_port, b"220"):
+            self.stop()
+            raise RuntimeError("dovecot did not come up")
+        with open(os.path.join(self.dir, "run", "master.pid")) as f:
+            self.pid = int(f.read().strip())
+        return self
+
+    def stop(self):
+        if not self.pid:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        self.pid = None

@@ -24,8 +24,8 @@ struct ChildSpec {
 // fork + exec; only the fds in spec.fds (plus 0-2) survive into the child.
 pid_t spawn_child(const ChildSpec& spec);
 
-// Where a helper such as "loft-imap" lives: beside the running executable (so the
-// build tree works), else the installed pkglibexecdir.
+// Where a helper such as "loft-imap" lives: $LOFT_HELPER_DIR if set, else beside the
+// running executable (so the build tree works), else the installed pkglibexecdir.
 std::string find_helper(const std::string& name, const std::string& installed_dir);
 
 // Minimal startup for children: the fd numbers loftd passes (see doc/architecture.md).

@@ -284,7 +284,9 @@ void Master::hand_auth_connection(const std::shared_ptr<Child>& worker, uint64_t
         if (child->role != Role::Auth || !child->control)
             continue;
         auto [auth_end, worker_end] = make_stream_pair();
-        send_message(child->control.get(), "CONNECTION", auth_end.get());
+        // loft-auth learns which service the connection serves, so a worker cannot
+        // ask for grants of another protocol (an IMAP worker gets no delivery grants).
+        send_message(child->control.get(), "CONNECTION " + worker->service, auth_end.get());
         send_message(worker->control.get(), std::to_string(id) + " OK", worker_end.get());
         return;
     }

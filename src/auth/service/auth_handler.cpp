@@ -5,21 +5,21 @@
 
 namespace loft::auth::service {
 
-Client client_of(const rpc::ClientInfo& info)
+Client client_of(const rpc::ClientInfo& info, const std::string& service)
 {
-    return Client{info.protocol, info.remote_ip, info.local_ip, info.secured, info.session_id};
+    return Client{service, info.remote_ip, info.local_ip, info.secured, info.session_id};
 }
 
 void AuthHandler::mechanisms(std::function<void(std::vector<std::string> const&)> cob, const rpc::ClientInfo& client)
 {
-    cob(authenticator_.mechanisms(client_of(client)));
+    cob(authenticator_.mechanisms(client_of(client, service_)));
 }
 
 void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rpc::AuthRequest& request)
 {
     Exchange exchange;
     exchange.mechanism = to_upper(request.mechanism);
-    exchange.client = client_of(request.client);
+    exchange.client = client_of(request.client, service_);
     if (!authenticator_.mechanism_allowed(exchange.mechanism, exchange.client)) {
         rpc::AuthReply reply;
         reply.status = rpc::AuthStatus::FAILED;
@@ -132,7 +132,15 @@ void AuthHandler::finish(ReplyCob cob, const Outcome& outcome)
 void AuthHandler::lookup(std::function<void(rpc::LookupReply const&)> cob, const std::string& user,
                          const rpc::ClientInfo& client)
 {
-    Outcome outcome = authenticator_.lookup(user, client_of(client));
+    if (service_ != "lmtp") {
+        // Only delivery looks users up without a password.
+        rpc::LookupReply refused;
+        refused.status = rpc::AuthStatus::FAILED;
+        refused.reason = "lookups are only for LMTP";
+        cob(refused);
+        return;
+    }
+    Outcome outcome = authenticator_.lookup(user, client_of(client, service_));
     rpc::LookupReply reply;
     reply.user = outcome.user;
     reply.reason = outcome.reason;

@@ -16,8 +16,11 @@ inline constexpr size_t kMaxPendingExchanges = 1024;
 
 class AuthHandler : public rpc::AuthCobSvIf {
 public:
-    AuthHandler(event_base* base, Authenticator& authenticator, std::chrono::milliseconds failure_delay)
-        : base_(base), authenticator_(authenticator), failure_delay_(failure_delay)
+    // service: what the worker on this connection serves ("imap", "lmtp"); it decides
+    // the scope of the grants issued here, whatever the worker claims in ClientInfo.
+    AuthHandler(event_base* base, Authenticator& authenticator, std::chrono::milliseconds failure_delay,
+                std::string service)
+        : base_(base), authenticator_(authenticator), failure_delay_(failure_delay), service_(std::move(service))
     {
     }
 
@@ -43,12 +46,13 @@ private:
     event_base* base_;
     Authenticator& authenticator_;
     std::chrono::milliseconds failure_delay_;
+    std::string service_;
     std::map<int64_t, Exchange> exchanges_;
     std::map<uint64_t, std::unique_ptr<Timer>> delayed_;
     int64_t next_id_ = 1;
     uint64_t next_delay_ = 1;
 };
 
-Client client_of(const rpc::ClientInfo& info);
+Client client_of(const rpc::ClientInfo& info, const std::string& service);
 
 }  // namespace loft::auth::service

@@ -36,9 +36,11 @@ int main(int argc, char** argv)
 
         signal(SIGPIPE, SIG_IGN);
         auto base = loft::make_event_base();
+        // The service of the connection being added (from loftd's CONNECTION message).
+        std::string next_service;
         loft::rpc::FrameServer server(base.get(), log, [&](auto) {
-            return std::make_shared<loft::rpc::AuthAsyncProcessor>(
-                std::make_shared<loft::auth::service::AuthHandler>(base.get(), authenticator, failure_delay));
+            return std::make_shared<loft::rpc::AuthAsyncProcessor>(std::make_shared<loft::auth::service::AuthHandler>(
+                base.get(), authenticator, failure_delay, next_service));
         });
         loft::UniqueFd control(loft::child_fd::kControl);
         evutil_make_socket_nonblocking(control.get());
@@ -57,8 +59,10 @@ int main(int argc, char** argv)
                     event_base_loopexit(base.get(), nullptr);
                     return;
                 }
-                if (message->text == "CONNECTION" && message->fd)
+                if (message->text.rfind("CONNECTION ", 0) == 0 && message->fd) {
+                    next_service = message->text.substr(11);
                     server.add_connection(std::move(message->fd));
+                }
             }
         });
         loft::EventPtr on_term(evsignal_new(base.get(), SIGTERM, [](evutil_socket_t, short, void* loop) {
