@@ -178,39 +178,36 @@ void CommandReader::abandon_command()
     }
 }
 
+// "TAG SP NAME" and "TAG SP UID SP NAME" with exactly one space each, as Dovecot
+// insists; arguments may then be separated by any number of spaces.
 void CommandReader::parse_tag_and_name(std::string_view line, size_t& pos)
 {
-    size_t end = line.find(' ');
-    if (end == std::string_view::npos)
-        end = line.size();
+    auto word_end = [&](size_t from) {
+        size_t end = line.find(' ', from);
+        return end == std::string_view::npos ? line.size() : end;
+    };
+    size_t end = word_end(0);
     std::string_view tag = line.substr(0, end);
     if (!is_valid_tag(tag))
         throw CommandError("Invalid tag");
     tag_ = std::string(tag);
-    pos = end;
-    while (pos < line.size() && line[pos] == ' ')
-        ++pos;
-    end = line.find(' ', pos);
-    if (end == std::string_view::npos)
-        end = line.size();
-    std::string_view name = line.substr(pos, end - pos);
+    size_t start = end + 1;
+    end = start <= line.size() ? word_end(start) : start;
+    std::string_view name = start <= line.size() ? line.substr(start, end - start) : std::string_view();
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_atom_char))
         throw CommandError("Invalid command name");
     name_ = to_upper(name);
-    pos = end;
-    if (name_ != "UID")
-        return;
-    size_t sub = pos;
-    while (sub < line.size() && line[sub] == ' ')
-        ++sub;
-    end = line.find(' ', sub);
-    if (end == std::string_view::npos)
-        end = line.size();
-    std::string_view subcommand = line.substr(sub, end - sub);
-    if (!subcommand.empty() && std::all_of(subcommand.begin(), subcommand.end(), is_atom_char)) {
+    if (name_ == "UID") {
+        start = end + 1;
+        end = start <= line.size() ? word_end(start) : start;
+        std::string_view subcommand = start <= line.size() ? line.substr(start, end - start) : std::string_view();
+        if (subcommand.empty() || !std::all_of(subcommand.begin(), subcommand.end(), is_atom_char)) {
+            name_.clear();
+            throw CommandError("Invalid command name");
+        }
         name_ += " " + to_upper(subcommand);
-        pos = end;
     }
+    pos = end;
 }
 
 void CommandReader::push_arg(Arg arg)

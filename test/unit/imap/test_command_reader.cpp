@@ -63,7 +63,11 @@ public:
     void uid_prefix_joins_name()
     {
         CPPUNIT_ASSERT_EQUAL(std::string("cmd 7 UID FETCH 1:* (FLAGS)\n"), transcript("7 uid fetch 1:* (FLAGS)\r\n"));
-        CPPUNIT_ASSERT_EQUAL(std::string("cmd 7 UID\n"), transcript("7 UID\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command: Invalid command name\n"), transcript("7 UID\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command: Invalid command name\n"),
+                             transcript("7 uid  fetch 1 uid\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command UID FETCH: Missing ')'\n"),
+                             transcript("7 uid fetch 1:* (flags\r\n"));
     }
     void quoted_strings_and_escapes()
     {
@@ -151,6 +155,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD a Error in IMAP command: Invalid command name\n"), transcript("a \r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD a Error in IMAP command: Invalid command name\n"),
                              transcript("a no(op\r\n"));
+        // exactly one space after the tag, as in Dovecot; a trailing one is fine
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD t Error in IMAP command: Invalid command name\n"), transcript("t  noop\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("cmd t NOOP\n"), transcript("t noop \r\n"));
+        for (const char* line : {"t x\\y\r\n", "t a]b\r\n", "t NOOP\t\r\n"})
+            CPPUNIT_ASSERT_EQUAL(std::string("BAD t Error in IMAP command: Invalid command name\n"), transcript(line));
     }
     void unbalanced_parens()
     {
