@@ -459,7 +459,10 @@ ReaderEvent CommandReader::next()
             }
             state_ = State::Line;
             after_literal_ = true;
-            if (!pending_literal_.literal8 && pending_literal_.value.find('\0') != std::string::npos) {
+            // NULs would truncate names and strings further on (Dovecot silently cuts
+            // at them); message data of APPEND may hold them, as in Dovecot.
+            if (!pending_literal_.literal8 && name_ != "APPEND" &&
+                pending_literal_.value.find('\0') != std::string::npos) {
                 ReaderEvent event = error("NULs not allowed in strings", false);
                 state_ = State::SkipLine;
                 skip_tail_.clear();

@@ -225,6 +225,8 @@ public:
     {
         CPPUNIT_ASSERT_EQUAL(std::string("+\nBAD a Error in IMAP command LOGIN: NULs not allowed in strings\ncmd b NOOP\n"),
                              transcript(std::string("a login {3}\r\na\0b x\r\nb noop\r\n", 28)));
+        CPPUNIT_ASSERT_EQUAL(std::string("cmd a APPEND x {3}a\0b\n", 22),
+                             transcript(std::string("a append x {3+}\r\na\0b\r\n", 24)));
     }
     void too_long_line_resynchronises()
     {
