@@ -79,6 +79,8 @@ bool stream_append_messages(const LiteralInfo& info)
 
 std::string error_reply_text(const ReaderEvent& error)
 {
+    if (error.fatal)
+        return error.message;
     if (error.bad_tag)
         return "Error in IMAP tag: " + error.message;
     if (error.command_name.empty())

@@ -24,7 +24,7 @@ struct Command {
 
 // Where a literal is about to start, for deciding whether to stream it.
 struct LiteralInfo {
-    std::string_view command_name;  // upper-cased, as in Command::name
+    std::string command_name;       // upper-cased, as in Command::name
     size_t depth = 0;               // 0 = top-level argument, 1 = inside one list ...
     uint64_t size = 0;
     bool literal8 = false;
@@ -68,11 +68,19 @@ struct ReaderEvent {
     bool bad_tag = false;        // Error: the tag itself was invalid
 };
 
-// The text of a BAD (or BYE when fatal) reply for an Error event, as Dovecot words
-// it: "Error in IMAP command STATUS: Missing ')'", "Error in IMAP tag: Invalid tag".
-// Texts carry no final period: the worker adds " (timing secs)." and "TAG BAD ".
+// The text of the reply to an Error event, as Dovecot words it. Recoverable:
+// "Error in IMAP command STATUS: Missing ')'" / "Error in IMAP tag: Invalid tag",
+// sent as "TAG BAD <text> (timing secs)." (tag "*" when empty). Fatal: just the
+// message, sent as "* BYE Literal size too large" before closing.
 std::string error_reply_text(const ReaderEvent& error);
 
+// Event flow per command:
+//   Command                                 simple line
+//   Continuation ... Command                {n} literals (send "+ OK" each time)
+//   LiteralStart [Continuation] LiteralChunk* LiteralEnd ... Command
+//                                           streamed literal (see StreamPolicy)
+//   Error                                   the rest of the command is skipped
+// Tags/names/arguments of an Error'd command are never delivered.
 class CommandReader {
 public:
     explicit CommandReader(ReaderLimits limits = {}, StreamPolicy stream = {});
