@@ -122,6 +122,8 @@ void CommandReader::reset_command()
     buffered_size_ = 0;
     pending_literal_ = Arg{};
     literal_remaining_ = 0;
+    delivered_args_ = 0;
+    streamed_literals_ = 0;
     pending_continuation_ = false;
 }
 
@@ -300,6 +302,8 @@ std::optional<CommandReader::PendingLiteral> CommandReader::parse_segment(std::s
     return std::nullopt;
 }
 
+// Copies only what the worker has not seen yet, so a long MULTIAPPEND costs
+// linear, not quadratic, time.
 Command CommandReader::partial_command() const
 {
     Command command{tag_, name_, {}};
@@ -310,7 +314,8 @@ Command CommandReader::partial_command() const
             items.push_back(std::move(*inner));
         inner = Arg::list(std::move(items));
     }
-    command.args = stack_.front().items;
+    const ArgList& top = stack_.front().items;
+    command.args.assign(top.begin() + ptrdiff_t(std::min(delivered_args_, top.size())), top.end());
     if (inner)
         command.args.push_back(std::move(*inner));
     return command;
@@ -380,6 +385,8 @@ std::optional<ReaderEvent> CommandReader::start_literal(const PendingLiteral& li
         refusal = "literal8 not allowed here";
     else if (arg_count_ + 1 > limits_.max_args)
         refusal = "Too many arguments";
+    else if (stream && streamed_literals_ >= limits_.max_streamed_literals)
+        refusal = "Too many literals";
     if (refusal) {
         ReaderEvent event = error(refusal, false);
         if (!literal.synchronizing) {
@@ -402,11 +409,15 @@ std::optional<ReaderEvent> CommandReader::start_literal(const PendingLiteral& li
         return std::nullopt;
     }
     pending_literal_.streamed = true;
+    ++streamed_literals_;
     push_arg(pending_literal_);
     state_ = State::StreamLiteral;
     ReaderEvent event;
     event.kind = ReaderEvent::Kind::LiteralStart;
     event.command = partial_command();
+    event.arg_offset = delivered_args_;
+    if (depth() == 0)
+        delivered_args_ = stack_.front().items.size();
     event.literal = info;
     return event;
 }

@@ -38,6 +38,7 @@ struct ReaderLimits {
     uint64_t max_streamed_literal_size = uint64_t(1) << 32;  // one streamed literal (APPEND)
     size_t max_depth = 32;                 // nested parenthesised lists
     size_t max_args = 10000;               // arguments in one command, all levels
+    size_t max_streamed_literals = 1000;   // streamed literals in one command (MULTIAPPEND, CATENATE)
 };
 
 // Decides which literals are handed out in chunks instead of being buffered.
@@ -52,13 +53,18 @@ struct ReaderEvent {
         NeedMore,       // feed more bytes
         Continuation,   // send kContinuation now; the client waits for it
         Command,        // `command` is complete
-        LiteralStart,   // a streamed literal begins; `command` holds the arguments so far
+        LiteralStart,   // a streamed literal begins; see `command` and `arg_offset`
         LiteralChunk,   // `chunk` is the next piece of the streamed literal
         LiteralEnd,     // the streamed literal is complete
         Error,          // reply BAD (or BYE and close when `fatal`)
     };
     Kind kind = Kind::NeedMore;
-    Command command;             // Command; LiteralStart: partial (tag, name, args so far)
+    Command command;             // Command: complete. LiteralStart: tag, name and the
+                                 // top-level arguments from `arg_offset` on (open lists
+                                 // with their items so far), ending in the streamed literal.
+    size_t arg_offset = 0;       // LiteralStart: index of command.args[0] in the full command;
+                                 // 0 for the first, else just after the previous top-level
+                                 // streamed literal (so each MULTIAPPEND message comes alone)
     LiteralInfo literal;         // LiteralStart
     std::string_view chunk;      // LiteralChunk: valid until the next call on the reader
     std::string tag;             // Error: empty when the tag was not readable ("*")
@@ -148,6 +154,8 @@ private:
     uint64_t buffered_size_ = 0;
     Arg pending_literal_;
     uint64_t literal_remaining_ = 0;
+    size_t delivered_args_ = 0;      // top-level arguments already given in a LiteralStart
+    size_t streamed_literals_ = 0;
     bool literal_sync_ = false;
     bool pending_continuation_ = false;
 

@@ -97,6 +97,19 @@ public:
         CPPUNIT_ASSERT(message.literal->literal8);
         CPPUNIT_ASSERT_EQUAL(uint64_t(4), message.literal->literal_size);
         CPPUNIT_ASSERT_EQUAL(start.command.args.size(), pos);
+        CPPUNIT_ASSERT_EQUAL(size_t(0), start.arg_offset);
+        // the next message of a MULTIAPPEND arrives on its own (arg_offset != 0)
+        CPPUNIT_ASSERT(reader.next().kind == ReaderEvent::Kind::Continuation);
+        reader.feed("abcd (\\Seen) {2+}\r\n");
+        while (reader.next().kind != ReaderEvent::Kind::LiteralEnd) {
+        }
+        ReaderEvent second = reader.next();
+        CPPUNIT_ASSERT(second.kind == ReaderEvent::Kind::LiteralStart);
+        CPPUNIT_ASSERT_EQUAL(size_t(4), second.arg_offset);
+        pos = 0;
+        message = parse_append_message(second.command.args, pos);
+        CPPUNIT_ASSERT_EQUAL(uint8_t(kFlagSeen), message.flags.system);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2), message.literal->literal_size);
     }
     void status_items()
     {

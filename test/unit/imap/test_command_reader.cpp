@@ -46,6 +46,7 @@ class CommandReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_space_after_literal);
     CPPUNIT_TEST(streaming_append);
     CPPUNIT_TEST(streaming_multiappend);
+    CPPUNIT_TEST(streamed_literal_count_is_limited_and_linear);
     CPPUNIT_TEST(abandon_before_continuation);
     CPPUNIT_TEST(abandon_nonsync_stream_skips_data);
     CPPUNIT_TEST(every_chunk_boundary_gives_same_result);
@@ -335,9 +336,10 @@ public:
     void streaming_multiappend()
     {
         std::string input = "a append box {2+}\r\nab (\\Seen) {0+}\r\n {1+}\r\nc\r\n";
+        // each LiteralStart carries only the arguments since the previous one
         CPPUNIT_ASSERT_EQUAL(std::string("start APPEND [box {2}]\nchunk ab\nend\n"
-                                         "start APPEND [box {2} (\\Seen) {0}]\nend\n"
-                                         "start APPEND [box {2} (\\Seen) {0} {1}]\nchunk c\nend\n"
+                                         "start APPEND @2 [(\\Seen) {0}]\nend\n"
+                                         "start APPEND @4 [{1}]\nchunk c\nend\n"
                                          "cmd a APPEND box {2} (\\Seen) {0} {1}\n"),
                              transcript(input, {}, stream_append_messages));
         // CATENATE parts stream too; the partial arguments show the open lists
@@ -347,6 +349,40 @@ public:
                              transcript(input, {}, stream_append_messages));
         // other commands' literals stay in memory
         CPPUNIT_ASSERT_EQUAL(std::string("cmd a LOGIN {2}ab x\n"), transcript("a login {2+}\r\nab x\r\n", {}, stream_append_messages));
+    }
+    void streamed_literal_count_is_limited_and_linear()
+    {
+        ReaderLimits limits;
+        limits.max_streamed_literals = 3;
+        CPPUNIT_ASSERT_EQUAL(std::string("start APPEND [x {0}]\nend\nstart APPEND @2 [{0}]\nend\n"
+                                         "start APPEND @3 [{0}]\nend\n"
+                                         "BAD a Error in IMAP command APPEND: Too many literals\ncmd b NOOP\n"),
+                             transcript("a append x {0+}\r\n {0+}\r\n {0+}\r\n {0+}\r\n\r\nb noop\r\n", limits,
+                                        stream_append_messages));
+        // 20000 messages in one MULTIAPPEND: each event copies only its own arguments
+        limits.max_streamed_literals = 100000;
+        limits.max_args = 100000;
+        limits.max_line_length = 1u << 20;
+        std::string input = "a APPEND INBOX";
+        for (int i = 0; i < 20000; ++i)
+            input += " (\\Seen) {0+}\r\n";
+        input += "\r\n";
+        CommandReader reader(limits, stream_append_messages);
+        reader.feed(input);
+        size_t copied = 0;
+        size_t starts = 0;
+        ReaderEvent e;
+        for (e = reader.next(); e.kind != ReaderEvent::Kind::NeedMore && e.kind != ReaderEvent::Kind::Command;
+             e = reader.next()) {
+            if (e.kind == ReaderEvent::Kind::LiteralStart) {
+                ++starts;
+                copied += e.command.args.size();
+            }
+        }
+        CPPUNIT_ASSERT(e.kind == ReaderEvent::Kind::Command);
+        CPPUNIT_ASSERT_EQUAL(size_t(20000), starts);
+        CPPUNIT_ASSERT_EQUAL(size_t(40001), copied);
+        CPPUNIT_ASSERT_EQUAL(size_t(40001), e.command.args.size());
     }
     void abandon_before_continuation()
     {
