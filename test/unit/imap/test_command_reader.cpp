@@ -122,7 +122,7 @@ public:
     void literal8_is_marked()
     {
         CommandReader reader;
-        reader.feed(std::string_view("a append x ~{3+}\r\na\0b\r\n", 24));
+        reader.feed("a append x ~{3+}\r\na\0b\r\n"s);
         ReaderEvent event = reader.next();
         CPPUNIT_ASSERT(event.kind == ReaderEvent::Kind::Command);
         CPPUNIT_ASSERT(event.command.args[1].literal8);
@@ -176,7 +176,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD k Error in IMAP command STATUS: Invalid characters in atom\n"),
                              transcript("k status inb{x (messages)\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD m Error in IMAP command STATUS: Invalid characters in atom\n"),
-                             transcript(std::string("m status inbox (messages\0)\r\n", 29)));
+                             transcript("m status inbox (messages\0)\r\n"s));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD n Error in IMAP command STATUS: 8bit data in atom\n"),
                              transcript("n status inbox (messages \xe4)\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD n Error in IMAP command STATUS: Invalid characters in atom\n"),
@@ -189,7 +189,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing '\"'\ncmd v NOOP\n"),
                              transcript("j status \"inbox (messages)\r\nv noop\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: NULs not allowed in strings\n"),
-                             transcript(std::string("j status \"in\0box\"\r\n", 19)));
+                             transcript("j status \"in\0box\"\r\n"s));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing '\"'\n"),
                              transcript("j status \"inbox\\\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing space between arguments\n"),
@@ -225,9 +225,8 @@ public:
     void nul_in_literal()
     {
         CPPUNIT_ASSERT_EQUAL(std::string("+\nBAD a Error in IMAP command LOGIN: NULs not allowed in strings\ncmd b NOOP\n"),
-                             transcript(std::string("a login {3}\r\na\0b x\r\nb noop\r\n", 28)));
-        CPPUNIT_ASSERT_EQUAL(std::string("cmd a APPEND x {3}a\0b\n", 22),
-                             transcript(std::string("a append x {3+}\r\na\0b\r\n", 24)));
+                             transcript("a login {3}\r\na\0b x\r\nb noop\r\n"s));
+        CPPUNIT_ASSERT_EQUAL("cmd a APPEND x {3}a\0b\n"s, transcript("a append x {3+}\r\na\0b\r\n"s));
     }
     void too_long_line_resynchronises()
     {
