@@ -1,6 +1,5 @@
-// Incremental IMAP command reader: fed raw socket bytes in any chunking, it yields
-// complete commands, continuation requests for literals, streamed literal chunks
-// (for APPEND) and recoverable or fatal protocol errors. It does no I/O itself.
+// Incremental IMAP command reader (no I/O): turns socket bytes in any chunking into
+// commands, continuation requests, streamed APPEND literal chunks and errors.
 #pragma once
 
 #include "imap/protocol/arg.h"
