@@ -80,6 +80,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (foo \"x\")"));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (text \"x\")"));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (url)"));
+        ArgList streamed_url = parse_args("inbox catenate (url {2+}\r\n/x)");
+        streamed_url[2].children[1].streamed = true;
+        streamed_url[2].children[1].value.clear();
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), error_of([&] { parse_append(streamed_url); }));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid system flag \\RECENT"), append_error("inbox (\\Recent) {1+}\r\nx"));
         CPPUNIT_ASSERT_EQUAL(std::string("Flags list contains non-atoms"), append_error("inbox (\"x\") {1+}\r\nx"));
     }
