@@ -16,7 +16,8 @@ std::vector<CatenatePart> parse_catenate(const Arg& list)
         CatenatePart part;
         if (items[i].is_atom("URL")) {
             part.is_url = true;
-            if (!items[i + 1].is_string() && !items[i + 1].is_atom())
+            // a URL sent as a literal may have been streamed away: unusable
+            if ((!items[i + 1].is_string() && !items[i + 1].is_atom()) || items[i + 1].streamed)
                 throw CommandError("Invalid arguments");
         } else if (items[i].is_atom("TEXT")) {
             if (items[i + 1].type != ArgType::Literal)

@@ -25,8 +25,8 @@ struct AppendMessage {
 };
 
 // Parses the message starting at args[pos] and moves pos past it. The Arg pointers
-// point into `args`. Works on LiteralStart partial arguments too, whose last item
-// is the streamed literal. Throws CommandError with Dovecot's texts ("Missing
+// point into `args`. Works on LiteralStart arguments too: start at pos 1 when
+// arg_offset is 0 (args[0] is the mailbox), else at 0. Throws CommandError with Dovecot's texts ("Missing
 // message size", "Invalid internal date", "Empty CATENATE list", "Invalid arguments").
 AppendMessage parse_append_message(const ArgList& args, size_t& pos);
 AppendMessage parse_append_message(ArgList&& args, size_t& pos) = delete;  // would dangle

@@ -79,6 +79,8 @@ bool stream_append_messages(const LiteralInfo& info)
 
 std::string error_reply_text(const ReaderEvent& error)
 {
+    if (error.fatal)
+        return error.message;
     if (error.bad_tag)
         return "Error in IMAP tag: " + error.message;
     if (error.command_name.empty())
@@ -146,6 +148,8 @@ void CommandReader::reset_command()
     buffered_size_ = 0;
     pending_literal_ = Arg{};
     literal_remaining_ = 0;
+    delivered_args_ = 0;
+    streamed_literals_ = 0;
     pending_continuation_ = false;
 }
 
@@ -204,39 +208,36 @@ void CommandReader::abandon_command()
     }
 }
 
+// "TAG SP NAME" and "TAG SP UID SP NAME" with exactly one space each, as Dovecot
+// insists; arguments may then be separated by any number of spaces.
 void CommandReader::parse_tag_and_name(std::string_view line, size_t& pos)
 {
-    size_t end = line.find(' ');
-    if (end == std::string_view::npos)
-        end = line.size();
+    auto word_end = [&](size_t from) {
+        size_t end = line.find(' ', from);
+        return end == std::string_view::npos ? line.size() : end;
+    };
+    size_t end = word_end(0);
     std::string_view tag = line.substr(0, end);
     if (!is_valid_tag(tag))
         throw CommandError("Invalid tag");
     tag_ = std::string(tag);
-    pos = end;
-    while (pos < line.size() && line[pos] == ' ')
-        ++pos;
-    end = line.find(' ', pos);
-    if (end == std::string_view::npos)
-        end = line.size();
-    std::string_view name = line.substr(pos, end - pos);
+    size_t start = end + 1;
+    end = start <= line.size() ? word_end(start) : start;
+    std::string_view name = start <= line.size() ? line.substr(start, end - start) : std::string_view();
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_atom_char))
         throw CommandError("Invalid command name");
     name_ = to_upper(name);
-    pos = end;
-    if (name_ != "UID")
-        return;
-    size_t sub = pos;
-    while (sub < line.size() && line[sub] == ' ')
-        ++sub;
-    end = line.find(' ', sub);
-    if (end == std::string_view::npos)
-        end = line.size();
-    std::string_view subcommand = line.substr(sub, end - sub);
-    if (!subcommand.empty() && std::all_of(subcommand.begin(), subcommand.end(), is_atom_char)) {
+    if (name_ == "UID") {
+        start = end + 1;
+        end = start <= line.size() ? word_end(start) : start;
+        std::string_view subcommand = start <= line.size() ? line.substr(start, end - start) : std::string_view();
+        if (subcommand.empty() || !std::all_of(subcommand.begin(), subcommand.end(), is_atom_char)) {
+            name_.clear();
+            throw CommandError("Invalid command name");
+        }
         name_ += " " + to_upper(subcommand);
-        pos = end;
     }
+    pos = end;
 }
 
 void CommandReader::push_arg(Arg arg)
@@ -327,6 +328,8 @@ std::optional<CommandReader::PendingLiteral> CommandReader::parse_segment(std::s
     return std::nullopt;
 }
 
+// Copies only what the worker has not seen yet, so a long MULTIAPPEND costs
+// linear, not quadratic, time.
 Command CommandReader::partial_command() const
 {
     Command command{tag_, name_, {}};
@@ -337,7 +340,8 @@ Command CommandReader::partial_command() const
             items.push_back(std::move(*inner));
         inner = Arg::list(std::move(items));
     }
-    command.args = stack_.front().items;
+    const ArgList& top = stack_.front().items;
+    command.args.assign(top.begin() + ptrdiff_t(std::min(delivered_args_, top.size())), top.end());
     if (inner)
         command.args.push_back(std::move(*inner));
     return command;
@@ -407,6 +411,8 @@ std::optional<ReaderEvent> CommandReader::start_literal(const PendingLiteral& li
         refusal = "literal8 not allowed here";
     else if (arg_count_ + 1 > limits_.max_args)
         refusal = "Too many arguments";
+    else if (stream && streamed_literals_ >= limits_.max_streamed_literals)
+        refusal = "Too many literals";
     if (refusal) {
         ReaderEvent event = error(refusal, false);
         if (!literal.synchronizing) {
@@ -429,11 +435,15 @@ std::optional<ReaderEvent> CommandReader::start_literal(const PendingLiteral& li
         return std::nullopt;
     }
     pending_literal_.streamed = true;
+    ++streamed_literals_;
     push_arg(pending_literal_);
     state_ = State::StreamLiteral;
     ReaderEvent event;
     event.kind = ReaderEvent::Kind::LiteralStart;
     event.command = partial_command();
+    event.arg_offset = delivered_args_;
+    if (depth() == 0)
+        delivered_args_ = stack_.front().items.size();
     event.literal = info;
     return event;
 }
@@ -488,7 +498,10 @@ ReaderEvent CommandReader::next()
             }
             state_ = State::Line;
             after_literal_ = true;
-            if (!pending_literal_.literal8 && pending_literal_.value.find('\0') != std::string::npos) {
+            // NULs would truncate names and strings further on (Dovecot silently cuts
+            // at them); message data of APPEND may hold them, as in Dovecot.
+            if (!pending_literal_.literal8 && name_ != "APPEND" &&
+                pending_literal_.value.find('\0') != std::string::npos) {
                 ReaderEvent event = error("NULs not allowed in strings", false);
                 state_ = State::SkipLine;
                 skip_tail_.clear();

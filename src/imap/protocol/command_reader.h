@@ -1,6 +1,5 @@
-// Incremental IMAP command reader: fed raw socket bytes in any chunking, it yields
-// complete commands, continuation requests for literals, streamed literal chunks
-// (for APPEND) and recoverable or fatal protocol errors. It does no I/O itself.
+// Incremental IMAP command reader (no I/O): turns socket bytes in any chunking into
+// commands, continuation requests, streamed APPEND literal chunks and errors.
 #pragma once
 
 #include "imap/protocol/arg.h"
@@ -24,7 +23,7 @@ struct Command {
 
 // Where a literal is about to start, for deciding whether to stream it.
 struct LiteralInfo {
-    std::string_view command_name;  // upper-cased, as in Command::name
+    std::string command_name;       // upper-cased, as in Command::name
     size_t depth = 0;               // 0 = top-level argument, 1 = inside one list ...
     uint64_t size = 0;
     bool literal8 = false;
@@ -38,6 +37,7 @@ struct ReaderLimits {
     uint64_t max_streamed_literal_size = uint64_t(1) << 32;  // one streamed literal (APPEND)
     size_t max_depth = 32;                 // nested parenthesised lists
     size_t max_args = 10000;               // arguments in one command, all levels
+    size_t max_streamed_literals = 1000;   // streamed literals in one command (MULTIAPPEND, CATENATE)
 };
 
 // Decides which literals are handed out in chunks instead of being buffered.
@@ -52,13 +52,18 @@ struct ReaderEvent {
         NeedMore,       // feed more bytes
         Continuation,   // send kContinuation now; the client waits for it
         Command,        // `command` is complete
-        LiteralStart,   // a streamed literal begins; `command` holds the arguments so far
+        LiteralStart,   // a streamed literal begins; see `command` and `arg_offset`
         LiteralChunk,   // `chunk` is the next piece of the streamed literal
         LiteralEnd,     // the streamed literal is complete
         Error,          // reply BAD (or BYE and close when `fatal`)
     };
     Kind kind = Kind::NeedMore;
-    Command command;             // Command; LiteralStart: partial (tag, name, args so far)
+    Command command;             // Command: complete. LiteralStart: tag, name and the
+                                 // top-level arguments from `arg_offset` on (open lists
+                                 // with their items so far), ending in the streamed literal.
+    size_t arg_offset = 0;       // LiteralStart: index of command.args[0] in the full command;
+                                 // 0 for the first, else just after the previous top-level
+                                 // streamed literal (so each MULTIAPPEND message comes alone)
     LiteralInfo literal;         // LiteralStart
     std::string_view chunk;      // LiteralChunk: valid until the next call on the reader
     std::string tag;             // Error: empty when the tag was not readable ("*")
@@ -68,11 +73,19 @@ struct ReaderEvent {
     bool bad_tag = false;        // Error: the tag itself was invalid
 };
 
-// The text of a BAD (or BYE when fatal) reply for an Error event, as Dovecot words
-// it: "Error in IMAP command STATUS: Missing ')'", "Error in IMAP tag: Invalid tag".
-// Texts carry no final period: the worker adds " (timing secs)." and "TAG BAD ".
+// The text of the reply to an Error event, as Dovecot words it. Recoverable:
+// "Error in IMAP command STATUS: Missing ')'" / "Error in IMAP tag: Invalid tag",
+// sent as "TAG BAD <text> (timing secs)." (tag "*" when empty). Fatal: just the
+// message, sent as "* BYE Literal size too large" before closing.
 std::string error_reply_text(const ReaderEvent& error);
 
+// Event flow per command:
+//   Command                                 simple line
+//   Continuation ... Command                {n} literals (send "+ OK" each time)
+//   LiteralStart [Continuation] LiteralChunk* LiteralEnd ... Command
+//                                           streamed literal (see StreamPolicy)
+//   Error                                   the rest of the command is skipped
+// Tags/names/arguments of an Error'd command are never delivered.
 class CommandReader {
 public:
     explicit CommandReader(ReaderLimits limits = {}, StreamPolicy stream = {});
@@ -144,6 +157,8 @@ private:
     uint64_t buffered_size_ = 0;
     Arg pending_literal_;
     uint64_t literal_remaining_ = 0;
+    size_t delivered_args_ = 0;      // top-level arguments already given in a LiteralStart
+    size_t streamed_literals_ = 0;
     bool literal_sync_ = false;
     bool pending_continuation_ = false;
 

@@ -187,8 +187,9 @@ std::optional<std::string> mutf7_to_utf8(std::string_view mutf7)
                 append_utf8(out, unit);
             }
         }
-        // leftover bits must be fewer than 6 and all zero; a run must hold something
-        if (units == 0 || high_surrogate != 0 || bit_count >= 6 || bits != 0)
+        // Fewer than 6 bits may be left over. Dovecot ignores their value ("&AOR-"
+        // is accepted as "&AOQ-"), so we do too. A run must hold something.
+        if (units == 0 || high_surrogate != 0 || bit_count >= 6)
             return std::nullopt;
         previous_was_encoded = true;
     }

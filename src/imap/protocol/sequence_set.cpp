@@ -10,10 +10,6 @@ namespace {
 
 constexpr size_t kMaxRanges = 100000;
 
-[[noreturn]] void invalid()
-{
-    throw CommandError("Invalid messageset");
-}
 
 void append_range(std::string& out, uint32_t first, uint32_t last)
 {
@@ -26,8 +22,9 @@ void append_range(std::string& out, uint32_t first, uint32_t last)
 
 }  // namespace
 
-SequenceSet SequenceSet::parse(std::string_view text)
+SequenceSet SequenceSet::parse(std::string_view text, bool uids)
 {
+    auto invalid = [uids] { throw CommandError(uids ? "Invalid uidset" : "Invalid messageset"); };
     SequenceSet set;
     if (text == "$") {
         set.saved_result_ = true;
@@ -152,6 +149,13 @@ std::string SequenceSet::to_string() const
             out += ":" + bound_text(range.last);
     }
     return out;
+}
+
+SequenceSet sequence_set_arg(const Arg& arg, bool uids)
+{
+    if (!arg.is_atom())
+        throw CommandError("Invalid arguments");
+    return SequenceSet::parse(arg.value, uids);
 }
 
 std::vector<NumberRange> make_ranges(std::vector<uint32_t> numbers)

@@ -2,6 +2,8 @@
 // current highest number, and compressing numbers back into the shortest form.
 #pragma once
 
+#include "imap/protocol/arg.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,9 +20,10 @@ struct NumberRange {
 
 class SequenceSet {
 public:
-    // Parses a sequence-set; throws CommandError("Invalid messageset") (Dovecot's
-    // text) on syntax errors, zero, numbers above 2^32-1, or more than 100000 ranges.
-    static SequenceSet parse(std::string_view text);
+    // Parses a sequence-set; throws CommandError("Invalid messageset", or for UID
+    // commands "Invalid uidset": Dovecot's texts) on syntax errors, zero, numbers
+    // above 2^32-1, or more than 100000 ranges.
+    static SequenceSet parse(std::string_view text, bool uids = false);
     static SequenceSet from_ranges(std::vector<NumberRange> ranges);
 
     // "$": the saved SEARCHRES result; the caller substitutes it.
@@ -51,6 +54,10 @@ private:
     std::vector<Range> ranges_;
     bool saved_result_ = false;
 };
+
+// The sequence-set argument of FETCH/STORE/COPY...: an atom ("Invalid arguments"
+// for a string or list, as Dovecot answers).
+SequenceSet sequence_set_arg(const Arg& arg, bool uids = false);
 
 // Sorted, duplicate-free, merged ranges of the given numbers.
 std::vector<NumberRange> make_ranges(std::vector<uint32_t> numbers);

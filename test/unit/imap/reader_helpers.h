@@ -25,7 +25,8 @@ inline std::string render(const ReaderEvent& event)
         return "cmd " + event.command.tag + " " + event.command.name +
                (event.command.args.empty() ? "" : " " + loft::imap::protocol::describe(event.command.args));
     case Kind::LiteralStart:
-        return "start " + event.command.name + " [" + loft::imap::protocol::describe(event.command.args) + "]";
+        return "start " + event.command.name + (event.arg_offset ? " @" + std::to_string(event.arg_offset) : "") +
+               " [" + loft::imap::protocol::describe(event.command.args) + "]";
     case Kind::LiteralChunk:
         return "chunk " + std::string(event.chunk);
     case Kind::LiteralEnd:

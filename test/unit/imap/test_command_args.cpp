@@ -80,6 +80,10 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (foo \"x\")"));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (text \"x\")"));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), append_error("inbox catenate (url)"));
+        ArgList streamed_url = parse_args("inbox catenate (url {2+}\r\n/x)");
+        streamed_url[2].children[1].streamed = true;
+        streamed_url[2].children[1].value.clear();
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), error_of([&] { parse_append(streamed_url); }));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid system flag \\RECENT"), append_error("inbox (\\Recent) {1+}\r\nx"));
         CPPUNIT_ASSERT_EQUAL(std::string("Flags list contains non-atoms"), append_error("inbox (\"x\") {1+}\r\nx"));
     }
@@ -97,6 +101,19 @@ public:
         CPPUNIT_ASSERT(message.literal->literal8);
         CPPUNIT_ASSERT_EQUAL(uint64_t(4), message.literal->literal_size);
         CPPUNIT_ASSERT_EQUAL(start.command.args.size(), pos);
+        CPPUNIT_ASSERT_EQUAL(size_t(0), start.arg_offset);
+        // the next message of a MULTIAPPEND arrives on its own (arg_offset != 0)
+        CPPUNIT_ASSERT(reader.next().kind == ReaderEvent::Kind::Continuation);
+        reader.feed("abcd (\\Seen) {2+}\r\n");
+        while (reader.next().kind != ReaderEvent::Kind::LiteralEnd) {
+        }
+        ReaderEvent second = reader.next();
+        CPPUNIT_ASSERT(second.kind == ReaderEvent::Kind::LiteralStart);
+        CPPUNIT_ASSERT_EQUAL(size_t(4), second.arg_offset);
+        pos = 0;
+        message = parse_append_message(second.command.args, pos);
+        CPPUNIT_ASSERT_EQUAL(uint8_t(kFlagSeen), message.flags.system);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2), message.literal->literal_size);
     }
     void status_items()
     {

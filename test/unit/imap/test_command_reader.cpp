@@ -46,6 +46,7 @@ class CommandReaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_space_after_literal);
     CPPUNIT_TEST(streaming_append);
     CPPUNIT_TEST(streaming_multiappend);
+    CPPUNIT_TEST(streamed_literal_count_is_limited_and_linear);
     CPPUNIT_TEST(abandon_before_continuation);
     CPPUNIT_TEST(abandon_nonsync_stream_skips_data);
     CPPUNIT_TEST(every_chunk_boundary_gives_same_result);
@@ -63,7 +64,11 @@ public:
     void uid_prefix_joins_name()
     {
         CPPUNIT_ASSERT_EQUAL(std::string("cmd 7 UID FETCH 1:* (FLAGS)\n"), transcript("7 uid fetch 1:* (FLAGS)\r\n"));
-        CPPUNIT_ASSERT_EQUAL(std::string("cmd 7 UID\n"), transcript("7 UID\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command: Invalid command name\n"), transcript("7 UID\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command: Invalid command name\n"),
+                             transcript("7 uid  fetch 1 uid\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD 7 Error in IMAP command UID FETCH: Missing ')'\n"),
+                             transcript("7 uid fetch 1:* (flags\r\n"));
     }
     void quoted_strings_and_escapes()
     {
@@ -117,7 +122,7 @@ public:
     void literal8_is_marked()
     {
         CommandReader reader;
-        reader.feed(std::string_view("a append x ~{3+}\r\na\0b\r\n", 24));
+        reader.feed("a append x ~{3+}\r\na\0b\r\n"s);
         ReaderEvent event = reader.next();
         CPPUNIT_ASSERT(event.kind == ReaderEvent::Kind::Command);
         CPPUNIT_ASSERT(event.command.args[1].literal8);
@@ -151,6 +156,11 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD a Error in IMAP command: Invalid command name\n"), transcript("a \r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD a Error in IMAP command: Invalid command name\n"),
                              transcript("a no(op\r\n"));
+        // exactly one space after the tag, as in Dovecot; a trailing one is fine
+        CPPUNIT_ASSERT_EQUAL(std::string("BAD t Error in IMAP command: Invalid command name\n"), transcript("t  noop\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("cmd t NOOP\n"), transcript("t noop \r\n"));
+        for (const char* line : {"t x\\y\r\n", "t a]b\r\n", "t NOOP\t\r\n"})
+            CPPUNIT_ASSERT_EQUAL(std::string("BAD t Error in IMAP command: Invalid command name\n"), transcript(line));
     }
     void unbalanced_parens()
     {
@@ -166,7 +176,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD k Error in IMAP command STATUS: Invalid characters in atom\n"),
                              transcript("k status inb{x (messages)\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD m Error in IMAP command STATUS: Invalid characters in atom\n"),
-                             transcript(std::string("m status inbox (messages\0)\r\n", 29)));
+                             transcript("m status inbox (messages\0)\r\n"s));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD n Error in IMAP command STATUS: 8bit data in atom\n"),
                              transcript("n status inbox (messages \xe4)\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD n Error in IMAP command STATUS: Invalid characters in atom\n"),
@@ -179,7 +189,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing '\"'\ncmd v NOOP\n"),
                              transcript("j status \"inbox (messages)\r\nv noop\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: NULs not allowed in strings\n"),
-                             transcript(std::string("j status \"in\0box\"\r\n", 19)));
+                             transcript("j status \"in\0box\"\r\n"s));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing '\"'\n"),
                              transcript("j status \"inbox\\\r\n"));
         CPPUNIT_ASSERT_EQUAL(std::string("BAD j Error in IMAP command STATUS: Missing space between arguments\n"),
@@ -209,13 +219,14 @@ public:
     {
         CommandReader reader;
         auto out = run(reader, "h status {70000+}\r\nxxxx\r\ni noop\r\n");
-        CPPUNIT_ASSERT_EQUAL(std::string("FATAL h Error in IMAP command STATUS: Literal size too large\n"), join(out));
+        CPPUNIT_ASSERT_EQUAL(std::string("FATAL h Literal size too large\n"), join(out));
         CPPUNIT_ASSERT(reader.failed());
     }
     void nul_in_literal()
     {
         CPPUNIT_ASSERT_EQUAL(std::string("+\nBAD a Error in IMAP command LOGIN: NULs not allowed in strings\ncmd b NOOP\n"),
-                             transcript(std::string("a login {3}\r\na\0b x\r\nb noop\r\n", 28)));
+                             transcript("a login {3}\r\na\0b x\r\nb noop\r\n"s));
+        CPPUNIT_ASSERT_EQUAL("cmd a APPEND x {3}a\0b\n"s, transcript("a append x {3+}\r\na\0b\r\n"s));
     }
     void too_long_line_resynchronises()
     {
@@ -324,9 +335,10 @@ public:
     void streaming_multiappend()
     {
         std::string input = "a append box {2+}\r\nab (\\Seen) {0+}\r\n {1+}\r\nc\r\n";
+        // each LiteralStart carries only the arguments since the previous one
         CPPUNIT_ASSERT_EQUAL(std::string("start APPEND [box {2}]\nchunk ab\nend\n"
-                                         "start APPEND [box {2} (\\Seen) {0}]\nend\n"
-                                         "start APPEND [box {2} (\\Seen) {0} {1}]\nchunk c\nend\n"
+                                         "start APPEND @2 [(\\Seen) {0}]\nend\n"
+                                         "start APPEND @4 [{1}]\nchunk c\nend\n"
                                          "cmd a APPEND box {2} (\\Seen) {0} {1}\n"),
                              transcript(input, {}, stream_append_messages));
         // CATENATE parts stream too; the partial arguments show the open lists
@@ -336,6 +348,40 @@ public:
                              transcript(input, {}, stream_append_messages));
         // other commands' literals stay in memory
         CPPUNIT_ASSERT_EQUAL(std::string("cmd a LOGIN {2}ab x\n"), transcript("a login {2+}\r\nab x\r\n", {}, stream_append_messages));
+    }
+    void streamed_literal_count_is_limited_and_linear()
+    {
+        ReaderLimits limits;
+        limits.max_streamed_literals = 3;
+        CPPUNIT_ASSERT_EQUAL(std::string("start APPEND [x {0}]\nend\nstart APPEND @2 [{0}]\nend\n"
+                                         "start APPEND @3 [{0}]\nend\n"
+                                         "BAD a Error in IMAP command APPEND: Too many literals\ncmd b NOOP\n"),
+                             transcript("a append x {0+}\r\n {0+}\r\n {0+}\r\n {0+}\r\n\r\nb noop\r\n", limits,
+                                        stream_append_messages));
+        // 20000 messages in one MULTIAPPEND: each event copies only its own arguments
+        limits.max_streamed_literals = 100000;
+        limits.max_args = 100000;
+        limits.max_line_length = 1u << 20;
+        std::string input = "a APPEND INBOX";
+        for (int i = 0; i < 20000; ++i)
+            input += " (\\Seen) {0+}\r\n";
+        input += "\r\n";
+        CommandReader reader(limits, stream_append_messages);
+        reader.feed(input);
+        size_t copied = 0;
+        size_t starts = 0;
+        ReaderEvent e;
+        for (e = reader.next(); e.kind != ReaderEvent::Kind::NeedMore && e.kind != ReaderEvent::Kind::Command;
+             e = reader.next()) {
+            if (e.kind == ReaderEvent::Kind::LiteralStart) {
+                ++starts;
+                copied += e.command.args.size();
+            }
+        }
+        CPPUNIT_ASSERT(e.kind == ReaderEvent::Kind::Command);
+        CPPUNIT_ASSERT_EQUAL(size_t(20000), starts);
+        CPPUNIT_ASSERT_EQUAL(size_t(40001), copied);
+        CPPUNIT_ASSERT_EQUAL(size_t(40001), e.command.args.size());
     }
     void abandon_before_continuation()
     {

@@ -35,6 +35,7 @@ class SequenceSetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(contains_and_max_explicit);
     CPPUNIT_TEST(compresses_numbers);
     CPPUNIT_TEST(extreme_values);
+    CPPUNIT_TEST(uid_sets_and_arguments);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -98,6 +99,25 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string(""), format_sequence_set({}));
         CPPUNIT_ASSERT_EQUAL(std::string("7"), format_sequence_set({7}));
         CPPUNIT_ASSERT_EQUAL(std::string("4,2"), format_ranges({{4, 4}, {2, 2}}));  // order kept for COPYUID
+    }
+    void uid_sets_and_arguments()
+    {
+        // texts as Dovecot 2.3 answered them for UID FETCH 0 / FETCH "1"
+        std::string text;
+        try {
+            SequenceSet::parse("0", true);
+        } catch (const CommandError& e) {
+            text = e.what();
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid uidset"), text);
+        CPPUNIT_ASSERT_EQUAL(std::string("1:3"), sequence_set_arg(Arg::atom("1:3")).to_string());
+        try {
+            sequence_set_arg(Arg::quoted("1"));
+            text.clear();
+        } catch (const CommandError& e) {
+            text = e.what();
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), text);
     }
     void extreme_values()
     {
