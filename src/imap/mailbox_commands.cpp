@@ -123,7 +123,8 @@ Task<void> ImapSession::cmd_status(const Command& command, Clock::time_point sta
         parts.push_back("UNSEEN " + std::to_string(status.unseen));
     if (items & protocol::kStatusHighestModSeq)
         parts.push_back("HIGHESTMODSEQ " + std::to_string(status.highest_modseq));
-    untagged("STATUS " + protocol::astring_text(name) + " (" + join(parts, " ") + ")");
+    // Dovecot repeats the name as the client wrote it ("inbox" stays "inbox").
+    untagged("STATUS " + protocol::astring_text(protocol::astring(command.args[0])) + " (" + join(parts, " ") + ")");
     if (state_ == State::Selected)
         co_await sync_selected(true);
     tagged(command.tag, "OK", "", "Status completed", started);

@@ -7,10 +7,11 @@ import signal
 import smtplib
 import socket
 import sys
+import subprocess
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from loft_harness import Loft, TestCounter, lmtp_session  # noqa: E402
+from loft_harness import BUILDDIR, Loft, TestCounter, lmtp_session  # noqa: E402
 
 MESSAGE = (b"From: Sender <sender@example.org>\r\nTo: alice@example.org\r\n"
            b"Subject: skeleton test\r\nMessage-ID: <skeleton-1@example.org>\r\n\r\n"
@@ -59,6 +60,15 @@ def main():
                 f"trace headers first: {stored[:80]!r}")
         t.check(b"\n.A line that starts with a dot.\n" in stored, "dot-stuffing removed")
 
+        # Storage that cannot store: 451, and nothing half-written is left behind.
+        bob_tmp = os.path.join(loft.maildir("bob"), "tmp")
+        os.chmod(bob_tmp, 0o500)
+        rcpt, data = lmtp_session(loft.lmtp_port, "s@example.org", ["bob"], MESSAGE)
+        os.chmod(bob_tmp, 0o700)
+        t.check([c for c, _ in data] == [451] and data[0][1].startswith("4.3.0"),
+                f"a delivery that cannot be stored gets 451 4.3.0: {data}")
+        t.check(len(os.listdir(os.path.join(loft.maildir("bob"), "new"))) == 1, "bob still has only his one message")
+
         # IMAP: login, list, select, fetch, store, expunge.
         imap = imaplib.IMAP4("127.0.0.1", loft.imap_port)
         t.check(b"IDLE" in imap.welcome and b"AUTH=PLAIN" in imap.welcome, f"greeting: {imap.welcome!r}")
@@ -66,10 +76,16 @@ def main():
             imap.login("alice", "wrong")
             t.check(False, "a wrong password must fail")
         except imaplib.IMAP4.error as error:
-            t.check(b"AUTHENTICATIONFAILED" in str(error).encode() or "Authentication failed" in str(error),
-                    f"wrong password: {error}")
-        typ, data = imap.login("alice", "secret")
-        t.check(typ == "OK", f"login: {typ} {data}")
+            t.check("AUTHENTICATIONFAILED" in str(error), f"wrong password: {error}")
+        # A synchronising literal: the server must invite the client to send it.
+        imap.send(b"L1 LOGIN {5}\r\n")
+        t.check(imap.readline().startswith(b"+ "), "synchronising literal gets a continuation")
+        imap.send(b"alice {6}\r\n")
+        t.check(imap.readline().startswith(b"+ "), "second literal gets a continuation")
+        imap.send(b"secret\r\n")
+        line = imap.readline()
+        t.check(line.startswith(b"L1 OK"), f"LOGIN with literals: {line!r}")
+        imap.state = "AUTH"
         typ, data = imap.list()
         t.check(typ == "OK" and any(b"INBOX" in line for line in data), f"LIST shows INBOX: {data}")
         typ, data = imap.select("INBOX")
@@ -156,14 +172,30 @@ def main():
         again.logout()
         t.check("killed with signal 9" in loft.log(), "the dead worker is logged")
     finally:
+        children = list(loft.children())
         code = loft.stop()
         t.check(code == 0, f"loftd exits cleanly on SIGTERM: {code}")
         time.sleep(0.2)
-        t.check(loft.children() == {}, "no child outlives loftd")
+        alive = [pid for pid in children if os.path.exists(f"/proc/{pid}")]
+        t.check(children and not alive, f"no child outlives loftd: {alive} of {children}")
         if t.failed:
             print(loft.log(), file=sys.stderr)
         loft.cleanup()
+    bad_config(t)
     return t.finish()
+
+
+def bad_config(t):
+    """A config error names the file and line, and loftd does not start."""
+    loft = Loft(extra_config="no_such_setting = 1\n")
+    try:
+        result = subprocess.run([os.path.join(BUILDDIR, "loftd"), "-F", "-c", loft.config_path],
+                                capture_output=True, text=True, timeout=20)
+        output = result.stdout + result.stderr
+        t.check(result.returncode != 0, f"loftd refuses a bad config: {result.returncode}")
+        t.check(f"{loft.config_path}:" in output and "no_such_setting" in output, f"error names file:line: {output!r}")
+    finally:
+        loft.cleanup()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 #include "auth/password_scheme.h"
 #include "auth/session_grant.h"
-#include "config/var_expand.h"
 #include "lib/privilege.h"
 #include "lib/strings.h"
 
@@ -16,21 +15,6 @@ namespace loft::auth::service {
 namespace {
 
 constexpr int64_t kGrantLifetime = 24 * 60 * 60;
-constexpr size_t kMaxLoginLength = 512;
-
-config::VarTable user_vars(const std::string& user, const Client& client)
-{
-    config::VarTable vars;
-    vars.set('u', "user", user);
-    auto at = user.find('@');
-    vars.set('n', "username", user.substr(0, at));
-    vars.set('d', "domain", at == std::string::npos ? "" : user.substr(at + 1));
-    vars.set('s', "service", client.protocol);
-    vars.set('r', "rip", client.remote_ip);
-    vars.set('l', "lip", client.local_ip);
-    vars.set('\0', "session", client.session_id);
-    return vars;
-}
 
 std::optional<uint32_t> resolve_id(const std::string& value, bool group)
 {
@@ -65,6 +49,50 @@ std::string session_token()
 
 }  // namespace
 
+namespace {
+
+PassdbRule passdb_rule(const config::Section& section)
+{
+    PassdbRule rule;
+    auto action = [&](const char* key, ChainAction fallback) {
+        auto parsed = parse_chain_action(section.get_or(key, ""));
+        return parsed ? *parsed : fallback;
+    };
+    rule.on_success = action("result_success", rule.on_success);
+    rule.on_failure = action("result_failure", rule.on_failure);
+    rule.on_internalfail = action("result_internalfail", rule.on_internalfail);
+    std::string skip = section.get_or("skip", "never");
+    rule.skip = skip == "authenticated" ? PassdbSkip::Authenticated
+                : skip == "unauthenticated" ? PassdbSkip::Unauthenticated
+                                            : PassdbSkip::Never;
+    rule.deny = section.get_or("deny", "no") == "yes";
+    rule.master = section.get_or("master", "no") == "yes";
+    rule.pass = section.get_or("pass", "no") == "yes";
+    return rule;
+}
+
+UserdbRule userdb_rule(const config::Section& section)
+{
+    UserdbRule rule;
+    auto action = [&](const char* key, ChainAction fallback) {
+        auto parsed = parse_chain_action(section.get_or(key, ""));
+        return parsed ? *parsed : fallback;
+    };
+    rule.on_success = action("result_success", rule.on_success);
+    rule.on_failure = action("result_failure", rule.on_failure);
+    rule.on_internalfail = action("result_internalfail", rule.on_internalfail);
+    std::string skip = section.get_or("skip", "never");
+    rule.skip = skip == "found" ? UserdbSkip::Found : skip == "notfound" ? UserdbSkip::NotFound : UserdbSkip::Never;
+    return rule;
+}
+
+Outcome temporary_failure()
+{
+    return Outcome{Outcome::Status::TempFail, "", "", "Temporary authentication failure."};
+}
+
+}  // namespace
+
 Authenticator::Authenticator(const config::Settings& settings, std::string secret, const Logger& log)
     : log_(log), secret_(std::move(secret))
 {
@@ -72,37 +100,17 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
         mechanisms_.push_back(to_upper(mechanism));
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
     verbose_ = settings.get_bool("auth_verbose");
-    username_format_ = settings.get("auth_username_format");
-    default_realm_ = settings.get("auth_default_realm");
-    mail_location_ = settings.get("mail_location");
+    username_.chars = settings.get("auth_username_chars");
+    username_.translation = settings.get("auth_username_translation");
+    username_.format = settings.get("auth_username_format");
+    username_.default_realm = settings.get("auth_default_realm");
+    username_.master_user_separator = settings.get("auth_master_user_separator");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
-    auto load = [&](const char* type, std::vector<Database>& into) {
-        int index = 0;
-        for (const config::Section* section : settings.sections(type)) {
-            Database database;
-            database.driver = section->get_or("driver", "");
-            database.args = section->get_or("args", "");
-            database.location = std::string(type) + " #" + std::to_string(++index);
-            if (database.driver == "passwd-file") {
-                database.passwd_file = parse_passwd_file_args(database.args);
-            } else if (database.driver == "static") {
-                for (const std::string& word : split_words(database.args)) {
-                    auto equals = word.find('=');
-                    if (equals != std::string::npos)
-                        database.static_fields[word.substr(0, equals)] = word.substr(equals + 1);
-                    else
-                        database.static_fields[word] = "";
-                }
-            } else {
-                log_.error(database.location + ": driver " + database.driver +
-                           " is not supported yet; lookups through it fail temporarily");
-            }
-            into.push_back(std::move(database));
-        }
-    };
-    load("passdb", passdbs_);
-    load("userdb", userdbs_);
+    for (const config::Section* section : settings.sections("passdb"))
+        passdbs_.add(make_passdb(section->get_or("driver", ""), section->get_or("args", "")), passdb_rule(*section));
+    for (const config::Section* section : settings.sections("userdb"))
+        userdbs_.add(make_userdb(section->get_or("driver", ""), section->get_or("args", "")), userdb_rule(*section));
 }
 
 std::vector<std::string> Authenticator::mechanisms(const Client& client) const
@@ -126,177 +134,114 @@ bool Authenticator::mechanism_allowed(const std::string& mechanism, const Client
     return !(plaintext && disable_plaintext_auth_ && !client.secured);
 }
 
-std::string Authenticator::normalize_login(const std::string& login) const
+AuthRequest Authenticator::request_for(const std::string& user, const Client& client) const
 {
-    std::string user = login;
-    if (!default_realm_.empty() && user.find('@') == std::string::npos)
-        user += "@" + default_realm_;
-    config::VarTable vars = user_vars(user, Client{});
-    return config::expand(username_format_, vars);
+    AuthRequest request;
+    request.user = user;
+    request.service = client.protocol;
+    request.local_ip = client.local_ip;
+    request.remote_ip = client.remote_ip;
+    request.secured = client.secured;
+    return request;
 }
 
-void Authenticator::verbose(const std::string& driver, const std::string& user, const Client& client,
-                            const std::string& message) const
+void Authenticator::log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client) const
 {
-    if (verbose_)
-        log_.info(driver + "(" + user + "," + client.remote_ip + ",<" + client.session_id + ">): " + message);
-}
-
-std::optional<UserRecord> Authenticator::passwd_file_lookup(const Database& database, const std::string& user)
-{
-    std::string path = config::expand(database.passwd_file.path, user_vars(user, Client{}));
-    auto& file = files_[path];
-    if (!file)
-        file = std::make_unique<PasswdFile>(path);
-    try {
-        std::string key = config::expand(database.passwd_file.username_format, user_vars(user, Client{}));
-        return file->lookup(key);
-    } catch (const PasswdFileMissing&) {
-        if (database.passwd_file.path.find('%') != std::string::npos)
-            return std::nullopt;  // per-domain file for a domain we do not have
-        throw;
+    if (!verbose_)
+        return;
+    for (const ChainStep& step : steps) {
+        if (step.status == PassdbStatus::Ok || step.error.empty())
+            continue;
+        log_.info(step.driver + "(" + user + "," + client.remote_ip + ",<" + client.session_id + ">): " + step.error);
     }
 }
 
 Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
 {
-    Outcome outcome;
-    outcome.reason = "Authentication failed.";
-    if (login.empty() || login.size() > kMaxLoginLength || password.size() > kMaxLoginLength)
-        return outcome;
-    std::string user;
-    try {
-        user = normalize_login(login);
-    } catch (const std::exception& error) {
-        log_.error(std::string("auth_username_format: ") + error.what());
-        outcome.status = Outcome::Status::TempFail;
-        outcome.reason = "Temporary authentication failure.";
-        return outcome;
+    Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
+    std::string error;
+    auto name = normalize_login(login, username_, error);
+    if (!name) {
+        if (verbose_)
+            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
+        failed.user = login;
+        return failed;
     }
-    outcome.user = user;
-    bool verified = false;
-    for (const Database& database : passdbs_) {
-        try {
-            if (database.driver == "passwd-file") {
-                auto record = passwd_file_lookup(database, user);
-                if (!record) {
-                    verbose(database.driver, user, client, "unknown user");
-                    continue;
-                }
-                auto result = verify_password(record->password, password, database.passwd_file.scheme, user);
-                if (!result.ok) {
-                    verbose(database.driver, user, client,
-                            result.error.empty() ? "Password mismatch" : "Invalid password in passdb: " + result.error);
-                    continue;
-                }
-                verified = true;
-                break;
-            }
-            if (database.driver == "static") {
-                auto stored = database.static_fields.find("password");
-                if (stored == database.static_fields.end())
-                    continue;
-                if (verify_password(stored->second, password, "PLAIN", user).ok) {
-                    verified = true;
-                    break;
-                }
-                verbose(database.driver, user, client, "Password mismatch");
-                continue;
-            }
-            outcome.status = Outcome::Status::TempFail;
-            outcome.reason = "Temporary authentication failure.";
-            return outcome;
-        } catch (const std::exception& error) {
-            log_.error(database.location + " (" + database.driver + "): " + error.what());
-            outcome.status = Outcome::Status::TempFail;
-            outcome.reason = "Temporary authentication failure.";
-            return outcome;
+    failed.user = name->user;
+    PassdbChainResult result;
+    try {
+        if (name->master_user.empty()) {
+            result = passdbs_.verify_plain(request_for(name->user, client), password);
+        } else {
+            result = passdbs_.verify_master_plain(request_for(name->master_user, client),
+                                                  request_for(name->user, client), password);
         }
+    } catch (const std::exception& failure) {
+        log_.error("passdb(" + name->user + "): " + failure.what());
+        return temporary_failure();
     }
-    if (!verified)
-        return outcome;
+    log_steps(result.steps, name->user, client);
+    if (result.status == PassdbStatus::InternalFailure)
+        return temporary_failure();
+    if (result.status != PassdbStatus::Ok)
+        return failed;
+    // The passdb may have changed the user name (user= field).
+    std::string user = result.fields.count("user") ? result.fields.at("user") : name->user;
     try {
-        auto fields = userdb_lookup(user, client);
+        AuthRequest request = request_for(user, client);
+        auto fields = userdb_lookup(request);
         if (!fields) {
             log_.error("userdb(" + user + "," + client.remote_ip + "): user not found from any userdb");
-            outcome.status = Outcome::Status::TempFail;
-            outcome.reason = "Temporary authentication failure.";
-            return outcome;
+            return temporary_failure();
         }
         return grant_for(*fields, client);
-    } catch (const std::exception& error) {
-        log_.error("userdb(" + user + "): " + error.what());
-        outcome.status = Outcome::Status::TempFail;
-        outcome.reason = "Temporary authentication failure.";
-        return outcome;
+    } catch (const std::exception& failure) {
+        log_.error("userdb(" + user + "): " + failure.what());
+        return temporary_failure();
     }
 }
 
 Outcome Authenticator::lookup(const std::string& login, const Client& client)
 {
     Outcome outcome;
-    if (login.empty() || login.size() > kMaxLoginLength)
+    std::string error;
+    auto name = normalize_username(login, username_, error);
+    if (!name) {
+        outcome.user = login;
+        outcome.reason = "User doesn't exist";
         return outcome;
+    }
+    outcome.user = *name;
     try {
-        std::string user = normalize_login(login);
-        outcome.user = user;
-        auto fields = userdb_lookup(user, client);
+        auto fields = userdb_lookup(request_for(*name, client));
         if (!fields) {
             outcome.reason = "User doesn't exist";
             return outcome;
         }
         return grant_for(*fields, client);
-    } catch (const std::exception& error) {
-        log_.error("userdb(" + login + "): " + error.what());
+    } catch (const std::exception& failure) {
+        log_.error("userdb(" + *name + "): " + failure.what());
         outcome.status = Outcome::Status::TempFail;
         outcome.reason = "Temporary user lookup failure";
         return outcome;
     }
 }
 
-std::optional<Authenticator::UserFields> Authenticator::userdb_lookup(const std::string& user, const Client& client)
+std::optional<Authenticator::UserFields> Authenticator::userdb_lookup(const AuthRequest& request)
 {
-    for (const Database& database : userdbs_) {
-        UserFields fields;
-        fields.user = user;
-        if (database.driver == "passwd-file") {
-            auto record = passwd_file_lookup(database, user);
-            if (!record)
-                continue;
-            fields.uid = record->uid;
-            fields.gid = record->gid;
-            fields.home = record->home;
-            for (const auto& [key, value] : record->extra) {
-                std::string name = key.rfind("userdb_", 0) == 0 ? key.substr(7) : key;
-                if (name == "mail")
-                    fields.mail = value;
-                else if (name == "home")
-                    fields.home = value;
-                else if (name == "uid")
-                    fields.uid = resolve_id(value, false);
-                else if (name == "gid")
-                    fields.gid = resolve_id(value, true);
-            }
-            return fields;
-        }
-        if (database.driver == "static") {
-            config::VarTable vars = user_vars(user, client);
-            for (const auto& [key, value] : database.static_fields) {
-                std::string expanded = config::expand(value, vars);
-                if (key == "uid")
-                    fields.uid = resolve_id(expanded, false);
-                else if (key == "gid")
-                    fields.gid = resolve_id(expanded, true);
-                else if (key == "home")
-                    fields.home = expanded;
-                else if (key == "mail")
-                    fields.mail = expanded;
-            }
-            return fields;
-        }
-        throw std::runtime_error(database.location + ": driver " + database.driver + " is not supported yet");
-    }
-    return std::nullopt;
+    UserdbChainResult result = userdbs_.lookup(request);
+    if (result.status == UserdbStatus::UserUnknown)
+        return std::nullopt;
+    if (result.status != UserdbStatus::Ok)
+        throw std::runtime_error(result.errors.empty() ? std::string("userdb lookup failed") : result.errors.back());
+    UserFields fields;
+    fields.user = result.fields.count("user") ? result.fields.at("user") : request.user;
+    auto text = [&](const char* key) { return result.fields.count(key) ? result.fields.at(key) : std::string(); };
+    fields.uid = resolve_id(text("uid"), false);
+    fields.gid = resolve_id(text("gid"), true);
+    fields.home = text("home");
+    fields.mail = text("mail");
+    return fields;
 }
 
 Outcome Authenticator::grant_for(const UserFields& fields, const Client& client)

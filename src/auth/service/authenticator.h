@@ -2,8 +2,9 @@
 // are right (passdbs in order), who the user is (userdbs), and the signed grant.
 #pragma once
 
-#include "auth/passwd_file.h"
-#include "auth/sasl_plain.h"
+#include "auth/auth_chain.h"
+#include "auth/passdb.h"
+#include "auth/username.h"
 #include "config/config.h"
 #include "lib/log.h"
 
@@ -41,36 +42,25 @@ public:
     Outcome lookup(const std::string& login, const Client& client);
 
 private:
-    struct Database {
-        std::string driver;
-        std::string args;
-        std::string location;  // "passdb #1" for log lines
-        PasswdFileArgs passwd_file;
-        std::map<std::string, std::string> static_fields;
-    };
     struct UserFields {
         std::string user;
         std::optional<uint32_t> uid, gid;
         std::string home, mail;
     };
-    std::string normalize_login(const std::string& login) const;
-    std::optional<UserRecord> passwd_file_lookup(const Database& database, const std::string& user);
+    AuthRequest request_for(const std::string& user, const Client& client) const;
     // nullopt: unknown user; throws for internal failures.
-    std::optional<UserFields> userdb_lookup(const std::string& user, const Client& client);
+    std::optional<UserFields> userdb_lookup(const AuthRequest& request);
     Outcome grant_for(const UserFields& fields, const Client& client);
-    void verbose(const std::string& driver, const std::string& user, const Client& client,
-                 const std::string& message) const;
+    void log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client) const;
 
     const Logger& log_;
     std::string secret_;
-    std::vector<Database> passdbs_, userdbs_;
-    std::map<std::string, std::unique_ptr<PasswdFile>> files_;
+    PassdbChain passdbs_;
+    UserdbChain userdbs_;
+    UsernameSettings username_;
     std::vector<std::string> mechanisms_;
     bool disable_plaintext_auth_;
     bool verbose_;
-    std::string username_format_;
-    std::string default_realm_;
-    std::string mail_location_;
     std::string mail_uid_, mail_gid_;
 };
 
