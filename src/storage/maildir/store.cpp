@@ -342,10 +342,20 @@ void MaildirStore::remove(std::string_view mailbox)
 
 void MaildirStore::rename(std::string_view from, std::string_view to)
 {
-    if (is_inbox(from))
-        throw StorageError(StorageError::Kind::NotAllowed, "Renaming INBOX is not supported");
     if (is_inbox(to))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: INBOX");
+    if (is_inbox(from)) {
+        // RFC 3501: renaming INBOX moves its messages to a new mailbox and leaves INBOX
+        // empty (children stay), which is what Dovecot does.
+        create(to);
+        auto inbox = open("INBOX", false);
+        auto target = open(to, false);
+        std::vector<uint32_t> uids;
+        for (const auto& info : inbox->messages())
+            uids.push_back(info.uid);
+        target->copy_from(*inbox, uids, true);
+        return;
+    }
     MailboxPaths source = paths_for(from);
     MailboxPaths target = paths_for(to);
     if (!is_directory(source.dir))
