@@ -502,16 +502,7 @@ void MaildirMailbox::sync()
             lock.replace_target(format_uidlist(fresh));
             uidlist = std::move(fresh);
         } else if (!added.empty()) {
-            std::string text;
-            for (const auto& record : added)
-                text += format_uidlist_record(record);
-            UniqueFd fd(::open(uidlist_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-            if (!fd)
-                throw_errno("open(" + uidlist_path_ + ")");
-            write_all(fd.get(), text, uidlist_path_);
-            fsync_fd(fd.get(), uidlist_path_);
-            for (auto& record : added)
-                uidlist->records.push_back(std::move(record));
+            write_new_records(lock, *uidlist, true, added);
         }
     }
 
@@ -925,6 +916,29 @@ uint32_t MaildirMailbox::Append::commit()
     return uid;
 }
 
+void MaildirMailbox::drop_partial_last_line(int fd)
+{
+    // Writers append whole lines under the lock we hold, so an unterminated last line is
+    // what a writer that died mid-write left behind. Readers already ignore it; cut it off
+    // so our records do not get glued to it (and its UID is not reused next to it).
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || st.st_size == 0)
+        return;
+    off_t size = st.st_size;
+    char last = '\n';
+    if (::pread(fd, &last, 1, size - 1) != 1 || last == '\n')
+        return;
+    std::string tail(static_cast<size_t>(std::min<off_t>(size, 65536)), '\0');
+    off_t start = size - static_cast<off_t>(tail.size());
+    if (::pread(fd, tail.data(), tail.size(), start) != static_cast<ssize_t>(tail.size()))
+        throw_errno("pread(" + uidlist_path_ + ")");
+    size_t newline = tail.rfind('\n');
+    if (newline == std::string::npos)
+        throw StorageError(StorageError::Kind::Corrupted, "Broken file " + uidlist_path_ + ": overlong last line");
+    if (::ftruncate(fd, start + static_cast<off_t>(newline) + 1) < 0)
+        throw_errno("ftruncate(" + uidlist_path_ + ")");
+}
+
 void MaildirMailbox::write_new_records(Dotlock& lock, Uidlist& uidlist, bool existed,
                                        const std::vector<UidlistRecord>& records)
 {
@@ -932,9 +946,10 @@ void MaildirMailbox::write_new_records(Dotlock& lock, Uidlist& uidlist, bool exi
         std::string text;
         for (const auto& record : records)
             text += format_uidlist_record(record);
-        UniqueFd fd(::open(uidlist_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        UniqueFd fd(::open(uidlist_path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
         if (!fd)
             throw_errno("open(" + uidlist_path_ + ")");
+        drop_partial_last_line(fd.get());
         write_all(fd.get(), text, uidlist_path_);
         fsync_fd(fd.get(), uidlist_path_);
         lock.release();

@@ -174,6 +174,7 @@ private:
     void remember_stored(const maildir::UidlistHeader& header, uint32_t uid, const std::string& base,
                          FileState state);
     void remove_messages(const std::vector<uint32_t>& uids);
+    void drop_partial_last_line(int fd);
     void update_quota(int64_t bytes, int64_t count);
     void copy_file_durably(const std::string& from, const std::string& to, int64_t mtime);
     void fsync_changed_dirs(bool cur, bool new_dir);
