@@ -49,7 +49,7 @@ private:
     std::string display_name(const std::vector<std::string>& components) const;
     std::string control_root() const;
     std::string subscriptions_path() const;
-    void create_maildir(const maildir::MailboxPaths& paths, bool is_root) const;
+    void create_maildir(const maildir::MailboxPaths& paths) const;
     void collect_fs(const std::string& dir, std::vector<std::string>& prefix, int depth,
                     std::vector<std::pair<std::vector<std::string>, bool>>& out) const;
 

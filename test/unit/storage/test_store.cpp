@@ -178,6 +178,7 @@ public:
         CPPUNIT_ASSERT(is_directory(dir / "Maildir/A/B/cur"));
         CPPUNIT_ASSERT(is_directory(dir / "Maildir/cur"));
         CPPUNIT_ASSERT(!path_exists(dir / "Maildir/A/B/maildirfolder"));
+        CPPUNIT_ASSERT(!path_exists(dir / "Maildir/maildirfolder"));
         auto l = listing(store);
         CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | HasChildren), l["A"]);
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["A/B"]);
