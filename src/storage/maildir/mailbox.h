@@ -152,6 +152,9 @@ private:
     DirSnapshot snapshot() const;
     bool unchanged_since_last_sync(const DirSnapshot& now) const;
 
+    // How often to chase a file another process renamed before giving up on it.
+    static constexpr int max_rename_retries = 5;
+
     std::string path_of(const std::string& relative) const;
     // Lists new/ and cur/ into base -> relative file name.
     FileMap scan_dirs() const;

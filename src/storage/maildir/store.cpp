@@ -292,7 +292,13 @@ std::vector<MailboxListEntry> MaildirStore::list() const
                 }
             }
         }
-        result.push_back({name, attrs | (children ? HasChildren : HasNoChildren)});
+        MailboxListEntry entry{name, attrs | (children ? HasChildren : HasNoChildren), {}};
+        if (!(attrs & NoSelect)) {
+            auto use = special_use_.find(name);
+            if (use != special_use_.end())
+                entry.special_use = use->second;
+        }
+        result.push_back(std::move(entry));
     }
     std::stable_partition(result.begin(), result.end(),
                           [](const MailboxListEntry& e) { return e.name == "INBOX"; });

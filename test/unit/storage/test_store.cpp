@@ -53,6 +53,7 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(status_counts);
     CPPUNIT_TEST(inbox_children_and_trailing_separator);
     CPPUNIT_TEST(rename_inbox_moves_messages);
+    CPPUNIT_TEST(special_use_for_existing_mailboxes);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -265,6 +266,22 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(2), store.status("Old Inbox").messages);
         CPPUNIT_ASSERT(store.exists("INBOX/Child"));
         CPPUNIT_ASSERT(error_kind([&] { store.rename("INBOX", "Old Inbox"); }) == StorageError::Kind::Exists);
+    }
+    void special_use_for_existing_mailboxes()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.set_special_use({{"Sent", "\\Sent"}, {"Trash", "\\Trash"}});
+        store.create("Sent");
+        std::string sent_use, trash_seen;
+        for (const auto& entry : store.list()) {
+            if (entry.name == "Sent")
+                sent_use = entry.special_use;
+            if (entry.name == "Trash")
+                trash_seen = "listed";
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("\\Sent"), sent_use);
+        CPPUNIT_ASSERT(trash_seen.empty());
     }
 };
 
