@@ -54,6 +54,7 @@ enum MailboxAttribute : uint32_t {
 struct MailboxListEntry {
     std::string name;         // UTF-8, with the namespace's hierarchy separator
     uint32_t attributes = 0;  // MailboxAttribute bits
+    std::string special_use;  // e.g. "\\Sent \\Archive" from `mailbox X { special_use }`, or empty
 };
 
 }  // namespace loft::storage

@@ -59,7 +59,7 @@ def mutf7_encode(name):
 class Dovecot:
     """A private Dovecot: passwd-file users alice/bob (uid 5000), Maildir++ under datadir."""
 
-    def __init__(self, name):
+    def __init__(self, name, location_options=""):
         base = int(os.environ.get("REF_PORT_BASE", "22000"))
         self.imap_port = base + 143 + (os.getpid() % 50) * 2
         self.inst = tempfile.mkdtemp(prefix="loft-%s-" % name)
@@ -91,7 +91,7 @@ userdb {{
   args = {users}
 }}
 first_valid_uid = 100
-mail_location = maildir:{data}/%u/Maildir
+mail_location = maildir:{data}/%u/Maildir{options}
 namespace inbox {{
   inbox = yes
   separator = /
@@ -113,7 +113,9 @@ service pop3-login {{
     port = 0
   }}
 }}
-""".format(inst=self.inst, name=name, pid=os.getpid(), users=users, data=self.data, port=self.imap_port))
+""".format(inst=self.inst, name=name, pid=os.getpid(), users=users, data=self.data, port=self.imap_port,
+           options=location_options))
+        self.location_options = location_options
         for user in ("alice", "bob"):
             os.makedirs(os.path.join(self.data, user))
         subprocess.check_call(["chown", "-R", "%d:%d" % (MAIL_UID, MAIL_UID), self.data])
@@ -139,6 +141,9 @@ service pop3-login {{
 
     def maildir(self, user):
         return os.path.join(self.data, user, "Maildir")
+
+    def location(self, user):
+        return self.maildir(user) + self.location_options
 
     def stop(self):
         subprocess.call(["doveadm", "-c", self.conf, "stop"], stderr=subprocess.DEVNULL)

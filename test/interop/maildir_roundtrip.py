@@ -60,13 +60,11 @@ def change_with_loft(loft, tmpdir):
     loft.run("delete", "Work/Projects/Alpha")
 
 
-def main():
-    skip_unless_possible()
-    builddir = os.environ.get("LOFT_BUILDDIR", os.getcwd())
-    dc = Dovecot("roundtrip")
+def roundtrip(builddir, layout_options):
+    dc = Dovecot("roundtrip", layout_options)
     try:
         build_with_dovecot(dc)
-        loft = Loft(builddir, dc.maildir("alice"))
+        loft = Loft(builddir, dc.location("alice"))
         built = imap_state(dc.imap())
         problems = compare("Dovecot-built", built, loft.state())
         change_with_loft(loft, dc.inst)
@@ -95,16 +93,25 @@ def main():
             if not ok:
                 print("check failed: " + label)
                 problems += 1
+        layout = layout_options or "Maildir++"
         if problems:
-            print("%d differences; Dovecot log:\n%s" % (problems, dc.log()[-3000:]))
-            return 1
-        print("Dovecot and Loft agree (%d mailboxes)" % len(loft_view[0]))
-        return 0
+            print("%s: %d differences; Dovecot log:\n%s" % (layout, problems, dc.log()[-3000:]))
+        else:
+            print("%s: Dovecot and Loft agree (%d mailboxes)" % (layout, len(loft_view[0])))
+        return problems
     finally:
         if os.environ.get("LOFT_KEEP_DOVECOT"):
             print("kept Dovecot instance in " + dc.inst)
         else:
             dc.stop()
+
+
+def main():
+    skip_unless_possible()
+    builddir = os.environ.get("LOFT_BUILDDIR", os.getcwd())
+    problems = roundtrip(builddir, "")
+    problems += roundtrip(builddir, ":LAYOUT=fs")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@
 
 namespace loft::storage::maildir {
 
-namespace {
-
-// A lock younger than this most likely has a live owner; Dovecot skips the PID check too.
-constexpr time_t stale_pid_check_secs = 2;
+namespace detail {
 
 struct ChangeInfo {
     dev_t dev = 0;
@@ -27,6 +24,25 @@ struct ChangeInfo {
     time_t ctime = 0;
     time_t mtime = 0;
 };
+
+// What a waiter has observed of a busy lock, to decide when it went stale.
+struct DotlockWaitState {
+    ChangeInfo lock_info;
+    ChangeInfo file_info;
+    time_t last_change = 0;
+    bool pid_read = false;
+    pid_t pid = -1;
+};
+
+}  // namespace detail
+
+namespace {
+
+using LockState = detail::DotlockWaitState;
+using detail::ChangeInfo;
+
+// A lock younger than this most likely has a live owner; Dovecot skips the PID check too.
+constexpr time_t stale_pid_check_secs = 2;
 
 // Tracks when the lock file or the protected file last changed, the way Dovecot
 // decides staleness: the first observation uses the file's own times, later ones "now".
@@ -68,14 +84,6 @@ pid_t read_local_pid(const std::string& lock_path)
     }
     return pid > 0 ? pid : -1;
 }
-
-struct LockState {
-    ChangeInfo lock_info;
-    ChangeInfo file_info;
-    time_t last_change = 0;
-    bool pid_read = false;
-    pid_t pid = -1;
-};
 
 // Returns true when a stale lock file was removed and creation should be retried now.
 bool break_if_stale(const std::string& target, const std::string& lock_path, const DotlockSettings& settings,
@@ -189,14 +197,18 @@ Dotlock::~Dotlock()
     }
 }
 
-static std::optional<Dotlock> attempt(const std::string& target, const std::string& lock_path,
-                                      const DotlockSettings& settings, LockState& state,
-                                      Dotlock (*make)(std::string, std::string, UniqueFd))
+std::optional<Dotlock> Dotlock::attempt(const std::string& target, const DotlockSettings& settings,
+                                        detail::DotlockWaitState& state)
 {
+    std::string lock_path = target + ".lock";
     for (int i = 0; i < 3; i++) {
         UniqueFd fd = try_create(lock_path, settings.mode);
-        if (fd)
-            return make(target, lock_path, std::move(fd));
+        if (fd) {
+            struct stat st;
+            if (::fstat(fd.get(), &st) < 0)
+                throw_errno("fstat(" + lock_path + ")");
+            return Dotlock(target, lock_path, std::move(fd), st.st_dev, st.st_ino);
+        }
         if (!break_if_stale(target, lock_path, settings, state))
             return std::nullopt;
     }
@@ -206,13 +218,7 @@ static std::optional<Dotlock> attempt(const std::string& target, const std::stri
 std::optional<Dotlock> Dotlock::try_acquire(const std::string& target_path, const DotlockSettings& settings)
 {
     LockState state;
-    return attempt(target_path, target_path + ".lock", settings, state,
-                   [](std::string t, std::string l, UniqueFd fd) {
-                       struct stat st;
-                       if (::fstat(fd.get(), &st) < 0)
-                           throw_errno("fstat(" + l + ")");
-                       return Dotlock(std::move(t), std::move(l), std::move(fd), st.st_dev, st.st_ino);
-                   });
+    return attempt(target_path, settings, state);
 }
 
 Dotlock Dotlock::acquire(const std::string& target_path, const DotlockSettings& settings)
@@ -221,14 +227,7 @@ Dotlock Dotlock::acquire(const std::string& target_path, const DotlockSettings& 
     auto deadline = std::chrono::steady_clock::now() + settings.timeout;
     auto wait = std::chrono::microseconds(1000);
     while (true) {
-        auto lock = attempt(target_path, target_path + ".lock", settings, state,
-                            [](std::string t, std::string l, UniqueFd fd) {
-                                struct stat st;
-                                if (::fstat(fd.get(), &st) < 0)
-                                    throw_errno("fstat(" + l + ")");
-                                return Dotlock(std::move(t), std::move(l), std::move(fd), st.st_dev, st.st_ino);
-                            });
-        if (lock)
+        if (auto lock = attempt(target_path, settings, state))
             return std::move(*lock);
         if (std::chrono::steady_clock::now() >= deadline)
             throw StorageError(StorageError::Kind::Locked, "Timeout while waiting for lock " + target_path + ".lock");

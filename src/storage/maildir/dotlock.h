@@ -15,6 +15,10 @@
 
 namespace loft::storage::maildir {
 
+namespace detail {
+struct DotlockWaitState;
+}
+
 struct DotlockSettings {
     // How long to wait for another holder before giving up (Dovecot: stale + 2 s).
     std::chrono::milliseconds timeout{122'000};
@@ -45,6 +49,10 @@ public:
 
 private:
     Dotlock(std::string target, std::string lock_path, UniqueFd fd, dev_t dev, ino_t ino);
+    // One creation attempt, breaking a stale lock first; state tracks staleness across
+    // attempts.
+    static std::optional<Dotlock> attempt(const std::string& target, const DotlockSettings& settings,
+                                          detail::DotlockWaitState& state);
     std::string target_;
     std::string lock_path_;
     UniqueFd fd_;

@@ -152,6 +152,9 @@ private:
     DirSnapshot snapshot() const;
     bool unchanged_since_last_sync(const DirSnapshot& now) const;
 
+    // How often to chase a file another process renamed before giving up on it.
+    static constexpr int max_rename_retries = 5;
+
     std::string path_of(const std::string& relative) const;
     // Lists new/ and cur/ into base -> relative file name.
     FileMap scan_dirs() const;
@@ -174,6 +177,7 @@ private:
     void remember_stored(const maildir::UidlistHeader& header, uint32_t uid, const std::string& base,
                          FileState state);
     void remove_messages(const std::vector<uint32_t>& uids);
+    void drop_partial_last_line(int fd);
     void update_quota(int64_t bytes, int64_t count);
     void copy_file_durably(const std::string& from, const std::string& to, int64_t mtime);
     void fsync_changed_dirs(bool cur, bool new_dir);

@@ -159,13 +159,14 @@ static void make_dirs(const std::string& path)
     make_dir(path, dir_mode);
 }
 
-void MaildirStore::create_maildir(const MailboxPaths& paths, bool is_root) const
+void MaildirStore::create_maildir(const MailboxPaths& paths) const
 {
     make_dirs(paths.dir);
     for (const char* sub : {"tmp", "new", "cur"})
         make_dir(join_path(paths.dir, sub), dir_mode);
-    if (!location_.layout_fs || is_root) {
-        // Dovecot marks Maildir++ folders (and, in practice, the root) for quota tools.
+    if (!location_.layout_fs) {
+        // Dovecot marks Maildir++ folders (and, in practice, the root) for quota tools;
+        // with LAYOUT=fs it writes no such file anywhere.
         std::string marker = join_path(paths.dir, "maildirfolder");
         UniqueFd fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
         if (!fd)
@@ -198,12 +199,12 @@ void MaildirStore::create(std::string_view mailbox)
     if (is_directory(join_path(paths.dir, "cur")))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: " + paths.name);
     if (!is_inbox(mailbox) && !is_directory(join_path(location_.root, "cur")))
-        create_maildir(paths_for("INBOX"), true);
+        create_maildir(paths_for("INBOX"));
     if (dir_only && location_.layout_fs) {
         make_dirs(paths.dir);
         return;
     }
-    create_maildir(paths, is_inbox(mailbox));
+    create_maildir(paths);
 }
 
 void MaildirStore::collect_fs(const std::string& dir, std::vector<std::string>& prefix, int depth,
@@ -291,7 +292,13 @@ std::vector<MailboxListEntry> MaildirStore::list() const
                 }
             }
         }
-        result.push_back({name, attrs | (children ? HasChildren : HasNoChildren)});
+        MailboxListEntry entry{name, attrs | (children ? HasChildren : HasNoChildren), {}};
+        if (!(attrs & NoSelect)) {
+            auto use = special_use_.find(name);
+            if (use != special_use_.end())
+                entry.special_use = use->second;
+        }
+        result.push_back(std::move(entry));
     }
     std::stable_partition(result.begin(), result.end(),
                           [](const MailboxListEntry& e) { return e.name == "INBOX"; });
@@ -342,10 +349,20 @@ void MaildirStore::remove(std::string_view mailbox)
 
 void MaildirStore::rename(std::string_view from, std::string_view to)
 {
-    if (is_inbox(from))
-        throw StorageError(StorageError::Kind::NotAllowed, "Renaming INBOX is not supported");
     if (is_inbox(to))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: INBOX");
+    if (is_inbox(from)) {
+        // RFC 3501: renaming INBOX moves its messages to a new mailbox and leaves INBOX
+        // empty (children stay), which is what Dovecot does.
+        create(to);
+        auto inbox = open("INBOX", false);
+        auto target = open(to, false);
+        std::vector<uint32_t> uids;
+        for (const auto& info : inbox->messages())
+            uids.push_back(info.uid);
+        target->copy_from(*inbox, uids, true);
+        return;
+    }
     MailboxPaths source = paths_for(from);
     MailboxPaths target = paths_for(to);
     if (!is_directory(source.dir))
@@ -433,7 +450,7 @@ std::unique_ptr<MaildirMailbox> MaildirStore::open(std::string_view mailbox, boo
     if (!is_directory(join_path(paths.dir, "cur"))) {
         if (!is_inbox(mailbox))
             throw StorageError(StorageError::Kind::NotFound, "Mailbox doesn't exist: " + paths.name);
-        create_maildir(paths, true);  // INBOX always exists, as in Dovecot
+        create_maildir(paths);  // INBOX always exists, as in Dovecot
     }
     if (paths.index != paths.control) {
         try {

@@ -7,6 +7,7 @@
 #include "storage/maildir/location.h"
 #include "storage/maildir/mailbox.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ public:
     char separator() const { return separator_; }
     const maildir::MaildirLocation& location() const { return location_; }
 
+    // Special-use attributes from the namespace's `mailbox NAME { special_use = ... }`
+    // blocks; list() reports them for mailboxes that exist (Dovecot does not invent them).
+    void set_special_use(std::map<std::string, std::string> by_name) { special_use_ = std::move(by_name); }
     std::vector<MailboxListEntry> list() const;
     bool exists(std::string_view mailbox) const;
     void create(std::string_view mailbox);
@@ -49,13 +53,14 @@ private:
     std::string display_name(const std::vector<std::string>& components) const;
     std::string control_root() const;
     std::string subscriptions_path() const;
-    void create_maildir(const maildir::MailboxPaths& paths, bool is_root) const;
+    void create_maildir(const maildir::MailboxPaths& paths) const;
     void collect_fs(const std::string& dir, std::vector<std::string>& prefix, int depth,
                     std::vector<std::pair<std::vector<std::string>, bool>>& out) const;
 
     maildir::MaildirLocation location_;
     char separator_;
     maildir::MailboxOptions options_;
+    std::map<std::string, std::string> special_use_;
 };
 
 }  // namespace loft::storage

@@ -69,6 +69,7 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(copy_twice_into_one_folder_gets_new_name);
     CPPUNIT_TEST(move_unlinks_source);
     CPPUNIT_TEST(quota_log_is_appended_when_present);
+    CPPUNIT_TEST(partial_uidlist_line_is_cut_before_appending);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -471,6 +472,22 @@ public:
                              read_file(dir / "Maildir/maildirsize"));
         CPPUNIT_ASSERT_EQUAL(uint64_t(0), box->status().size);
         CPPUNIT_ASSERT_EQUAL(uint64_t(6), trash->status().size);
+    }
+    void partial_uidlist_line_is_cut_before_appending()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        auto box = store.open("INBOX", false);
+        append(*box, "a\n");
+        std::string path = dir / "Maildir/dovecot-uidlist";
+        std::string before = read_file(path);
+        write_file(path, before + "2 :1796000000.M5P9.crashed-wri");  // a writer died here
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), append(*box, "b\n"));
+        std::string after = read_file(path);
+        CPPUNIT_ASSERT(after.find("crashed") == std::string::npos);
+        auto list = parse_uidlist(after, "t");
+        CPPUNIT_ASSERT_EQUAL(size_t(2), list.records.size());
+        CPPUNIT_ASSERT_EQUAL(0, after.compare(0, before.size(), before));
     }
 };
 

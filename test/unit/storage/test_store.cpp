@@ -51,6 +51,9 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(control_dir_holds_uidlist);
     CPPUNIT_TEST(utf8_option_stores_raw_names);
     CPPUNIT_TEST(status_counts);
+    CPPUNIT_TEST(inbox_children_and_trailing_separator);
+    CPPUNIT_TEST(rename_inbox_moves_messages);
+    CPPUNIT_TEST(special_use_for_existing_mailboxes);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -106,7 +109,7 @@ public:
     {
         TempDir dir;
         MaildirStore store(dir / "Maildir");
-        for (const char* name : {"a.b", "a//b", "../x", "", "a/\t", "\xC3"})
+        for (const char* name : {"a.b", "a//b", "../x", "", "a/\t", "\xC3", "~tilde"})
             CPPUNIT_ASSERT(error_kind([&] { store.create(name); }) == StorageError::Kind::BadName);
         CPPUNIT_ASSERT(error_kind([&] { store.create(std::string(300, 'x')); }) == StorageError::Kind::BadName);
     }
@@ -134,7 +137,7 @@ public:
         store.create("Other");
         CPPUNIT_ASSERT(error_kind([&] { store.rename("Other", "New/Name"); }) == StorageError::Kind::Exists);
         CPPUNIT_ASSERT(error_kind([&] { store.rename("Missing", "X"); }) == StorageError::Kind::NotFound);
-        CPPUNIT_ASSERT(error_kind([&] { store.rename("INBOX", "X"); }) == StorageError::Kind::NotAllowed);
+        CPPUNIT_ASSERT(error_kind([&] { store.rename("Other", "inbox"); }) == StorageError::Kind::Exists);
     }
     void delete_removes_mailbox()
     {
@@ -176,6 +179,7 @@ public:
         CPPUNIT_ASSERT(is_directory(dir / "Maildir/A/B/cur"));
         CPPUNIT_ASSERT(is_directory(dir / "Maildir/cur"));
         CPPUNIT_ASSERT(!path_exists(dir / "Maildir/A/B/maildirfolder"));
+        CPPUNIT_ASSERT(!path_exists(dir / "Maildir/maildirfolder"));
         auto l = listing(store);
         CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | HasChildren), l["A"]);
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["A/B"]);
@@ -228,6 +232,56 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), st.messages);
         CPPUNIT_ASSERT_EQUAL(uint32_t(2), st.unseen);
         CPPUNIT_ASSERT_EQUAL(uint32_t(4), st.uidnext);
+    }
+    void inbox_children_and_trailing_separator()
+    {
+        // As Dovecot 2.3 does: "inbox/Lower" is INBOX's child in ".INBOX.Lower", and
+        // "x/" creates the mailbox x.
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("inbox/Lower");
+        store.create("x/");
+        CPPUNIT_ASSERT(is_directory(dir / "Maildir/.INBOX.Lower/cur"));
+        CPPUNIT_ASSERT(is_directory(dir / "Maildir/.x/cur"));
+        auto l = listing(store);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(HasChildren), l["INBOX"]);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["INBOX/Lower"]);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["x"]);
+    }
+    void rename_inbox_moves_messages()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("INBOX/Child");
+        {
+            auto box = store.open("INBOX", false);
+            for (int i = 0; i < 2; i++) {
+                auto a = box->begin_append({}, 0);
+                a.write("m\n");
+                a.commit();
+            }
+        }
+        store.rename("INBOX", "Old Inbox");
+        CPPUNIT_ASSERT_EQUAL(uint32_t(0), store.status("INBOX").messages);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), store.status("Old Inbox").messages);
+        CPPUNIT_ASSERT(store.exists("INBOX/Child"));
+        CPPUNIT_ASSERT(error_kind([&] { store.rename("INBOX", "Old Inbox"); }) == StorageError::Kind::Exists);
+    }
+    void special_use_for_existing_mailboxes()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.set_special_use({{"Sent", "\\Sent"}, {"Trash", "\\Trash"}});
+        store.create("Sent");
+        std::string sent_use, trash_seen;
+        for (const auto& entry : store.list()) {
+            if (entry.name == "Sent")
+                sent_use = entry.special_use;
+            if (entry.name == "Trash")
+                trash_seen = "listed";
+        }
+        CPPUNIT_ASSERT_EQUAL(std::string("\\Sent"), sent_use);
+        CPPUNIT_ASSERT(trash_seen.empty());
     }
 };
 
