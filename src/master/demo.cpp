@@ -20,6 +20,15 @@ void make_dir(const std::string& path, mode_t mode)
         throw_errno("mkdir " + path);
 }
 
+std::string existing_user(std::initializer_list<const char*> candidates)
+{
+    for (const char* name : candidates) {
+        if (lookup_user(name))
+            return name;
+    }
+    throw std::runtime_error("the demo needs one of the users dovenull, dovecot or nobody");
+}
+
 std::string absolute(const std::string& path)
 {
     if (!path.empty() && path[0] == '/')
@@ -43,11 +52,13 @@ DemoSetup prepare_demo(const std::string& requested)
     DemoSetup demo;
     demo.directory = absolute(requested);
     Identity owner = current_identity();
+    std::string login_user = owner.user, internal_user = owner.user;
     if (running_as_root()) {
-        auto nobody = lookup_user("nobody");
-        if (!nobody)
-            throw std::runtime_error("the demo needs the user 'nobody' to own its mail");
-        owner = *nobody;
+        // Virtual mail uid, like most Dovecot sites (no passwd entry needed): the
+        // storage daemon runs as it, and nothing else does.
+        owner = Identity{"vmail", kDemoMailUid, kDemoMailUid, ""};
+        login_user = existing_user({"dovenull", "nobody"});
+        internal_user = existing_user({"dovecot", "nobody"});
     }
     demo.mail_user = owner.user;
     make_dir(demo.directory, 0755);
@@ -66,6 +77,12 @@ DemoSetup prepare_demo(const std::string& requested)
             throw std::runtime_error("cannot write " + users);
     }
     chmod(users.c_str(), 0600);
+    if (running_as_root()) {
+        // loft-auth reads it as the internal user.
+        auto reader = lookup_user(internal_user);
+        if (!reader || chown(users.c_str(), reader->uid, reader->gid) != 0)
+            throw_errno("chown " + users);
+    }
 
     demo.config_text =
         "# Loft's embedded demo configuration\n"
@@ -77,6 +94,8 @@ DemoSetup prepare_demo(const std::string& requested)
         "auth_mechanisms = plain login\n"
         "mail_location = maildir:~/Maildir\n"
         "first_valid_uid = 1\n"
+        "default_login_user = " + login_user + "\n"
+        "default_internal_user = " + internal_user + "\n"
         "passdb {\n  driver = passwd-file\n  args = " + users + "\n}\n"
         "userdb {\n  driver = passwd-file\n  args = " + users + "\n}\n"
         "service imap-login {\n"

@@ -13,6 +13,7 @@ struct DemoSetup {
 
 inline constexpr int kDemoImapPort = 10143;
 inline constexpr int kDemoLmtpPort = 10024;
+inline constexpr unsigned kDemoMailUid = 5000;  // as root: the demo mail's owner
 
 // Creates the directory, the users file (demo/demo) and the demo home, and returns the
 // config that serves them. As root, mail belongs to an unprivileged user (nobody).

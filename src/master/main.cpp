@@ -56,11 +56,23 @@ void make_dirs(const std::string& path, mode_t mode)
         loft::throw_errno("mkdir " + path);
 }
 
+// A zombie (exited, not yet reaped by its parent) counts as stopped.
+bool process_alive(pid_t pid)
+{
+    if (kill(pid, 0) != 0)
+        return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
 pid_t read_pid(const std::string& pid_file)
 {
     std::ifstream in(pid_file);
     long pid = 0;
-    if (in >> pid && pid > 0 && kill(static_cast<pid_t>(pid), 0) == 0)
+    if (in >> pid && pid > 0 && process_alive(static_cast<pid_t>(pid)))
         return static_cast<pid_t>(pid);
     return 0;
 }
@@ -82,9 +94,9 @@ int stop_running(const std::string& base_dir, const loft::Logger& log)
         return 1;
     }
     kill(pid, SIGTERM);
-    for (int i = 0; i < 150 && kill(pid, 0) == 0; i++)
+    for (int i = 0; i < 150 && process_alive(pid); i++)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (kill(pid, 0) == 0) {
+    if (process_alive(pid)) {
         log.error("loftd (pid " + std::to_string(pid) + ") did not stop within 15 seconds");
         return 1;
     }

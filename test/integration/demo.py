@@ -15,6 +15,7 @@ from loft_harness import BUILDDIR, SKIP, TestCounter, lmtp_session, wait_for_ban
 
 def port_free(port):
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as loftd binds
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -33,7 +34,11 @@ def main():
     process = subprocess.Popen([os.path.join(BUILDDIR, "loftd"), "-F", "--demo-dir", demo_dir],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        banner = process.stdout.readline()
+        banner = ""
+        for _ in range(20):
+            banner = process.stdout.readline()
+            if not banner or banner.startswith("Loft demo:"):
+                break
         t.check("127.0.0.1:10143" in banner and "demo / demo" in banner, f"loftd says how to use it: {banner!r}")
         t.check(wait_for_banner(10143, b"* OK") and wait_for_banner(10024, b"220"), "IMAP and LMTP answer")
         rcpt, data = lmtp_session(10024, "someone@example.org", ["demo"], b"Subject: hello demo\r\n\r\nhi\r\n")
