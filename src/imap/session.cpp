@@ -289,6 +289,19 @@ Task<void> ImapSession::execute(Command command)
     }
 }
 
+rpc::ClientInfo ImapSession::client_info() const
+{
+    rpc::ClientInfo client;
+    client.protocol = "imap";
+    client.remote_ip = stream_->addresses().remote_ip;
+    client.local_ip = stream_->addresses().local_ip;
+    client.remote_port = stream_->addresses().remote_port;
+    client.local_port = stream_->addresses().local_port;
+    client.secured = secured_;
+    client.session_id = session_id_;
+    return client;
+}
+
 Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point started)
 {
     if (command.args.size() != 2) {
@@ -306,13 +319,7 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
     }
     rpc::AuthRequest request;
     request.mechanism = "PLAIN";
-    request.client.protocol = "imap";
-    request.client.remote_ip = stream_->addresses().remote_ip;
-    request.client.local_ip = stream_->addresses().local_ip;
-    request.client.remote_port = stream_->addresses().remote_port;
-    request.client.local_port = stream_->addresses().local_port;
-    request.client.secured = secured_;
-    request.client.session_id = session_id_;
+    request.client = client_info();
     request.__set_initial_response(std::string(1, '\0') + user + std::string(1, '\0') + password);
     rpc::AuthReply reply;
     try {
@@ -335,13 +342,7 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
     last_auth_method_ = mechanism;
     rpc::AuthRequest request;
     request.mechanism = mechanism;
-    request.client.protocol = "imap";
-    request.client.remote_ip = stream_->addresses().remote_ip;
-    request.client.local_ip = stream_->addresses().local_ip;
-    request.client.remote_port = stream_->addresses().remote_port;
-    request.client.local_port = stream_->addresses().local_port;
-    request.client.secured = secured_;
-    request.client.session_id = session_id_;
+    request.client = client_info();
     if (command.args.size() >= 2) {
         std::string initial = protocol::astring(command.args[1]);
         if (initial != "=") {

@@ -70,6 +70,7 @@ private:
     std::string capabilities() const;
 
     Task<void> execute(Command command);
+    rpc::ClientInfo client_info() const;
     Task<void> cmd_login(const Command& command, Clock::time_point started);
     Task<void> cmd_authenticate(const Command& command, Clock::time_point started);
     Task<void> finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,

@@ -9,6 +9,7 @@
 #include "lib/process.h"
 #include "lib/stream.h"
 #include "lmtp/lmtp_session.h"
+#include "master/child_startup.h"
 #include "rpc/connector.h"
 
 #include <signal.h>
@@ -21,15 +22,9 @@ int main(int argc, char** argv)
     loft::Logger log("lmtp");
     try {
         loft::ChildArgs args = loft::parse_child_args(argc, argv);
-        std::string config_text = loft::read_all(loft::child_fd::kConfig, 64 << 20);
-        close(loft::child_fd::kConfig);
-        loft::config::ParseOptions parse;
-        parse.serialized = true;
-        auto config = loft::config::Config::load_string(config_text, "<from loftd>", "/", parse);
+        auto config = loft::master::read_config_from_loftd();
         auto settings = config.resolve(loft::config::Filter{"lmtp", "", "", ""});
-        std::string log_path = settings.get("log_path");
-        log.set_timestamps(log_path != "syslog" && !log_path.empty() && log_path != "/dev/stderr");
-        log.set_debug(settings.get_bool("mail_debug") || getenv("LOFT_DEBUG"));
+        loft::master::configure_log(log, settings, "mail_debug");
 
         loft::lmtp::LmtpSettings lmtp_settings;
         lmtp_settings.hostname = settings.get("hostname");
@@ -65,10 +60,7 @@ int main(int argc, char** argv)
                 });
             }));
         }
-        loft::EventPtr on_term(evsignal_new(base.get(), SIGTERM, [](evutil_socket_t, short, void* loop) {
-            event_base_loopexit(static_cast<event_base*>(loop), nullptr);
-        }, base.get()));
-        event_add(on_term.get(), nullptr);
+        auto on_term = loft::master::exit_on_sigterm(base.get());
         event_base_dispatch(base.get());
         return 0;
     } catch (const std::exception& error) {

@@ -8,6 +8,7 @@
 #include "lib/fd_passing.h"
 #include "lib/log.h"
 #include "lib/process.h"
+#include "master/child_startup.h"
 #include "rpc/server.h"
 
 #include <signal.h>
@@ -18,17 +19,11 @@ int main(int argc, char** argv)
     loft::Logger log("auth");
     try {
         loft::ChildArgs args = loft::parse_child_args(argc, argv);
-        std::string config_text = loft::read_all(loft::child_fd::kConfig, 64 << 20);
+        auto config = loft::master::read_config_from_loftd();
         std::string secret = loft::read_all(loft::child_fd::kSecret, 1024);
-        close(loft::child_fd::kConfig);
         close(loft::child_fd::kSecret);
-        loft::config::ParseOptions parse;
-        parse.serialized = true;
-        auto config = loft::config::Config::load_string(config_text, "<from loftd>", "/", parse);
-        auto settings = config.resolve(loft::config::Filter{"", "", "", ""});
-        std::string log_path = settings.get("log_path");
-        log.set_timestamps(log_path != "syslog" && !log_path.empty() && log_path != "/dev/stderr");
-        log.set_debug(settings.get_bool("auth_debug") || getenv("LOFT_DEBUG"));
+        auto settings = config.resolve(loft::config::Filter{});
+        loft::master::configure_log(log, settings, "auth_debug");
 
         loft::enter_sandbox(args, log);
         loft::auth::service::Authenticator authenticator(settings, std::move(secret), log);
@@ -42,33 +37,12 @@ int main(int argc, char** argv)
             return std::make_shared<loft::rpc::AuthAsyncProcessor>(std::make_shared<loft::auth::service::AuthHandler>(
                 base.get(), authenticator, failure_delay, next_service));
         });
-        loft::UniqueFd control(loft::child_fd::kControl);
-        evutil_make_socket_nonblocking(control.get());
-        loft::ReadWatcher from_master(base.get(), control.get(), [&] {
-            while (true) {
-                std::optional<loft::ReceivedMessage> message;
-                try {
-                    message = loft::receive_message(control.get());
-                } catch (const std::exception&) {
-                    event_base_loopexit(base.get(), nullptr);
-                    return;
-                }
-                if (!message)
-                    return;
-                if (message->end_of_stream) {
-                    event_base_loopexit(base.get(), nullptr);
-                    return;
-                }
-                if (message->text.rfind("CONNECTION ", 0) == 0 && message->fd) {
-                    next_service = message->text.substr(11);
-                    server.add_connection(std::move(message->fd));
-                }
-            }
-        });
-        loft::EventPtr on_term(evsignal_new(base.get(), SIGTERM, [](evutil_socket_t, short, void* loop) {
-            event_base_loopexit(static_cast<event_base*>(loop), nullptr);
-        }, base.get()));
-        event_add(on_term.get(), nullptr);
+        loft::master::HandoffReceiver from_master(base.get(), loft::UniqueFd(loft::child_fd::kControl),
+                                                  [&](loft::UniqueFd fd, const std::string& service) {
+                                                      next_service = service;
+                                                      server.add_connection(std::move(fd));
+                                                  });
+        auto on_term = loft::master::exit_on_sigterm(base.get());
         event_base_dispatch(base.get());
         return 0;
     } catch (const std::exception& error) {

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/process.h"
 #include "lib/strings.h"
+#include "master/child_startup.h"
 #include "rpc/server.h"
 #include "storage/daemon/storage_daemon.h"
 
@@ -34,17 +35,11 @@ int main(int argc, char** argv)
         return 64;
     }
     try {
-        std::string config_text = loft::read_all(loft::child_fd::kConfig, 64 << 20);
+        auto config = loft::master::read_config_from_loftd();
         std::string secret = loft::read_all(loft::child_fd::kSecret, 1024);
-        close(loft::child_fd::kConfig);
         close(loft::child_fd::kSecret);
-        loft::config::ParseOptions parse;
-        parse.serialized = true;
-        auto config = loft::config::Config::load_string(config_text, "<from loftd>", "/", parse);
         auto settings = config.resolve({});
-        std::string log_path = settings.get("log_path");
-        log.set_timestamps(log_path != "syslog" && !log_path.empty() && log_path != "/dev/stderr");
-        log.set_debug(settings.get_bool("mail_debug") || getenv("LOFT_DEBUG"));
+        loft::master::configure_log(log, settings, "mail_debug");
         // Lingering keeps mailboxes warm for the next short connection (webmail, POP3 pollers).
         std::chrono::milliseconds linger(settings.get_time_ms("loft_storage_idle_timeout"));
 
@@ -53,47 +48,25 @@ int main(int argc, char** argv)
         loft::storage::daemon::StorageDaemon daemon(base.get(), log, config, std::move(secret), identity);
         loft::rpc::FrameServer server(base.get(), log, [&](auto connection) { return daemon.processor_for(connection); });
 
-        loft::UniqueFd control(loft::child_fd::kControl);
-        evutil_make_socket_nonblocking(control.get());
+        std::unique_ptr<loft::master::HandoffReceiver> from_master;
         loft::Timer idle(base.get(), [&] {
             // Serve a connection loftd sent just before we decided to go.
-            if (auto late = loft::receive_message(control.get()); late && late->fd) {
-                server.add_connection(std::move(late->fd));
+            if (from_master->take_pending())
                 return;
-            }
             log.debug("idle, exiting");
             event_base_loopexit(base.get(), nullptr);
         });
+        from_master = std::make_unique<loft::master::HandoffReceiver>(
+            base.get(), loft::UniqueFd(loft::child_fd::kControl), [&](loft::UniqueFd fd, const std::string&) {
+                idle.stop();
+                server.add_connection(std::move(fd));
+            });
         server.set_on_closed([&](auto connection) {
             daemon.connection_closed(connection);
             if (server.connection_count() == 0)
                 idle.start(linger);
         });
-        loft::ReadWatcher from_master(base.get(), control.get(), [&] {
-            while (true) {
-                std::optional<loft::ReceivedMessage> message;
-                try {
-                    message = loft::receive_message(control.get());
-                } catch (const std::exception&) {
-                    event_base_loopexit(base.get(), nullptr);
-                    return;
-                }
-                if (!message)
-                    return;
-                if (message->end_of_stream) {
-                    event_base_loopexit(base.get(), nullptr);  // loftd is gone
-                    return;
-                }
-                if (message->text == "CONNECTION" && message->fd) {
-                    idle.stop();
-                    server.add_connection(std::move(message->fd));
-                }
-            }
-        });
-        loft::EventPtr on_term(evsignal_new(base.get(), SIGTERM, [](evutil_socket_t, short, void* loop) {
-            event_base_loopexit(static_cast<event_base*>(loop), nullptr);
-        }, base.get()));
-        event_add(on_term.get(), nullptr);
+        auto on_term = loft::master::exit_on_sigterm(base.get());
         idle.start(linger);
         event_base_dispatch(base.get());
         return 0;

@@ -64,6 +64,18 @@ rpc::MessageData flags_data(const MessageInfo& message)
     return data;
 }
 
+rpc::ViewChanges to_rpc(const ViewDelta& delta)
+{
+    rpc::ViewChanges changes;
+    for (uint32_t uid : delta.expunged)
+        changes.expunged.push_back(static_cast<int32_t>(uid));
+    for (const MessageInfo& message : delta.added)
+        changes.added.push_back(flags_data(message));
+    for (const MessageInfo& message : delta.changed)
+        changes.changed.push_back(flags_data(message));
+    return changes;
+}
+
 rpc::MailboxStatus status_of(MaildirMailbox& box)
 {
     rpc::MailboxStatus status;
@@ -378,14 +390,7 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
 
 rpc::ViewChanges StorageHandler::changes_of(StorageDaemon::Session&, View& view)
 {
-    ViewDelta delta = view.take_changes();
-    rpc::ViewChanges changes;
-    for (uint32_t uid : delta.expunged)
-        changes.expunged.push_back(static_cast<int32_t>(uid));
-    for (const MessageInfo& message : delta.added)
-        changes.added.push_back(flags_data(message));
-    for (const MessageInfo& message : delta.changed)
-        changes.changed.push_back(flags_data(message));
+    rpc::ViewChanges changes = to_rpc(view.take_changes());
     changes.status = status_of(view.mailbox().box());
     return changes;
 }
@@ -427,13 +432,7 @@ void StorageHandler::wait_changes(Reply<rpc::ViewChanges> cob, Fail fail, int64_
                 return;
             auto pending = std::move(wait->second);
             alive->waits.erase(wait);
-            rpc::ViewChanges changes;
-            for (uint32_t uid : delta.expunged)
-                changes.expunged.push_back(static_cast<int32_t>(uid));
-            for (const MessageInfo& message : delta.added)
-                changes.added.push_back(flags_data(message));
-            for (const MessageInfo& message : delta.changed)
-                changes.changed.push_back(flags_data(message));
+            rpc::ViewChanges changes = to_rpc(delta);
             auto view = alive->views.find(view_id);
             if (view != alive->views.end()) {
                 view->second->clear_waiter();
