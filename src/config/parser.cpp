@@ -1,7 +1,10 @@
 // Turns dovecot.conf text (and the files it includes) into ConfigData, checking every
 // name and value against the registry and collecting all errors before throwing.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +20,7 @@
 #include "config/obsolete.h"
 #include "config/registry.h"
 #include "config/values.h"
+#include "lib/strings.h"
 #include "lib/unique_fd.h"
 
 namespace loft::config {
@@ -75,16 +79,45 @@ std::string relative_to(const std::string& path, const std::string& dir)
     return dir + path;
 }
 
-// Why a local/remote filter argument is unusable, in Dovecot's words where it has them.
-std::string network_error(const std::string& value)
+// A local/remote filter argument: "IP[/bits]", or like Dovecot a host name looked up in
+// DNS (its first address). Returns the error text Dovecot would give, or "".
+std::string parse_network(const std::string& value, IpNet& net)
 {
+    if (auto parsed = IpNet::parse(value)) {
+        net = *parsed;
+        return {};
+    }
     auto slash = value.find('/');
     std::string host = value.substr(0, slash);
-    if (IpNet::parse(host))
-        return "Invalid network mask: " + value.substr(slash + 1);
-    // Dovecot would look the name up in DNS here; Loft does not block on DNS while
-    // reading its configuration.
-    return "gethostbyname(" + host + ") failed: Loft accepts only IP addresses in local/remote filters";
+    std::optional<IpNet> address = IpNet::parse(host);
+    if (!address) {
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* result = nullptr;
+        int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+        if (rc != 0)
+            return "gethostbyname(" + host + ") failed: " + gai_strerror(rc);
+        char text[INET6_ADDRSTRLEN] = "";
+        if (result->ai_family == AF_INET)
+            inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr, text, sizeof(text));
+        else if (result->ai_family == AF_INET6)
+            inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr, text, sizeof(text));
+        freeaddrinfo(result);
+        address = IpNet::parse(text);
+        if (!address)
+            return "gethostbyname(" + host + ") failed: no usable address";
+    }
+    unsigned max_bits = address->v6 ? 128 : 32;
+    if (slash == std::string::npos) {
+        address->bits = max_bits;
+    } else {
+        auto bits = loft::parse_uint(std::string_view(value).substr(slash + 1));
+        if (!bits || *bits > max_bits)
+            return "Invalid network mask: " + value.substr(slash + 1);
+        address->bits = static_cast<unsigned>(*bits);
+    }
+    net = *address;
+    return {};
 }
 
 bool is_filter_keyword(std::string_view key)
@@ -247,7 +280,12 @@ private:
             begin_filter(type, name);
             return;
         }
-        if (is_free_form_section(ctx.type) || !is_section_allowed(ctx.type, type)) {
+        if (is_free_form_section(ctx.type)) {
+            error("Section not allowed here");
+            push_dead();
+            return;
+        }
+        if (!is_section_allowed(ctx.type, type)) {
             // Dovecot names the path including the section being opened.
             error("Unknown setting: " + section_path(type + " { " + type));
             push_dead();
@@ -285,44 +323,54 @@ private:
         const FilterMask& pm = parent.mask;
         std::string problem;
         if (key == "protocol") {
-            if (!pm.protocol.empty())
+            if (pm.protocol)
                 problem = "Nested protocol { protocol { .. } } block not allowed";
             else
                 mask.protocol = value;
         } else if (key == "local") {
-            auto net = IpNet::parse(value);
+            IpNet parsed;
+            std::string net_problem = parse_network(value, parsed);
+            std::optional<IpNet> net;
+            if (net_problem.empty())
+                net = parsed;
             if (pm.remote.bits > 0)
                 problem = "remote { local { .. } } not allowed (use local { remote { .. } } instead)";
-            else if (!pm.protocol.empty())
+            else if (pm.protocol)
                 problem = "protocol { local { .. } } not allowed (use local { protocol { .. } } instead)";
             else if (!pm.local_name.empty())
                 problem = "local_name { local { .. } } not allowed (use local { local_name { .. } } instead)";
             else if (!net)
-                problem = network_error(value);
+                problem = net_problem;
             else if (pm.local.bits > net->bits || (pm.local.bits > 0 && !pm.local.contains(*net)))
                 problem = "local net1 { local net2 { .. } } requires net2 to be inside net1";
             else {
                 mask.local = *net;
                 mask.local_host = value;
+                mask.has_local = true;
             }
         } else if (key == "local_name") {
             if (pm.remote.bits > 0)
                 problem = "remote { local_name { .. } } not allowed (use local_name { remote { .. } } instead)";
-            else if (!pm.protocol.empty())
+            else if (pm.protocol)
                 problem = "protocol { local_name { .. } } not allowed (use local_name { protocol { .. } } instead)";
             else
                 mask.local_name = value;
         } else {  // remote
-            auto net = IpNet::parse(value);
-            if (!pm.protocol.empty())
+            IpNet parsed;
+            std::string net_problem = parse_network(value, parsed);
+            std::optional<IpNet> net;
+            if (net_problem.empty())
+                net = parsed;
+            if (pm.protocol)
                 problem = "protocol { remote { .. } } not allowed (use remote { protocol { .. } } instead)";
             else if (!net)
-                problem = network_error(value);
+                problem = net_problem;
             else if (pm.remote.bits > net->bits || (pm.remote.bits > 0 && !pm.remote.contains(*net)))
                 problem = "remote net1 { remote net2 { .. } } requires net2 to be inside net1";
             else {
                 mask.remote = *net;
                 mask.remote_host = value;
+                mask.has_remote = true;
             }
         }
         if (!problem.empty()) {
@@ -483,6 +531,10 @@ private:
         const std::string& key = line.key;
         const SettingDef* def = nullptr;
         bool free_form = is_free_form_section(ctx.type);
+        if (free_form && key.find('/') != std::string::npos) {
+            error("Unknown setting: " + section_path(key));
+            return;
+        }
         if (key.empty() && ctx.type.empty()) {
             error("Missing key name ('=' at the beginning of line)");
             return;
