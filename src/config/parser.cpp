@@ -672,7 +672,6 @@ std::shared_ptr<ConfigData> ConfigData::parse(std::string_view text, const std::
 {
     auto data = std::make_shared<ConfigData>();
     data->path = source_name;
-    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     std::string dir = base_dir;
     if (!dir.empty() && dir.back() != '/')
@@ -691,7 +690,6 @@ std::shared_ptr<ConfigData> ConfigData::parse_file(const std::string& path, cons
     auto data = std::make_shared<ConfigData>();
     data->path = path;
     data->files.push_back(path);
-    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     parser.parse_text(r.text, path, dir_of(path));
     parser.finish();
