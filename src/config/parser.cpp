@@ -35,6 +35,7 @@ constexpr size_t kMaxErrors = 200;
 struct ReadResult {
     std::string text;
     int error = 0;  // errno
+    bool opened = false;  // the error came from read(), not open()
 };
 
 ReadResult read_whole_file(const std::string& path)
@@ -45,6 +46,7 @@ ReadResult read_whole_file(const std::string& path)
         r.error = errno;
         return r;
     }
+    r.opened = true;
     char buf[65536];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof(buf));
@@ -120,6 +122,23 @@ std::string parse_network(const std::string& value, IpNet& net)
     return {};
 }
 
+// Dovecot's settings_section_escape(), for section names inside key paths.
+std::string section_key_escape(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        switch (c) {
+        case '=': out += "\\e"; break;
+        case '/': out += "\\s"; break;
+        case '\\': out += "\\\\"; break;
+        case ' ': out += "\\_"; break;
+        case ',': out += "\\c"; break;
+        default: out += c; break;
+        }
+    }
+    return out;
+}
+
 bool is_filter_keyword(std::string_view key)
 {
     return key == "protocol" || key == "local" || key == "remote" || key == "local_name";
@@ -132,7 +151,7 @@ public:
         auto global = std::make_unique<Scope>();
         global_ = global.get();
         data_.scopes.push_back(std::move(global));
-        contexts_.push_back({Context::Root, "", &global_->root, global_, {}, {}});
+        contexts_.push_back({Context::Root, "", &global_->root, global_, {}, {}, {}});
     }
 
     void parse_text(std::string_view text, const std::string& file, const std::string& dir)
@@ -174,6 +193,7 @@ private:
         Scope* scope;
         FilterMask mask;
         SourceLocation opened;
+        std::string key_path;  // Dovecot's "service/imap/" prefix, named in some errors
     };
 
 
@@ -296,6 +316,9 @@ private:
             push_dead();
             return;
         }
+        // Dovecot numbers unnamed sections with one counter for the whole config.
+        std::string key_path = ctx.key_path + type + "/" +
+                               (name.empty() ? std::to_string(anonymous_sections_++) : section_key_escape(name)) + "/";
         Section* child = nullptr;
         if (is_free_form_section(type)) {
             child = ConfigData::find_child(*ctx.target, type, "");
@@ -308,7 +331,7 @@ private:
             if (!name.empty() && !is_named_section(type) && !is_free_form_section(type))
                 ConfigData::set_value(*child, "name", Section::Value{name, name, here(), true});
         }
-        contexts_.push_back({Context::Block, type, child, ctx.scope, ctx.mask, here()});
+        contexts_.push_back({Context::Block, type, child, ctx.scope, ctx.mask, here(), key_path});
     }
 
     void begin_filter(const std::string& key, const std::string& value)
@@ -392,7 +415,7 @@ private:
             scope = fresh.get();
             data_.scopes.push_back(std::move(fresh));
         }
-        contexts_.push_back({Context::Filter, "", &scope->root, scope, mask, here()});
+        contexts_.push_back({Context::Filter, "", &scope->root, scope, mask, here(), {}});
     }
 
     // The value of top-level setting name as seen from the current position, the way
@@ -565,7 +588,8 @@ private:
             std::string path = relative_to(line.value, inputs_.back()->dir);
             auto r = read_whole_file(path);
             if (r.error != 0) {
-                error(key + ": Can't open file " + path + ": " + std::strerror(r.error));
+                error(ctx.key_path + key + (r.opened ? ": read(" + path + ") failed: " : ": Can't open file " + path + ": ") +
+                      std::strerror(r.error));
                 return;
             }
             v.text = std::move(r.text);
@@ -653,6 +677,7 @@ private:
     std::vector<Input*> inputs_;
     std::vector<ConfigErrorItem> errors_;
     std::map<std::string, std::string> seen_in_filter_;
+    unsigned anonymous_sections_ = 0;
     bool obsolete_warned_ = false;
 };
 
