@@ -177,6 +177,7 @@ public:
         }
         if (!errors_.empty())
             throw ConfigError(std::move(errors_));
+        warn_ssl_disabled_globally();
     }
 
     void error(const std::string& message) { error_at(here(), message); }
@@ -531,6 +532,26 @@ private:
                                  message);
     }
     void fail(const std::string& message) override { error(message); }
+
+    // ssl = no at top level switches TLS off everywhere, whatever a filter says.
+    void warn_ssl_disabled_globally()
+    {
+        auto explicit_ssl = [](const Scope& scope, const std::string& fallback) {
+            auto it = scope.root.values().find("ssl");
+            return it == scope.root.values().end() ? fallback : it->second.text;
+        };
+        std::string global = explicit_ssl(*data_.scopes[0], "");
+        if (global != "no")
+            return;
+        for (const auto& scope : data_.scopes) {
+            std::string ssl = explicit_ssl(*scope, global);
+            if (ssl != "no") {
+                data_.warnings.push_back("SSL is disabled because global ssl=no, ignoring ssl=" + ssl +
+                                         " for subsection");
+                return;
+            }
+        }
+    }
 
     // Dovecot warns when a global setting comes after a filter already set it: the
     // filter keeps its own value, which surprises people.
