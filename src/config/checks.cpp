@@ -314,7 +314,7 @@ Filter filter_for(const FilterMask& mask, const IpNet& local, const IpNet& remot
         return std::string(buf);
     };
     Filter f;
-    f.protocol = mask.protocol.starts_with('!') ? "" : mask.protocol;
+    f.protocol = !mask.protocol || mask.protocol->starts_with('!') ? "" : *mask.protocol;
     f.local_ip = text(local);
     f.remote_ip = text(remote);
     f.local_name = mask.local_name.substr(0, mask.local_name.find(' '));

@@ -326,14 +326,14 @@ std::string ConfigData::serialize(const std::function<bool(std::string_view)>& s
                    quote_for_serialize(arg) + " {\n";
             depth++;
         };
-        if (m.local.bits != 0)
+        if (m.has_local)
             open("local", m.local_host);
         if (!m.local_name.empty())
             open("local_name", m.local_name);
-        if (m.remote.bits != 0)
+        if (m.has_remote)
             open("remote", m.remote_host);
-        if (!m.protocol.empty())
-            open("protocol", m.protocol);
+        if (m.protocol)
+            open("protocol", *m.protocol);
         std::string body;
         serialize_section(body, scope.root, 0, skip);
         std::string indent(static_cast<size_t>(depth) * 2, ' ');

@@ -87,7 +87,8 @@ private:
     std::vector<std::unique_ptr<Section>> children_;
 };
 
-// Effective settings for one Filter.
+// Effective settings for one Filter. The Section pointers it hands out live as long
+// as the Settings object.
 class Settings {
 public:
     // Explicit value or Dovecot's default; throws std::out_of_range for a name no

@@ -22,7 +22,6 @@ public:
     std::vector<std::unique_ptr<Scope>> scopes;  // scopes[0] is the global scope
     std::string path;                            // main file, or the source name
     std::vector<std::string> files;              // every file read, in order
-    bool values_expanded = true;                 // <file contents were read
     std::vector<std::string> warnings;           // as doveconf words them, in file order
 
     static std::shared_ptr<ConfigData> parse(std::string_view text, const std::string& source_name,

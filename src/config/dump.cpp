@@ -486,8 +486,8 @@ unsigned filter_header(std::string& out, const FilterMask& m)
         open("local_name " + m.local_name);
     if (m.remote.bits != 0)
         open("remote " + ip_text(m.remote));
-    if (!m.protocol.empty())
-        open("protocol " + m.protocol);
+    if (m.protocol)
+        open("protocol " + *m.protocol);
     return indent;
 }
 
@@ -503,7 +503,7 @@ bool in_subset(const FilterMask& mask, const Filter& filter)
         if (!proto_only.matches(f))
             return false;
     }
-    m.protocol.clear();
+    m.protocol.reset();
     if (filter.local_name.empty())
         m.local_name.clear();
     if (filter.local_ip.empty())

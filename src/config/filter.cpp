@@ -61,12 +61,30 @@ bool IpNet::contains(const IpNet& ip) const
 
 bool FilterMask::operator==(const FilterMask& o) const
 {
-    auto same_net = [](const IpNet& a, const IpNet& b) {
-        return a.bits == b.bits && (a.bits == 0 || (a.v6 == b.v6 && a.addr == b.addr));
+    auto same_net = [](bool given_a, const IpNet& a, bool given_b, const IpNet& b) {
+        if (given_a != given_b)
+            return false;
+        return !given_a || (a.bits == b.bits && a.v6 == b.v6 && a.addr == b.addr);
     };
-    return protocol == o.protocol && same_net(local, o.local) && same_net(remote, o.remote) &&
-           iequals(local_name, o.local_name);
+    return protocol == o.protocol && same_net(has_local, local, o.has_local, o.local) &&
+           same_net(has_remote, remote, o.has_remote, o.remote) && iequals(local_name, o.local_name);
 }
+
+namespace {
+
+// Dovecot's config_filter_match_service().
+bool protocol_matches(const std::optional<std::string>& mask, const std::string& protocol)
+{
+    if (!mask)
+        return true;
+    if (protocol.empty())
+        return false;
+    if (!mask->empty() && (*mask)[0] == '!')
+        return protocol != std::string_view(*mask).substr(1);
+    return protocol == *mask;
+}
+
+}  // namespace
 
 bool match_dns_wildcard(std::string_view name, std::string_view pattern)
 {
@@ -81,16 +99,8 @@ bool match_dns_wildcard(std::string_view name, std::string_view pattern)
 
 bool FilterMask::matches(const Filter& f) const
 {
-    if (!protocol.empty()) {
-        if (f.protocol.empty())
-            return false;
-        if (protocol[0] == '!') {
-            if (f.protocol == std::string_view(protocol).substr(1))
-                return false;
-        } else if (f.protocol != protocol) {
-            return false;
-        }
-    }
+    if (!protocol_matches(protocol, f.protocol))
+        return false;
     if (!local_name.empty()) {
         if (f.local_name.empty())
             return false;
@@ -115,16 +125,10 @@ bool FilterMask::matches(const Filter& f) const
 
 bool mask_matches_mask(const FilterMask& mask, const FilterMask& filter)
 {
-    if (!mask.protocol.empty()) {
-        if (filter.protocol.empty())
-            return false;
-        if (mask.protocol[0] == '!') {
-            if (filter.protocol == std::string_view(mask.protocol).substr(1))
-                return false;
-        } else if (filter.protocol != mask.protocol) {
-            return false;
-        }
-    }
+    if (mask.protocol && !filter.protocol)
+        return false;
+    if (mask.protocol && !protocol_matches(mask.protocol, *filter.protocol))
+        return false;
     if (!mask.local_name.empty()) {
         if (filter.local_name.empty())
             return false;
@@ -147,7 +151,7 @@ bool is_filter_superset(const FilterMask& sup, const FilterMask& filter)
         return false;
     if (!sup.local_name.empty() && filter.local_name.empty())
         return false;
-    if (!sup.protocol.empty() && filter.protocol.empty())
+    if (sup.protocol && !filter.protocol)
         return false;
     return true;
 }
@@ -160,8 +164,8 @@ int compare_specificity(const FilterMask& a, const FilterMask& b)
         return a.local.bits > b.local.bits ? -1 : 1;
     if (a.remote.bits != b.remote.bits)
         return a.remote.bits > b.remote.bits ? -1 : 1;
-    if (a.protocol.empty() != b.protocol.empty())
-        return a.protocol.empty() ? 1 : -1;
+    if (a.protocol.has_value() != b.protocol.has_value())
+        return a.protocol ? -1 : 1;
     return 0;
 }
 

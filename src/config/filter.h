@@ -24,14 +24,19 @@ struct IpNet {
 };
 
 struct FilterMask {
-    std::string protocol;    // "" any, "imap", or "!imap"
+    // "imap" or "!imap"; unset for any. "protocol {" with no name sets it to "",
+    // which (as in Dovecot) matches nothing.
+    std::optional<std::string> protocol;
     std::string local_host, remote_host;  // as written
-    IpNet local, remote;     // bits == 0 when absent
+    IpNet local, remote;     // bits == 0 matches every address
+    // A "local"/"remote" filter was written, even if its net is /0 (Dovecot keeps
+    // such a filter apart from the global settings although it matches everything).
+    bool has_local = false, has_remote = false;
     std::string local_name;  // "" any; may hold several space-separated names
 
     bool empty() const
     {
-        return protocol.empty() && local.bits == 0 && remote.bits == 0 && local_name.empty();
+        return !protocol && !has_local && !has_remote && local_name.empty();
     }
     bool operator==(const FilterMask& other) const;
     bool matches(const Filter& filter) const;

@@ -57,12 +57,12 @@ bool listen_has_port(std::string_view value)
 // protocol filters do (Dovecot matches the mask against a protocol-only filter).
 bool reaches(const FilterMask& mask, std::string_view target)
 {
-    if (mask.local.bits != 0 || mask.remote.bits != 0 || !mask.local_name.empty())
+    if (mask.has_local || mask.has_remote || !mask.local_name.empty())
         return false;
-    const std::string& protocol = mask.protocol;
-    if (protocol.empty())
+    if (!mask.protocol)
         return true;
-    if (protocol[0] == '!')
+    const std::string& protocol = *mask.protocol;
+    if (!protocol.empty() && protocol[0] == '!')
         return std::string_view(protocol).substr(1) != target;
     return protocol == target;
 }

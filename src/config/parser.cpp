@@ -1,7 +1,10 @@
 // Turns dovecot.conf text (and the files it includes) into ConfigData, checking every
 // name and value against the registry and collecting all errors before throwing.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +20,7 @@
 #include "config/obsolete.h"
 #include "config/registry.h"
 #include "config/values.h"
+#include "lib/strings.h"
 #include "lib/unique_fd.h"
 
 namespace loft::config {
@@ -31,6 +35,7 @@ constexpr size_t kMaxErrors = 200;
 struct ReadResult {
     std::string text;
     int error = 0;  // errno
+    bool opened = false;  // the error came from read(), not open()
 };
 
 ReadResult read_whole_file(const std::string& path)
@@ -41,6 +46,7 @@ ReadResult read_whole_file(const std::string& path)
         r.error = errno;
         return r;
     }
+    r.opened = true;
     char buf[65536];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof(buf));
@@ -75,16 +81,62 @@ std::string relative_to(const std::string& path, const std::string& dir)
     return dir + path;
 }
 
-// Why a local/remote filter argument is unusable, in Dovecot's words where it has them.
-std::string network_error(const std::string& value)
+// A local/remote filter argument: "IP[/bits]", or like Dovecot a host name looked up in
+// DNS (its first address). Returns the error text Dovecot would give, or "".
+std::string parse_network(const std::string& value, IpNet& net)
 {
+    if (auto parsed = IpNet::parse(value)) {
+        net = *parsed;
+        return {};
+    }
     auto slash = value.find('/');
     std::string host = value.substr(0, slash);
-    if (IpNet::parse(host))
-        return "Invalid network mask: " + value.substr(slash + 1);
-    // Dovecot would look the name up in DNS here; Loft does not block on DNS while
-    // reading its configuration.
-    return "gethostbyname(" + host + ") failed: Loft accepts only IP addresses in local/remote filters";
+    std::optional<IpNet> address = IpNet::parse(host);
+    if (!address) {
+        addrinfo hints{};
+        hints.ai_socktype = SOCK_STREAM;
+        addrinfo* result = nullptr;
+        int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+        if (rc != 0)
+            return "gethostbyname(" + host + ") failed: " + gai_strerror(rc);
+        char text[INET6_ADDRSTRLEN] = "";
+        if (result->ai_family == AF_INET)
+            inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr, text, sizeof(text));
+        else if (result->ai_family == AF_INET6)
+            inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr, text, sizeof(text));
+        freeaddrinfo(result);
+        address = IpNet::parse(text);
+        if (!address)
+            return "gethostbyname(" + host + ") failed: no usable address";
+    }
+    unsigned max_bits = address->v6 ? 128 : 32;
+    if (slash == std::string::npos) {
+        address->bits = max_bits;
+    } else {
+        auto bits = loft::parse_uint(std::string_view(value).substr(slash + 1));
+        if (!bits || *bits > max_bits)
+            return "Invalid network mask: " + value.substr(slash + 1);
+        address->bits = static_cast<unsigned>(*bits);
+    }
+    net = *address;
+    return {};
+}
+
+// Dovecot's settings_section_escape(), for section names inside key paths.
+std::string section_key_escape(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        switch (c) {
+        case '=': out += "\\e"; break;
+        case '/': out += "\\s"; break;
+        case '\\': out += "\\\\"; break;
+        case ' ': out += "\\_"; break;
+        case ',': out += "\\c"; break;
+        default: out += c; break;
+        }
+    }
+    return out;
 }
 
 bool is_filter_keyword(std::string_view key)
@@ -99,7 +151,7 @@ public:
         auto global = std::make_unique<Scope>();
         global_ = global.get();
         data_.scopes.push_back(std::move(global));
-        contexts_.push_back({Context::Root, "", &global_->root, global_, {}, {}});
+        contexts_.push_back({Context::Root, "", &global_->root, global_, {}, {}, {}});
     }
 
     void parse_text(std::string_view text, const std::string& file, const std::string& dir)
@@ -125,6 +177,7 @@ public:
         }
         if (!errors_.empty())
             throw ConfigError(std::move(errors_));
+        warn_ssl_disabled_globally();
     }
 
     void error(const std::string& message) { error_at(here(), message); }
@@ -141,6 +194,7 @@ private:
         Scope* scope;
         FilterMask mask;
         SourceLocation opened;
+        std::string key_path;  // Dovecot's "service/imap/" prefix, named in some errors
     };
 
 
@@ -247,7 +301,12 @@ private:
             begin_filter(type, name);
             return;
         }
-        if (is_free_form_section(ctx.type) || !is_section_allowed(ctx.type, type)) {
+        if (is_free_form_section(ctx.type)) {
+            error("Section not allowed here");
+            push_dead();
+            return;
+        }
+        if (!is_section_allowed(ctx.type, type)) {
             // Dovecot names the path including the section being opened.
             error("Unknown setting: " + section_path(type + " { " + type));
             push_dead();
@@ -258,6 +317,9 @@ private:
             push_dead();
             return;
         }
+        // Dovecot numbers unnamed sections with one counter for the whole config.
+        std::string key_path = ctx.key_path + type + "/" +
+                               (name.empty() ? std::to_string(anonymous_sections_++) : section_key_escape(name)) + "/";
         Section* child = nullptr;
         if (is_free_form_section(type)) {
             child = ConfigData::find_child(*ctx.target, type, "");
@@ -270,7 +332,7 @@ private:
             if (!name.empty() && !is_named_section(type) && !is_free_form_section(type))
                 ConfigData::set_value(*child, "name", Section::Value{name, name, here(), true});
         }
-        contexts_.push_back({Context::Block, type, child, ctx.scope, ctx.mask, here()});
+        contexts_.push_back({Context::Block, type, child, ctx.scope, ctx.mask, here(), key_path});
     }
 
     void begin_filter(const std::string& key, const std::string& value)
@@ -285,44 +347,54 @@ private:
         const FilterMask& pm = parent.mask;
         std::string problem;
         if (key == "protocol") {
-            if (!pm.protocol.empty())
+            if (pm.protocol)
                 problem = "Nested protocol { protocol { .. } } block not allowed";
             else
                 mask.protocol = value;
         } else if (key == "local") {
-            auto net = IpNet::parse(value);
+            IpNet parsed;
+            std::string net_problem = parse_network(value, parsed);
+            std::optional<IpNet> net;
+            if (net_problem.empty())
+                net = parsed;
             if (pm.remote.bits > 0)
                 problem = "remote { local { .. } } not allowed (use local { remote { .. } } instead)";
-            else if (!pm.protocol.empty())
+            else if (pm.protocol)
                 problem = "protocol { local { .. } } not allowed (use local { protocol { .. } } instead)";
             else if (!pm.local_name.empty())
                 problem = "local_name { local { .. } } not allowed (use local { local_name { .. } } instead)";
             else if (!net)
-                problem = network_error(value);
+                problem = net_problem;
             else if (pm.local.bits > net->bits || (pm.local.bits > 0 && !pm.local.contains(*net)))
                 problem = "local net1 { local net2 { .. } } requires net2 to be inside net1";
             else {
                 mask.local = *net;
                 mask.local_host = value;
+                mask.has_local = true;
             }
         } else if (key == "local_name") {
             if (pm.remote.bits > 0)
                 problem = "remote { local_name { .. } } not allowed (use local_name { remote { .. } } instead)";
-            else if (!pm.protocol.empty())
+            else if (pm.protocol)
                 problem = "protocol { local_name { .. } } not allowed (use local_name { protocol { .. } } instead)";
             else
                 mask.local_name = value;
         } else {  // remote
-            auto net = IpNet::parse(value);
-            if (!pm.protocol.empty())
+            IpNet parsed;
+            std::string net_problem = parse_network(value, parsed);
+            std::optional<IpNet> net;
+            if (net_problem.empty())
+                net = parsed;
+            if (pm.protocol)
                 problem = "protocol { remote { .. } } not allowed (use remote { protocol { .. } } instead)";
             else if (!net)
-                problem = network_error(value);
+                problem = net_problem;
             else if (pm.remote.bits > net->bits || (pm.remote.bits > 0 && !pm.remote.contains(*net)))
                 problem = "remote net1 { remote net2 { .. } } requires net2 to be inside net1";
             else {
                 mask.remote = *net;
                 mask.remote_host = value;
+                mask.has_remote = true;
             }
         }
         if (!problem.empty()) {
@@ -344,7 +416,7 @@ private:
             scope = fresh.get();
             data_.scopes.push_back(std::move(fresh));
         }
-        contexts_.push_back({Context::Filter, "", &scope->root, scope, mask, here()});
+        contexts_.push_back({Context::Filter, "", &scope->root, scope, mask, here(), {}});
     }
 
     // The value of top-level setting name as seen from the current position, the way
@@ -461,6 +533,26 @@ private:
     }
     void fail(const std::string& message) override { error(message); }
 
+    // ssl = no at top level switches TLS off everywhere, whatever a filter says.
+    void warn_ssl_disabled_globally()
+    {
+        auto explicit_ssl = [](const Scope& scope, const std::string& fallback) {
+            auto it = scope.root.values().find("ssl");
+            return it == scope.root.values().end() ? fallback : it->second.text;
+        };
+        std::string global = explicit_ssl(*data_.scopes[0], "");
+        if (global != "no")
+            return;
+        for (const auto& scope : data_.scopes) {
+            std::string ssl = explicit_ssl(*scope, global);
+            if (ssl != "no") {
+                data_.warnings.push_back("SSL is disabled because global ssl=no, ignoring ssl=" + ssl +
+                                         " for subsection");
+                return;
+            }
+        }
+    }
+
     // Dovecot warns when a global setting comes after a filter already set it: the
     // filter keeps its own value, which surprises people.
     void note_filter_order(const Context& ctx, const std::string& key)
@@ -483,6 +575,10 @@ private:
         const std::string& key = line.key;
         const SettingDef* def = nullptr;
         bool free_form = is_free_form_section(ctx.type);
+        if (free_form && key.find('/') != std::string::npos) {
+            error("Unknown setting: " + section_path(key));
+            return;
+        }
         if (key.empty() && ctx.type.empty()) {
             error("Missing key name ('=' at the beginning of line)");
             return;
@@ -513,7 +609,8 @@ private:
             std::string path = relative_to(line.value, inputs_.back()->dir);
             auto r = read_whole_file(path);
             if (r.error != 0) {
-                error(key + ": Can't open file " + path + ": " + std::strerror(r.error));
+                error(ctx.key_path + key + (r.opened ? ": read(" + path + ") failed: " : ": Can't open file " + path + ": ") +
+                      std::strerror(r.error));
                 return;
             }
             v.text = std::move(r.text);
@@ -601,6 +698,7 @@ private:
     std::vector<Input*> inputs_;
     std::vector<ConfigErrorItem> errors_;
     std::map<std::string, std::string> seen_in_filter_;
+    unsigned anonymous_sections_ = 0;
     bool obsolete_warned_ = false;
 };
 
@@ -620,7 +718,6 @@ std::shared_ptr<ConfigData> ConfigData::parse(std::string_view text, const std::
 {
     auto data = std::make_shared<ConfigData>();
     data->path = source_name;
-    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     std::string dir = base_dir;
     if (!dir.empty() && dir.back() != '/')
@@ -639,7 +736,6 @@ std::shared_ptr<ConfigData> ConfigData::parse_file(const std::string& path, cons
     auto data = std::make_shared<ConfigData>();
     data->path = path;
     data->files.push_back(path);
-    data->values_expanded = options.expand_values;
     Parser parser(*data, options);
     parser.parse_text(r.text, path, dir_of(path));
     parser.finish();

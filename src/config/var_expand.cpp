@@ -19,6 +19,7 @@ namespace {
 
 constexpr size_t kMaxModifiers = 10;
 constexpr unsigned kMaxDepth = 16;
+constexpr int kMaxWidth = 65536;  // %Nu widths and offsets; far beyond any real use
 constexpr size_t kMaxOutput = 1024 * 1024;
 
 std::string md5_bytes(std::string_view text)
@@ -76,8 +77,8 @@ std::string hashed(unsigned long long value, FieldState& st)
         st.width = 0;
     }
     std::string out = to_hex_string(static_cast<unsigned int>(value));
-    while (static_cast<int>(out.size()) < st.offset)
-        out.insert(out.begin(), '0');
+    if (static_cast<int>(out.size()) < st.offset)
+        out.insert(0, static_cast<size_t>(st.offset) - out.size(), '0');
     st.offset = 0;
     return out;
 }
@@ -389,8 +390,9 @@ std::string expand_template(std::string_view templ, const VarTable& vars, unsign
     const size_t n = templ.size();
     auto digits = [&](int& target) {
         while (i < n && templ[i] >= '0' && templ[i] <= '9') {
-            if (target < 100000)
-                target = target * 10 + (templ[i] - '0');
+            target = target * 10 + (templ[i] - '0');
+            if (target > kMaxWidth)
+                throw VarExpandError("Variable width or offset is too large in: " + std::string(templ));
             i++;
         }
     };
@@ -484,8 +486,8 @@ std::string expand_template(std::string_view templ, const VarTable& vars, unsign
             // Dovecot passes a still negative width on as a huge size_t: no limit.
             out += width < 0 ? v : v.substr(0, static_cast<size_t>(width));
         } else {
-            for (long pad = st.width - static_cast<long>(v.size()); pad > 0; pad--)
-                out += '0';
+            if (st.width > static_cast<long>(v.size()))
+                out.append(static_cast<size_t>(st.width) - v.size(), '0');
             out += v;
         }
         if (out.size() > kMaxOutput)

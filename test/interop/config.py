@@ -116,14 +116,16 @@ def compare_snippet(number, text, tmpdir, failures):
     path = os.path.join(tmpdir, f"snippet{number}.conf")
     with open(path, "w") as f:
         f.write(text.replace("\\n", "\n").replace("\\t", "\t") + "\n")
-    drc, dout, derr = run(["doveconf", "-n", "-c", path])
-    lrc, lout, lerr = run([LOFTCONF, "-n", "-c", path])
-    want, got = first_error(derr), first_error(lerr)
-    if want is not None and got is not None and want[1] is None:
-        got = (got[0], None, got[2])
-    if (drc == 0) != (lrc == 0) or strip_banner(dout) != strip_banner(lout) or want != got:
-        failures.append(f"snippet {number} {text!r}:\n  doveconf rc={drc} {strip_banner(dout)!r} {want}\n"
-                        f"  loftconf rc={lrc} {strip_banner(lout)!r} {got}")
+    for opts in (["-n"], ["-x", "-n"]):
+        drc, dout, derr = run(["doveconf", *opts, "-c", path])
+        lrc, lout, lerr = run([LOFTCONF, *opts, "-c", path])
+        want, got = first_error(derr), first_error(lerr)
+        if want is not None and got is not None and want[1] is None:
+            got = (got[0], None, got[2])
+        if (drc == 0) != (lrc == 0) or strip_banner(dout) != strip_banner(lout) or want != got:
+            failures.append(f"snippet {number} {' '.join(opts)} {text!r}:\n"
+                            f"  doveconf rc={drc} {strip_banner(dout)!r} {want}\n"
+                            f"  loftconf rc={lrc} {strip_banner(lout)!r} {got}")
 
 
 def main():
@@ -140,7 +142,7 @@ def main():
     if os.path.exists("/etc/dovecot/dovecot.conf") and os.access("/etc/dovecot/dovecot.conf", os.R_OK):
         good.insert(0, "/etc/dovecot/dovecot.conf")
     # Each check only runs two processes and compares; run them side by side.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4 * (os.cpu_count() or 2)) as pool:
         results = []
         for path in good:
             results.append((pool.submit(compare_good, path, out := []), out))

@@ -106,7 +106,8 @@ public:
     void named_passdb()
     {
         auto c = Config::load_string("passdb pam {\n  driver = pam\n}\n", "t.conf", "/");
-        const Section* p = c.resolve({}).sections("passdb").at(0);
+        Settings settings = c.resolve({});  // owns the sections
+        const Section* p = settings.sections("passdb").at(0);
         CPPUNIT_ASSERT_EQUAL(std::string("pam"), p->name());
         CPPUNIT_ASSERT_EQUAL(std::string("pam"), *p->get("name"));
     }

@@ -93,6 +93,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string(""), expand("%{env:LOFT_TEST_UNSET_VAR}", t));
         CPPUNIT_ASSERT(!expand("%{hostname}", t).empty());
         CPPUNIT_ASSERT_THROW(expand("%z", t), VarExpandError);
+        CPPUNIT_ASSERT_THROW(expand("%99999999999.1Nu", t), VarExpandError);  // bounded, not a hang
+        CPPUNIT_ASSERT_EQUAL(size_t(1000), expand("%01000u", t).size());
         try {
             expand("%{nosuch}", t);
             CPPUNIT_FAIL("accepted");
