@@ -35,16 +35,7 @@ std::optional<std::string> storage_section(const Attribute& attribute)
     case Attribute::Kind::Rfc822: return "";
     case Attribute::Kind::Rfc822Header: return "HEADER";
     case Attribute::Kind::Rfc822Text: return "TEXT";
-    case Attribute::Kind::BodySection:
-        if (!attribute.section.part.empty())
-            return std::nullopt;
-        if (attribute.section.kind == protocol::Section::Kind::Full)
-            return "";
-        if (attribute.section.kind == protocol::Section::Kind::Header)
-            return "HEADER";
-        if (attribute.section.kind == protocol::Section::Kind::Text)
-            return "TEXT";
-        return std::nullopt;
+    case Attribute::Kind::BodySection: return attribute.section.to_string();
     default: return std::nullopt;
     }
 }
@@ -100,12 +91,16 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         co_return;
     }
     bool want_flags = false, want_size = false, want_date = false, sets_seen = false;
+    bool want_envelope = false, want_structure = false, want_body = false;
     for (const Attribute& attribute : request.attributes) {
         switch (attribute.kind) {
         case Attribute::Kind::Uid: break;
         case Attribute::Kind::Flags: want_flags = true; break;
         case Attribute::Kind::Rfc822Size: want_size = true; break;
         case Attribute::Kind::InternalDate: want_date = true; break;
+        case Attribute::Kind::Envelope: want_envelope = true; break;
+        case Attribute::Kind::BodyStructure: want_structure = true; break;
+        case Attribute::Kind::Body: want_body = true; break;
         default:
             if (!is_body_attribute(attribute) || !storage_section(attribute)) {
                 tagged(command.tag, "NO", "", "FETCH " + attribute.response_name() + " is not supported yet.",
@@ -142,6 +137,12 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         items.push_back(rpc::FetchItem::SIZE);
     if (want_date)
         items.push_back(rpc::FetchItem::INTERNALDATE);
+    if (want_envelope)
+        items.push_back(rpc::FetchItem::ENVELOPE);
+    if (want_structure)
+        items.push_back(rpc::FetchItem::BODYSTRUCTURE);
+    if (want_body)
+        items.push_back(rpc::FetchItem::BODY);
 
     for (size_t batch_start = 0; batch_start < uids.size(); batch_start += kFetchBatch) {
         size_t batch_end = std::min(uids.size(), batch_start + kFetchBatch);
@@ -175,6 +176,11 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
                 case Attribute::Kind::InternalDate:
                     parts.push_back("INTERNALDATE \"" + protocol::format_date_time(found->second.internal_date) + "\"");
                     break;
+                case Attribute::Kind::Envelope: parts.push_back("ENVELOPE " + found->second.envelope); break;
+                case Attribute::Kind::BodyStructure:
+                    parts.push_back("BODYSTRUCTURE " + found->second.bodystructure);
+                    break;
+                case Attribute::Kind::Body: parts.push_back("BODY " + found->second.body); break;
                 default: break;
                 }
             }

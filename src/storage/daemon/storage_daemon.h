@@ -4,6 +4,7 @@
 
 #include "auth/session_grant.h"
 #include "config/config.h"
+#include "mail/mime_parser.h"
 #include "lib/event_loop.h"
 #include "lib/log.h"
 #include "rpc/gen-cpp/Storage.h"
@@ -29,7 +30,7 @@ inline constexpr size_t kMaxSessionsPerConnection = 256;
 inline constexpr size_t kMaxViewsPerSession = 64;
 inline constexpr size_t kMaxAppendsPerSession = 16;
 inline constexpr int32_t kMaxWaitMs = 30 * 60 * 1000;
-inline constexpr uint64_t kMaxCachedSection = 64ull * 1024 * 1024;
+inline constexpr uint64_t kMaxCachedMessage = 64ull * 1024 * 1024;
 
 class StorageDaemon {
 public:
@@ -50,11 +51,13 @@ public:
         std::unique_ptr<Timer> poll;
         std::function<void(ViewDelta)> answer;  // replies with these changes
     };
-    struct CachedSection {
+    // The last message a session read, parsed, so fetching its sections in chunks
+    // (or several sections of it) reads and parses it once.
+    struct CachedMessage {
         int64_t view = 0;
         uint32_t uid = 0;
-        std::string section;
-        std::string data;
+        std::string bytes;
+        std::unique_ptr<mail::MessagePart> root;
     };
     struct Session {
         rpc::FrameServer::ConnectionId connection = 0;
@@ -64,7 +67,7 @@ public:
         std::map<int64_t, std::unique_ptr<View>> views;
         std::map<int64_t, std::unique_ptr<PendingWait>> waits;
         std::map<int64_t, Append> appends;
-        CachedSection cache;
+        CachedMessage cache;
     };
 
     // Opens a session for a verified grant; throws rpc::StorageError.

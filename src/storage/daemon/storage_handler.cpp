@@ -1,7 +1,9 @@
 #include "storage/daemon/storage_handler.h"
 
 #include "lib/strings.h"
+#include "mail/imap_structure.h"
 #include "mail/message.h"
+#include "mail/section.h"
 #include "rpc/framing.h"
 #include "storage/maildir/mutf7.h"
 #include "storage/storage_error.h"
@@ -274,19 +276,38 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
         std::vector<rpc::MessageData> out;
         out.reserve(uids.size());
         for (int32_t uid : uids) {
-            const MessageInfo* message = box.find(static_cast<uint32_t>(uid));
-            if (!message)
+            const MessageInfo* found = box.find(static_cast<uint32_t>(uid));
+            if (!found)
                 continue;
+            // A copy: reading the message may resync the mailbox under the pointer.
+            const MessageInfo message = *found;
             rpc::MessageData data;
             data.uid = uid;
-            for (rpc::FetchItem::type item : items) {
-                switch (item) {
-                case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message->flags)); break;
-                case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message->virtual_size)); break;
-                case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message->internal_date); break;
-                default:
-                    throw rpc_error(rpc::ErrorKind::INVALID, "fetch item not supported yet");
+            try {
+                for (rpc::FetchItem::type item : items) {
+                    switch (item) {
+                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message.flags)); break;
+                    case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
+                    case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
+                    case rpc::FetchItem::ENVELOPE:
+                        data.__set_envelope(mail::imap_envelope(message_of(session, view_id, message.uid).bytes));
+                        break;
+                    case rpc::FetchItem::BODYSTRUCTURE:
+                        data.__set_bodystructure(
+                            mail::imap_bodystructure(*message_of(session, view_id, message.uid).root, true));
+                        break;
+                    case rpc::FetchItem::BODY:
+                        data.__set_body(
+                            mail::imap_bodystructure(*message_of(session, view_id, message.uid).root, false));
+                        break;
+                    default:
+                        throw rpc_error(rpc::ErrorKind::INVALID, "fetch item not supported yet");
+                    }
                 }
+            } catch (const StorageError& error) {
+                if (error.kind() == StorageError::Kind::NotFound)
+                    continue;  // expunged by someone else meanwhile
+                throw;
             }
             out.push_back(std::move(data));
         }
@@ -294,37 +315,39 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
     });
 }
 
+const StorageDaemon::CachedMessage& StorageHandler::message_of(StorageDaemon::Session& session, int64_t view_id,
+                                                               uint32_t uid)
+{
+    auto& cache = session.cache;
+    if (cache.root && cache.view == view_id && cache.uid == uid)
+        return cache;
+    View& view = daemon_.view(session, view_id);
+    cache = StorageDaemon::CachedMessage{};
+    std::string bytes = read_message(view.mailbox().box().open_message(uid));
+    auto root = mail::parse_mime(bytes);
+    cache = StorageDaemon::CachedMessage{view_id, uid, std::move(bytes), std::move(root)};
+    return cache;
+}
+
 void StorageHandler::read_section(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session_id, int64_t view_id,
                                   int32_t uid, const std::string& section, int64_t offset, int32_t max_bytes)
 {
     guarded(fail, [&] {
-        auto& session = daemon_.session(connection_, session_id);
-        View& view = daemon_.view(session, view_id);
-        auto& cache = session.cache;
-        if (cache.view != view_id || cache.uid != static_cast<uint32_t>(uid) || cache.section != section) {
-            std::string message = read_message(view.mailbox().box().open_message(static_cast<uint32_t>(uid)));
-            mail::MessageLayout layout = mail::find_header_end(message);
-            std::string_view part;
-            if (section.empty())
-                part = message;
-            else if (section == "HEADER")
-                part = std::string_view(message).substr(0, layout.header_size);
-            else if (section == "TEXT")
-                part = std::string_view(message).substr(layout.body_offset, layout.body_size);
-            else
-                throw rpc_error(rpc::ErrorKind::INVALID, "section " + section + " is not supported yet");
-            cache = StorageDaemon::CachedSection{view_id, static_cast<uint32_t>(uid), section,
-                                                 mail::CrlfConverter().convert(part)};
-        }
-        rpc::SectionChunk chunk;
-        chunk.total_size = static_cast<int64_t>(cache.data.size());
         if (offset < 0 || max_bytes < 0)
             throw rpc_error(rpc::ErrorKind::INVALID, "negative offset or size");
-        size_t start = std::min(static_cast<size_t>(offset), cache.data.size());
-        size_t length = std::min<size_t>(static_cast<size_t>(max_bytes), rpc::kChunkSize);
-        chunk.data = cache.data.substr(start, length);
-        if (cache.data.size() > kMaxCachedSection && start + length >= cache.data.size())
-            cache = StorageDaemon::CachedSection{};
+        auto spec = mail::parse_section(section);
+        if (!spec)
+            throw rpc_error(rpc::ErrorKind::INVALID, "invalid section " + section);
+        auto& session = daemon_.session(connection_, session_id);
+        const auto& message = message_of(session, view_id, static_cast<uint32_t>(uid));
+        rpc::SectionChunk chunk;
+        chunk.total_size = static_cast<int64_t>(mail::section_size(message.bytes, *message.root, *spec));
+        mail::Partial partial{static_cast<uint64_t>(offset),
+                              std::min<uint64_t>(static_cast<uint64_t>(max_bytes), rpc::kChunkSize)};
+        chunk.data = mail::fetch_section(message.bytes, *message.root, *spec, partial);
+        if (message.bytes.size() > kMaxCachedMessage &&
+            static_cast<uint64_t>(offset) + chunk.data.size() >= static_cast<uint64_t>(chunk.total_size))
+            session.cache = StorageDaemon::CachedMessage{};  // do not keep a huge message around
         cob(chunk);
     });
 }

@@ -56,6 +56,8 @@ private:
     template <typename Body>
     void guarded(const Fail& fail, Body&& body);
     rpc::ViewChanges changes_of(StorageDaemon::Session& session, View& view);
+    // The message, read and parsed (kept for the next call on the same message).
+    const StorageDaemon::CachedMessage& message_of(StorageDaemon::Session& session, int64_t view, uint32_t uid);
 
     StorageDaemon& daemon_;
     rpc::FrameServer::ConnectionId connection_;
