@@ -30,6 +30,14 @@ std::string flags_response(const rpc::MailboxStatus& status)
     return flags;
 }
 
+// list-mailbox (RFC 3501): an astring that may also contain the wildcards % and *.
+std::string list_mailbox(const protocol::Arg& arg)
+{
+    if (arg.is_atom())
+        return arg.value;
+    return protocol::astring(arg);
+}
+
 }  // namespace
 
 Task<void> ImapSession::cmd_list(const Command& command, Clock::time_point started)
@@ -39,7 +47,7 @@ Task<void> ImapSession::cmd_list(const Command& command, Clock::time_point start
         co_return;
     }
     std::string reference = protocol::astring(command.args[0]);
-    std::string mailbox = protocol::astring(command.args[1]);
+    std::string mailbox = list_mailbox(command.args[1]);
     rpc::MailboxList list = co_await storage_->list_mailboxes(storage_session_);
     char separator = list.separator.empty() ? '/' : list.separator[0];
     std::string quoted_separator = protocol::string_text(list.separator);
@@ -157,6 +165,96 @@ Task<void> ImapSession::cmd_mailbox_change(const Command& command, Clock::time_p
         co_await storage_->rename_mailbox(storage_session_, mailbox, target);
         tagged(command.tag, "OK", "", "Rename completed", started);
     }
+}
+
+Task<void> ImapSession::cmd_copy(const Command& command, bool uid, bool move, Clock::time_point started)
+{
+    if (command.args.size() != 2) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::vector<uint32_t> uids = resolve_set(protocol::astring(command.args[0]), uid);
+    std::string target = protocol::mailbox_name(command.args[1]);
+    const char* done = move ? "Move completed" : "Copy completed";
+    if (uids.empty()) {
+        tagged(command.tag, "OK", "", uid ? done : "No messages found.", started);
+        co_return;
+    }
+    if (move && selected_->read_only) {
+        tagged(command.tag, "NO", "", "Mailbox is read-only.", started);
+        co_return;
+    }
+    rpc::CopyResult result;
+    try {
+        result = co_await storage_->copy_messages(storage_session_, selected_->view,
+                                                  std::vector<int32_t>(uids.begin(), uids.end()), target, move);
+    } catch (const rpc::StorageError& error) {
+        if (error.kind != rpc::ErrorKind::NOT_FOUND)
+            throw;
+        tagged(command.tag, "NO", "TRYCREATE", "Mailbox doesn't exist: " + target, started);
+        co_return;
+    }
+    std::vector<uint32_t> from(result.source_uids.begin(), result.source_uids.end());
+    std::vector<uint32_t> to(result.dest_uids.begin(), result.dest_uids.end());
+    std::string copyuid = "COPYUID " + std::to_string(static_cast<uint32_t>(result.uidvalidity)) + " " +
+                          protocol::format_sequence_set(from) + " " + protocol::format_sequence_set(to);
+    if (from.empty())
+        copyuid.clear();
+    if (!move) {
+        co_await sync_selected(uid);
+        tagged(command.tag, "OK", copyuid, done, started);
+        co_return;
+    }
+    // RFC 6851: COPYUID in an untagged OK, then the EXPUNGEs, then the tagged OK.
+    if (!copyuid.empty())
+        untagged("OK [" + copyuid + "] Moved UIDs.");
+    std::sort(from.begin(), from.end());
+    for (uint32_t gone : from) {
+        uint32_t seq = sequence_of(gone);
+        if (seq == 0)
+            continue;
+        untagged(std::to_string(seq) + " EXPUNGE");
+        selected_->uids.erase(selected_->uids.begin() + (seq - 1));
+    }
+    co_await sync_selected(true);
+    tagged(command.tag, "OK", "", done, started);
+}
+
+Task<void> ImapSession::cmd_subscribe(const Command& command, bool subscribe, Clock::time_point started)
+{
+    if (command.args.size() != 1) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::string name = protocol::mailbox_name(command.args[0]);
+    co_await storage_->set_subscribed(storage_session_, name, subscribe);
+    tagged(command.tag, "OK", "", subscribe ? "Subscribe completed" : "Unsubscribe completed", started);
+}
+
+Task<void> ImapSession::cmd_lsub(const Command& command, Clock::time_point started)
+{
+    if (command.args.size() != 2) {
+        bad(command, "Invalid arguments", started);
+        co_return;
+    }
+    std::string reference = protocol::astring(command.args[0]);
+    std::string mailbox = list_mailbox(command.args[1]);
+    rpc::MailboxList list = co_await storage_->list_mailboxes(storage_session_);
+    char separator = list.separator.empty() ? '/' : list.separator[0];
+    std::string quoted_separator = protocol::string_text(list.separator);
+    std::vector<std::string> subscribed = co_await storage_->list_subscriptions(storage_session_);
+    std::string pattern = list_pattern(reference, mailbox, separator);
+    for (const std::string& name : subscribed) {
+        if (!list_matches(pattern, name, separator))
+            continue;
+        bool exists = std::any_of(list.mailboxes.begin(), list.mailboxes.end(), [&](const rpc::MailboxEntry& entry) {
+            return entry.name == name && std::find(entry.attributes.begin(), entry.attributes.end(), "\\Noselect") ==
+                                             entry.attributes.end();
+        });
+        untagged(std::string("LSUB (") + (exists ? "" : "\\Noselect") + ") " + quoted_separator + " " +
+                 protocol::astring_text(name));
+    }
+    tagged(command.tag, "OK", "", "Lsub completed", started);
 }
 
 Task<void> ImapSession::close_selected()

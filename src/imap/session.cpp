@@ -91,7 +91,7 @@ std::string ImapSession::capabilities() const
             caps += " LOGINDISABLED";
         return caps;
     }
-    return caps + " UNSELECT CHILDREN NAMESPACE";
+    return caps + " UNSELECT CHILDREN NAMESPACE UIDPLUS MOVE";
 }
 
 Task<bool> ImapSession::pump()
@@ -243,7 +243,8 @@ Task<void> ImapSession::execute(Command command)
         } else if (name == "LIST") {
             co_await cmd_list(command, started);
         } else if (name == "NAMESPACE") {
-            untagged("NAMESPACE ((\"\" \"" + std::string(1, '/') + "\")) NIL NIL");
+            rpc::MailboxList list = co_await storage_->list_mailboxes(storage_session_);
+            untagged("NAMESPACE ((\"\" " + protocol::string_text(list.separator) + ")) NIL NIL");
             tagged(command.tag, "OK", "", "Namespace completed", started);
         } else if (name == "SELECT" || name == "EXAMINE") {
             co_await cmd_select(command, name == "EXAMINE", started);
@@ -251,11 +252,16 @@ Task<void> ImapSession::execute(Command command)
             co_await cmd_status(command, started);
         } else if (name == "CREATE" || name == "DELETE" || name == "RENAME") {
             co_await cmd_mailbox_change(command, started);
+        } else if (name == "SUBSCRIBE" || name == "UNSUBSCRIBE") {
+            co_await cmd_subscribe(command, name == "SUBSCRIBE", started);
+        } else if (name == "LSUB") {
+            co_await cmd_lsub(command, started);
         } else if (name == "IDLE") {
             co_await cmd_idle(command, started);
         } else if (state_ != State::Selected &&
                    (name == "CLOSE" || name == "UNSELECT" || name == "EXPUNGE" || name == "FETCH" ||
-                    name == "STORE" || name == "UID FETCH" || name == "UID STORE" || name == "UID EXPUNGE")) {
+                    name == "STORE" || name == "UID FETCH" || name == "UID STORE" || name == "UID EXPUNGE" ||
+                    name == "COPY" || name == "UID COPY" || name == "MOVE" || name == "UID MOVE")) {
             bad(command, "No mailbox selected", started);
         } else if (name == "CLOSE" || name == "UNSELECT") {
             co_await cmd_close(command, name == "CLOSE", started);
@@ -263,6 +269,8 @@ Task<void> ImapSession::execute(Command command)
             co_await cmd_expunge(command, name == "UID EXPUNGE", started);
         } else if (name == "FETCH" || name == "UID FETCH") {
             co_await cmd_fetch(command, name == "UID FETCH", started);
+        } else if (name == "COPY" || name == "UID COPY" || name == "MOVE" || name == "UID MOVE") {
+            co_await cmd_copy(command, name.rfind("UID ", 0) == 0, name.find("MOVE") != std::string::npos, started);
         } else if (name == "STORE" || name == "UID STORE") {
             co_await cmd_store(command, name == "UID STORE", started);
         } else {
@@ -275,6 +283,7 @@ Task<void> ImapSession::execute(Command command)
                            : error.kind == rpc::ErrorKind::EXISTS  ? "ALREADYEXISTS"
                            : error.kind == rpc::ErrorKind::LIMIT   ? "LIMIT"
                            : error.kind == rpc::ErrorKind::DENIED  ? "NOPERM"
+                           : error.kind == rpc::ErrorKind::INVALID ? "CANNOT"
                                                                    : "SERVERBUG";
         std::string message = error.kind == rpc::ErrorKind::INTERNAL
                                   ? "Internal error occurred. Refer to server log for more information."

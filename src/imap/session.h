@@ -79,6 +79,9 @@ private:
     Task<void> cmd_select(const Command& command, bool read_only, Clock::time_point started);
     Task<void> cmd_status(const Command& command, Clock::time_point started);
     Task<void> cmd_mailbox_change(const Command& command, Clock::time_point started);
+    Task<void> cmd_copy(const Command& command, bool uid, bool move, Clock::time_point started);
+    Task<void> cmd_subscribe(const Command& command, bool subscribe, Clock::time_point started);
+    Task<void> cmd_lsub(const Command& command, Clock::time_point started);
     Task<void> cmd_close(const Command& command, bool expunge, Clock::time_point started);
     Task<void> cmd_expunge(const Command& command, bool uid, Clock::time_point started);
     Task<void> cmd_fetch(const Command& command, bool uid, Clock::time_point started);

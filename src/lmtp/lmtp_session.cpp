@@ -238,6 +238,8 @@ Task<void> LmtpSession::open_delivery(Delivery& delivery)
         delivery.append = co_await delivery.storage->begin_append(delivery.session, "INBOX", rpc::Flags(), 0);
         co_await delivery.storage->append_chunk(delivery.session, delivery.append,
                                                 trace_headers(*delivery.recipient, recipients_.size() == 1));
+    } catch (const rpc::StorageError& failure) {
+        delivery.error = failure.message;
     } catch (const std::exception& failure) {
         delivery.error = failure.what();
     }
@@ -250,6 +252,8 @@ Task<void> LmtpSession::send_chunk(std::vector<Delivery>& deliveries, const std:
             continue;
         try {
             co_await delivery.storage->append_chunk(delivery.session, delivery.append, chunk);
+        } catch (const rpc::StorageError& failure) {
+            delivery.error = failure.message;
         } catch (const std::exception& failure) {
             delivery.error = failure.what();
         }

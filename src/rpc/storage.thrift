@@ -94,6 +94,12 @@ struct ViewChanges {
   4: MailboxStatus status,
 }
 
+struct CopyResult {
+  1: i32 uidvalidity,           // of the target mailbox
+  2: list<i32> source_uids,
+  3: list<i32> dest_uids,       // dest_uids[i] is the copy of source_uids[i]
+}
+
 struct AppendResult {
   1: i32 uidvalidity,
   2: i32 uid,
@@ -110,6 +116,8 @@ service Storage {
   void delete_mailbox(1: i64 session, 2: string mailbox) throws (1: StorageError error),
   void rename_mailbox(1: i64 session, 2: string from_name, 3: string to_name) throws (1: StorageError error),
   MailboxStatus mailbox_status(1: i64 session, 2: string mailbox) throws (1: StorageError error),
+  list<string> list_subscriptions(1: i64 session) throws (1: StorageError error),
+  void set_subscribed(1: i64 session, 2: string mailbox, 3: bool subscribed) throws (1: StorageError error),
 
   SelectReply select_mailbox(1: i64 session, 2: string mailbox, 3: bool read_only) throws (1: StorageError error),
   void close_view(1: i64 session, 2: i64 view),
@@ -119,6 +127,8 @@ service Storage {
   list<MessageData> store_flags(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: StoreMode mode, 5: Flags flags) throws (1: StorageError error),
   // Expunges the \Deleted messages among uids (all of them when uids is empty).
   list<i32> expunge(1: i64 session, 2: i64 view, 3: list<i32> uids) throws (1: StorageError error),
+  // COPY and MOVE (a move also expunges the sources from this view).
+  CopyResult copy_messages(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: string target, 5: bool move) throws (1: StorageError error),
   ViewChanges sync_view(1: i64 session, 2: i64 view) throws (1: StorageError error),
   // Long poll for IDLE: answers as soon as the view has changes, or empty at timeout.
   ViewChanges wait_changes(1: i64 session, 2: i64 view, 3: i32 timeout_ms) throws (1: StorageError error),

@@ -63,6 +63,36 @@ Task<MailboxStatus> AsyncStorageClient::mailbox_status(int64_t session, std::str
         });
 }
 
+Task<std::vector<std::string>> AsyncStorageClient::list_subscriptions(int64_t session)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.list_subscriptions(done, session); },
+        [](StorageCobClient& c) {
+            std::vector<std::string> result;
+            c.recv_list_subscriptions(result);
+            return result;
+        });
+}
+
+Task<void> AsyncStorageClient::set_subscribed(int64_t session, std::string mailbox, bool subscribed)
+{
+    co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.set_subscribed(done, session, mailbox, subscribed); },
+        [](StorageCobClient& c) { c.recv_set_subscribed(); });
+}
+
+Task<CopyResult> AsyncStorageClient::copy_messages(int64_t session, int64_t view, std::vector<int32_t> uids,
+                                                   std::string target, bool move)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.copy_messages(done, session, view, uids, target, move); },
+        [](StorageCobClient& c) {
+            CopyResult result;
+            c.recv_copy_messages(result);
+            return result;
+        });
+}
+
 Task<SelectReply> AsyncStorageClient::select_mailbox(int64_t session, std::string mailbox, bool read_only)
 {
     co_return co_await call<StorageCobClient>(

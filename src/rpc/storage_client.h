@@ -26,6 +26,10 @@ public:
     Task<void> delete_mailbox(int64_t session, std::string mailbox);
     Task<void> rename_mailbox(int64_t session, std::string from, std::string to);
     Task<MailboxStatus> mailbox_status(int64_t session, std::string mailbox);
+    Task<std::vector<std::string>> list_subscriptions(int64_t session);
+    Task<void> set_subscribed(int64_t session, std::string mailbox, bool subscribed);
+    Task<CopyResult> copy_messages(int64_t session, int64_t view, std::vector<int32_t> uids, std::string target,
+                                   bool move);
     Task<SelectReply> select_mailbox(int64_t session, std::string mailbox, bool read_only);
     Task<void> close_view(int64_t session, int64_t view);
     Task<std::vector<MessageData>> fetch(int64_t session, int64_t view, std::vector<int32_t> uids,

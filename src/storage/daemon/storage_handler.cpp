@@ -229,6 +229,56 @@ void StorageHandler::mailbox_status(Reply<rpc::MailboxStatus> cob, Fail fail, in
     });
 }
 
+void StorageHandler::list_subscriptions(Reply<std::vector<std::string>> cob, Fail fail, int64_t session_id)
+{
+    guarded(fail, [&] {
+        std::vector<std::string> names;
+        for (const std::string& name : daemon_.session(connection_, session_id).user->store().subscriptions())
+            names.push_back(utf8_to_mutf7(name));
+        cob(names);
+    });
+}
+
+void StorageHandler::set_subscribed(Done cob, Fail fail, int64_t session_id, const std::string& mailbox,
+                                    bool subscribed)
+{
+    guarded(fail, [&] {
+        daemon_.session(connection_, session_id).user->store().subscribe(utf8_name(mailbox), subscribed);
+        cob();
+    });
+}
+
+void StorageHandler::copy_messages(Reply<rpc::CopyResult> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                   const std::vector<int32_t>& uids, const std::string& target, bool move)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (move && view.read_only())
+            throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
+        std::string target_name = utf8_name(target);
+        if (!session.user->store().exists(target_name))
+            throw rpc_error(rpc::ErrorKind::NOT_FOUND, "Mailbox doesn't exist: " + target);
+        auto destination = session.user->open(target_name, false);
+        std::vector<uint32_t> sources(uids.begin(), uids.end());
+        auto pairs = destination->box().copy_from(view.mailbox().box(), sources, move);
+        rpc::CopyResult result;
+        result.uidvalidity = static_cast<int32_t>(destination->box().uidvalidity());
+        std::vector<uint32_t> moved;
+        for (const auto& [from, to] : pairs) {
+            result.source_uids.push_back(static_cast<int32_t>(from));
+            result.dest_uids.push_back(static_cast<int32_t>(to));
+            moved.push_back(from);
+        }
+        if (move) {
+            view.note_expunged(moved);
+            view.mailbox().changed();
+        }
+        session.user->mailbox_changed(target_name);
+        cob(result);
+    });
+}
+
 void StorageHandler::select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int64_t session_id,
                                     const std::string& mailbox, bool read_only)
 {

@@ -28,6 +28,10 @@ public:
     void rename_mailbox(Done cob, Fail fail, int64_t session, const std::string& from_name,
                         const std::string& to_name) override;
     void mailbox_status(Reply<rpc::MailboxStatus> cob, Fail fail, int64_t session, const std::string& mailbox) override;
+    void list_subscriptions(Reply<std::vector<std::string>> cob, Fail fail, int64_t session) override;
+    void set_subscribed(Done cob, Fail fail, int64_t session, const std::string& mailbox, bool subscribed) override;
+    void copy_messages(Reply<rpc::CopyResult> cob, Fail fail, int64_t session, int64_t view,
+                       const std::vector<int32_t>& uids, const std::string& target, bool move) override;
     void select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int64_t session, const std::string& mailbox,
                         bool read_only) override;
     void close_view(Done cob, int64_t session, int64_t view) override;
