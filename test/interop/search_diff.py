@@ -31,7 +31,7 @@ SEARCHES = [
     "NOT SENTSINCE 1-Jan-2000", "SENTSINCE 15-Nov-2023 SENTBEFORE 17-Nov-2023",
     "LARGER 500", "SMALLER 400", "LARGER 300 SMALLER 700", "LARGER 100000",
     "FROM alice", "FROM ALICE", "FROM example.org", "FROM \"Carol Q\"", "FROM \"m\u00fcller\"",
-    "FROM \"M\u00dcLLER\"", "FROM zo\u00eb", "FROM \"<dave@\"", "FROM eve@example", "TO bob", "TO \"Frank\"",
+    "FROM \"M\u00dcLLER\"", "FROM \"zo\u00eb\"", "FROM \"<dave@\"", "FROM eve@example", "TO bob", "TO \"Frank\"",
     "CC carol", "CC example", "BCC dave", "BCC \"\"", "CC \"\"", "SUBJECT budget", "SUBJECT \"re:\"",
     "SUBJECT \"caf\u00e9\"", "SUBJECT \"CAF\u00c9\"", "SUBJECT \"[list]\"", "SUBJECT \"\"", "SUBJECT fwd",
     "HEADER X-Priority 3", "HEADER X-Priority \"\"", "HEADER Message-ID corpus", "HEADER References lost",

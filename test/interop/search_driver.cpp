@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -88,7 +89,15 @@ std::string run(MessageSet& set, const std::string& line)
     if (command == "SEARCH") {
         auto program = imap::protocol::parse_search(args, i);
         auto seqs = set.matching_sequences(program);
-        return "* SEARCH" + numbers(uid ? set.to_uids(seqs) : seqs);
+        std::string reply = "* SEARCH" + numbers(uid ? set.to_uids(seqs) : seqs);
+        // CONDSTORE: a MODSEQ key makes the reply end with the highest modseq found.
+        if (imap::protocol::describe(program.root).find("MODSEQ") != std::string::npos && !seqs.empty()) {
+            uint64_t highest = 0;
+            for (uint32_t seq : seqs)
+                highest = std::max(highest, set.view(seq).info().modseq);
+            reply += " (MODSEQ " + std::to_string(highest) + ")";
+        }
+        return reply;
     }
     if (command == "SORT") {
         std::vector<std::string> atoms;

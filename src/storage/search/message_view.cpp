@@ -1,6 +1,7 @@
 #include "storage/search/message_view.h"
 
 #include "lib/strings.h"
+#include "mail/header_lines.h"
 #include "mail/part_text.h"
 #include "mail/rfc2047.h"
 #include "storage/search/text_fold.h"
@@ -62,6 +63,32 @@ std::optional<std::string_view> MessageView::first_header(std::string_view name)
         if (iequals(field.name, name))
             return std::string_view(field.value);
     return std::nullopt;
+}
+
+std::vector<std::string> MessageView::raw_header_values(std::string_view name)
+{
+    std::vector<std::string> values;
+    const std::string& data = bytes();
+    std::string_view view(data);
+    size_t pos = 0;
+    for (size_t fields = 0; fields < 100000; ++fields) {
+        mail::HeaderLine line = mail::read_header_line(view, pos);
+        if (line.kind != mail::HeaderLine::Kind::Field || line.end <= pos)
+            break;
+        pos = line.end;
+        if (!iequals(line.name, name))
+            continue;
+        std::string_view field = view.substr(line.start, line.end - line.start);
+        size_t colon = field.find(':');
+        if (colon == std::string_view::npos)
+            continue;
+        std::string value;
+        for (char c : field.substr(colon + 1))
+            if (c != '\r' && c != '\n')
+                value += c;
+        values.push_back(std::move(value));
+    }
+    return values;
 }
 
 const mail::MessagePart& MessageView::mime()

@@ -33,6 +33,9 @@ public:
     // Raw (undecoded) values of every top-level field with this name, in order.
     std::vector<std::string_view> header_values(std::string_view name);
     std::optional<std::string_view> first_header(std::string_view name);
+    // Values as HEADER searches see them: everything after the ':' (leading blanks
+    // kept), continuation lines joined without their line breaks.
+    std::vector<std::string> raw_header_values(std::string_view name);
     const mail::MessagePart& mime();
     // Parsed Date: header; nullopt if missing or unparseable.
     const std::optional<SentDate>& sent_date();

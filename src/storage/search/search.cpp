@@ -73,7 +73,7 @@ std::string normalized_addresses(std::string_view value)
                 out += *addr.route + ":";
             out += spec + ">";
         } else {
-            out += spec;
+            out += "<" + spec + ">";  // Dovecot writes a bare address in brackets too
         }
     }
     return out;
@@ -123,13 +123,13 @@ std::vector<uint32_t> MessageSet::to_uids(const std::vector<uint32_t>& sequences
 
 bool MessageSet::match_header(const SearchKey& key, MessageView& message)
 {
-    auto values = message.header_values(key.field);
+    auto values = message.raw_header_values(key.field);
     if (values.empty())
         return false;
     if (key.value.empty())
         return true;  // an empty string asks only whether the field exists
     std::string needle = fold_case(key.value);
-    for (std::string_view value : values) {
+    for (const std::string& value : values) {
         std::string text = is_address_header(key.field) ? normalized_addresses(value) : std::string(value);
         if (contains_folded(mail::decode_header_text(text), needle))
             return true;
@@ -194,11 +194,10 @@ bool MessageSet::matches(const SearchKey& key, uint32_t seq, size_t depth)
     case Kind::SentBefore:
     case Kind::SentOn:
     case Kind::SentSince: {
+        // RFC 3501: the sender's zone is ignored, so compare the sender's wall clock. A
+        // missing or unreadable Date: counts as the epoch, as in Dovecot 2.3.
         const auto& sent = message.sent_date();
-        if (!sent)
-            return false;
-        // RFC 3501: the sender's zone is ignored, so compare the sender's wall clock.
-        int64_t local = sent->utc_seconds + static_cast<int64_t>(sent->tz_offset_minutes) * 60;
+        int64_t local = sent ? sent->utc_seconds + static_cast<int64_t>(sent->tz_offset_minutes) * 60 : 0;
         int64_t start = imap::protocol::date_to_utc_seconds(key.date);
         if (key.kind == Kind::SentBefore)
             return local < start;

@@ -130,7 +130,8 @@ public:
         // 23:30 -0500 is already 3 Jan in UTC, but 2 Jan for the sender.
         CPPUNIT_ASSERT(V({1}) == set.matching_sequences(program("SENTON 2-Jan-2006")));
         CPPUNIT_ASSERT(V({2}) == set.matching_sequences(program("SENTSINCE 3-Jan-2006")));
-        CPPUNIT_ASSERT(V({1}) == set.matching_sequences(program("SENTBEFORE 3-Jan-2006")));
+        // No Date: counts as the epoch (Dovecot 2.3), so it is before everything.
+        CPPUNIT_ASSERT(V({1, 3}) == set.matching_sequences(program("SENTBEFORE 3-Jan-2006")));
     }
     void headers_are_decoded_and_case_insensitive()
     {
