@@ -70,6 +70,41 @@ def body_words(r, n):
     return " ".join(r.choice(WORDS) for _ in range(n))
 
 
+ODD_DATES = ["2 Jan 06 22:04 GMT", "Sun, 19 Nov 2023 10:00 EST", "19 Nov 2023 23:59:59 PDT",
+             "Mon, 20 Nov 2023 00:00:00 +0000 (UTC)", "20 nov 2023 01:02:03 -0000", "Tue, 21 Nov 23 5:06:07 +0200",
+             "Sat, 25 Nov 2023 12:00:00 XYZ", "Fri, 1 Dec 2023 24:00:00 +0000", "1 Dec 2023"]
+ODD_ADDRESSES = ["undisclosed-recipients:;", "Team: alice@example.com, bob@example.org;",
+                 "<@route.example:carol@example.net>", "broken@", "\"Quoted, Name\" <q@example.com>",
+                 "=?iso-8859-1?q?J=F6rg?= <jorg@example.de>", "(comment) dave@example.com (Dave)", ""]
+ODD_SUBJECTS = ["=?utf-8?q?Re=3A_budget_meeting?=", "Re: [Fwd: lunch plans]", "[a][b] lunch plans",
+                "Fwd: Re: FW: draft (fwd) (fwd)", "re:review notes", "Re : draft", "[list]", "[x] ",
+                "RE: =?utf-8?b?Y2Fmw6kgb3JkZXI=?=", "\tHello\t again  ", "Re: [list] Re: invoice 42"]
+
+
+def oddities(r, lines, ids, msgid):
+    """Replaces a few headers with awkward but real-world forms."""
+    out = []
+    for line in lines:
+        name = line.split(":", 1)[0].lower() if ":" in line and not line.startswith(" ") else ""
+        roll = r.random()
+        if name == "date" and roll < 0.3:
+            line = "Date: " + r.choice(ODD_DATES)
+        elif name in ("from", "to", "cc") and roll < 0.15:
+            line = line.split(":", 1)[0] + ": " + r.choice(ODD_ADDRESSES)
+        elif name == "subject" and roll < 0.3:
+            line = "Subject: " + r.choice(ODD_SUBJECTS)
+        elif name == "message-id" and roll < 0.1:
+            line = r.choice(["Message-ID: < %s >" % msgid, "Message-ID: %s" % msgid,
+                             "Message-ID: <%s> (extra)" % msgid, "Message-ID: <no-at-sign>"])
+        out.append(line)
+    if ids and r.random() < 0.05:
+        # A reference loop: point at a later message's id (it does not exist yet) and back.
+        out.insert(1, "References: <m%d.0@corpus.example> <%s>" % (len(ids) + 1, msgid))
+    if r.random() < 0.05:
+        out.insert(1, "In-Reply-To: Your message of yesterday <%s> (sic)" % (r.choice(ids)[0] if ids else msgid))
+    return out
+
+
 def generate(seed, count):
     r = random.Random(seed)
     base_time = 1700000000
@@ -125,6 +160,11 @@ def generate(seed, count):
                 lines.append("In-Reply-To: <%s>" % refs[-1])
         if r.random() < 0.2:
             lines.append("X-Priority: %d" % r.randrange(1, 5))
+        if r.random() < 0.3:
+            lines = oddities(r, lines, ids, msgid)
+        if r.random() < 0.1 and messages:
+            # Same second as an earlier message: SORT and THREAD must break the tie the same way.
+            mtime = messages[-1]["mtime"]
         kind = r.random()
         text = body_words(r, r.randrange(3, 60))
         if kind < 0.6:
@@ -146,6 +186,16 @@ def generate(seed, count):
             lines.append("")
             lines.append(base64.b64encode(("<p>" + body_words(r, 5) + " secretword</p>").encode()).decode())
             lines.append("--BOUND--")
+        elif kind < 0.9:
+            lines.append("MIME-Version: 1.0")
+            lines.append("Content-Type: message/rfc822")
+            lines.append("")
+            lines.append("From: inner@example.com")
+            lines.append("Subject: =?iso-8859-1?q?inner_K=E4se?=")
+            lines.append("Content-Type: text/plain; charset=windows-1252")
+            lines.append("Content-Transfer-Encoding: 8bit")
+            lines.append("")
+            lines.append(text + " innerword")
         else:
             lines.append("MIME-Version: 1.0")
             lines.append("Content-Type: multipart/mixed; boundary=MIX")
@@ -160,6 +210,8 @@ def generate(seed, count):
             lines.append(base64.b64encode(b"binaryword hidden " + bytes([r.randrange(256)])).decode())
             lines.append("--MIX--")
         data = ("\n".join(lines) + "\n").encode("utf-8")
+        if b"windows-1252" in data:
+            data = data.replace(b"innerword", b"innerword \x80uro caf\xe9")
         flags = "".join(f for f in "DFRST" if r.random() < 0.3)
         keywords = [k for k in ("$Work", "todo") if r.random() < 0.2]
         messages.append({"bytes": data, "mtime": mtime, "flags": flags, "keywords": keywords})

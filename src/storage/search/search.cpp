@@ -73,7 +73,11 @@ std::string normalized_addresses(std::string_view value)
                 out += *addr.route + ":";
             out += spec + ">";
         } else {
-            out += "<" + spec + ">";  // Dovecot writes a bare address in brackets too
+            // Dovecot writes a bare address in brackets too, with its route.
+            out += "<";
+            if (addr.route && !addr.route->empty())
+                out += *addr.route + ":";
+            out += spec + ">";
         }
     }
     return out;
