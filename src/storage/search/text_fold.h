@@ -1,0 +1,17 @@
+// Case-insensitive text for SEARCH substring matching and SORT keys: a UTF-8 "title
+// case" fold close to Dovecot's i;unicode-casemap (ASCII, Latin-1, Greek, Cyrillic).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace loft::storage::search {
+
+// Upper-cases letters (the fold Dovecot compares SORT keys and base subjects with).
+// Invalid UTF-8 bytes are replaced with U+FFFD first.
+std::string fold_case(std::string_view utf8);
+
+// True if `needle` (already folded) occurs in fold_case(haystack). An empty needle matches.
+bool contains_folded(std::string_view haystack, std::string_view folded_needle);
+
+}  // namespace loft::storage::search
