@@ -91,7 +91,8 @@ std::string ImapSession::capabilities() const
             caps += " LOGINDISABLED";
         return caps;
     }
-    return caps + " UNSELECT CHILDREN NAMESPACE UIDPLUS MOVE";
+    return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
+                  " NAMESPACE UIDPLUS MOVE";
 }
 
 Task<bool> ImapSession::pump()
@@ -261,7 +262,9 @@ Task<void> ImapSession::execute(Command command)
         } else if (state_ != State::Selected &&
                    (name == "CLOSE" || name == "UNSELECT" || name == "EXPUNGE" || name == "FETCH" ||
                     name == "STORE" || name == "UID FETCH" || name == "UID STORE" || name == "UID EXPUNGE" ||
-                    name == "COPY" || name == "UID COPY" || name == "MOVE" || name == "UID MOVE")) {
+                    name == "COPY" || name == "UID COPY" || name == "MOVE" || name == "UID MOVE" ||
+                    name == "SEARCH" || name == "UID SEARCH" || name == "SORT" || name == "UID SORT" ||
+                    name == "THREAD" || name == "UID THREAD")) {
             bad(command, "No mailbox selected", started);
         } else if (name == "CLOSE" || name == "UNSELECT") {
             co_await cmd_close(command, name == "CLOSE", started);
@@ -271,6 +274,10 @@ Task<void> ImapSession::execute(Command command)
             co_await cmd_fetch(command, name == "UID FETCH", started);
         } else if (name == "COPY" || name == "UID COPY" || name == "MOVE" || name == "UID MOVE") {
             co_await cmd_copy(command, name.rfind("UID ", 0) == 0, name.find("MOVE") != std::string::npos, started);
+        } else if (name == "SEARCH" || name == "UID SEARCH" || name == "SORT" || name == "UID SORT" ||
+                   name == "THREAD" || name == "UID THREAD") {
+            bool uid = name.rfind("UID ", 0) == 0;
+            co_await cmd_search(command, uid, uid ? name.substr(4) : name, started);
         } else if (name == "STORE" || name == "UID STORE") {
             co_await cmd_store(command, name == "UID STORE", started);
         } else {

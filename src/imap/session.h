@@ -86,6 +86,7 @@ private:
     Task<void> cmd_expunge(const Command& command, bool uid, Clock::time_point started);
     Task<void> cmd_fetch(const Command& command, bool uid, Clock::time_point started);
     Task<void> cmd_store(const Command& command, bool uid, Clock::time_point started);
+    Task<void> cmd_search(const Command& command, bool uid, const std::string& kind, Clock::time_point started);
     Task<void> cmd_idle(const Command& command, Clock::time_point started);
     Task<void> append_start(protocol::ReaderEvent& event);
     Task<void> append_flush(bool final);

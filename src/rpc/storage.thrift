@@ -100,6 +100,14 @@ struct CopyResult {
   3: list<i32> dest_uids,       // dest_uids[i] is the copy of source_uids[i]
 }
 
+// SEARCH, SORT and THREAD run in the storage daemon, over the view's messages in the
+// client's sequence order. The request is the command's arguments in IMAP syntax.
+struct SearchReply {
+  1: list<i32> uids,            // SEARCH: ascending; SORT: in sort order
+  2: string thread,             // THREAD: the thread list, with UIDs or sequence numbers
+  3: i64 highest_modseq,        // when the program had a MODSEQ key, else 0
+}
+
 struct AppendResult {
   1: i32 uidvalidity,
   2: i32 uid,
@@ -129,6 +137,9 @@ service Storage {
   list<i32> expunge(1: i64 session, 2: i64 view, 3: list<i32> uids) throws (1: StorageError error),
   // COPY and MOVE (a move also expunges the sources from this view).
   CopyResult copy_messages(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: string target, 5: bool move) throws (1: StorageError error),
+  // kind: SEARCH, SORT or THREAD; arguments as the client sent them after the command
+  // name; uid_threads: THREAD answers with UIDs (UID THREAD).
+  SearchReply search(1: i64 session, 2: i64 view, 3: string kind, 4: string arguments, 5: bool uid_threads) throws (1: StorageError error),
   ViewChanges sync_view(1: i64 session, 2: i64 view) throws (1: StorageError error),
   // Long poll for IDLE: answers as soon as the view has changes, or empty at timeout.
   ViewChanges wait_changes(1: i64 session, 2: i64 view, 3: i32 timeout_ms) throws (1: StorageError error),

@@ -159,6 +159,19 @@ Task<std::vector<int32_t>> AsyncStorageClient::expunge(int64_t session, int64_t 
         });
 }
 
+Task<SearchReply> AsyncStorageClient::search(int64_t session, int64_t view, std::string kind, std::string arguments,
+                                             bool uid_threads)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_,
+        [&](StorageCobClient& c, Done done) { c.search(done, session, view, kind, arguments, uid_threads); },
+        [](StorageCobClient& c) {
+            SearchReply result;
+            c.recv_search(result);
+            return result;
+        });
+}
+
 Task<ViewChanges> AsyncStorageClient::sync_view(int64_t session, int64_t view)
 {
     co_return co_await call<StorageCobClient>(

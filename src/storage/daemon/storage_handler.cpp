@@ -5,6 +5,8 @@
 #include "mail/message.h"
 #include "mail/section.h"
 #include "rpc/framing.h"
+#include "imap/protocol/arg.h"
+#include "storage/daemon/search_request.h"
 #include "storage/maildir/mutf7.h"
 #include "storage/storage_error.h"
 
@@ -458,6 +460,51 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
         view.note_expunged(gone);
         view.mailbox().changed();
         cob(std::vector<int32_t>(gone.begin(), gone.end()));
+    });
+}
+
+void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t session_id, int64_t view_id,
+                            const std::string& kind, const std::string& arguments, bool uid_threads)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        MaildirMailbox& box = view.mailbox().box();
+        // The client's sequence numbers are the view's known UIDs; a message expunged
+        // meanwhile keeps its place (and matches nothing that needs its content).
+        std::vector<search::SearchMessage> messages;
+        messages.reserve(view.known_uids().size());
+        for (uint32_t uid : view.known_uids()) {
+            const MessageInfo* found = box.find(uid);
+            MessageInfo info = found ? *found : MessageInfo{};
+            info.uid = uid;
+            messages.push_back(search::SearchMessage{info, [&box, uid]() {
+                                                         try {
+                                                             return read_message(box.open_message(uid));
+                                                         } catch (const StorageError&) {
+                                                             return std::string();
+                                                         }
+                                                     }});
+        }
+        time_t now = time(nullptr);
+        struct tm local;
+        localtime_r(&now, &local);
+        search::SearchOptions options;
+        options.tz_offset_minutes = static_cast<int>(local.tm_gmtoff / 60);
+        search::MessageSet set(std::move(messages), options);
+        SearchResult result;
+        try {
+            result = run_search(set, kind, arguments, uid_threads);
+        } catch (const imap::protocol::CommandError& error) {
+            throw rpc_error(rpc::ErrorKind::INVALID, error.what());
+        } catch (const search::SearchError& error) {
+            throw rpc_error(rpc::ErrorKind::INVALID, error.what());
+        }
+        rpc::SearchReply reply;
+        reply.uids.assign(result.uids.begin(), result.uids.end());
+        reply.thread = result.thread;
+        reply.highest_modseq = static_cast<int64_t>(result.highest_modseq);
+        cob(reply);
     });
 }
 
