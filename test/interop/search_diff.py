@@ -45,6 +45,8 @@ SEARCHES = [
     "SUBJECT inner", "FROM inner", "TO undisclosed", "TO team", "FROM \"quoted, name\"", "FROM \"j\u00f6rg\"",
     "FROM route.example", "FROM comment", "CC broken", "HEADER Message-ID \"no-at\"",
     "SENTON 19-Nov-2023", "SENTON 20-Nov-2023", "SENTON 21-Nov-2023", "SENTBEFORE 2-Dec-2023 SENTSINCE 1-Dec-2023",
+    "KEYWORD $work", "KEYWORD TODO", "UNKEYWORD $WORK", "KEYWORD nosuchkeyword", "HEADER FROM alice",
+    "HEADER To \"carol@\"", "LARGER 0", "SMALLER 1", "2:4 OR 1 3", "OR OR SEEN DRAFT DELETED",
     "MODSEQ 2", "MODSEQ 1", "NOT MODSEQ 3", "OLDER 3600", "YOUNGER 3600",
 ]
 SORTS = [

@@ -83,6 +83,16 @@ std::string normalized_addresses(std::string_view value)
     return out;
 }
 
+bool on_day(int64_t time, int64_t day_start) { return time >= day_start && time < day_start + kDay; }
+
+// RFC 3501 ignores the sender's zone, so SENT* compare the sender's wall clock. A
+// missing or unreadable Date: counts as the epoch, as in Dovecot 2.3.
+int64_t sent_wall_clock(MessageView& message)
+{
+    const auto& sent = message.sent_date();
+    return sent ? sent->utc_seconds + static_cast<int64_t>(sent->tz_offset_minutes) * 60 : 0;
+}
+
 bool has_keyword(const Flags& flags, std::string_view keyword)
 {
     for (const auto& k : flags.keywords)
@@ -147,7 +157,9 @@ bool MessageSet::matches(const SearchKey& key, uint32_t seq, size_t depth)
         throw SearchError("search program nested too deeply");
     MessageView& message = view(seq);
     const MessageInfo& info = message.info();
-    const int64_t zone = static_cast<int64_t>(options_.tz_offset_minutes) * 60;
+    auto local_midnight = [this](const imap::protocol::Date& date) {
+        return imap::protocol::date_to_utc_seconds(date) - static_cast<int64_t>(options_.tz_offset_minutes) * 60;
+    };
     switch (key.kind) {
     case Kind::All:
         return true;
@@ -186,38 +198,20 @@ bool MessageSet::matches(const SearchKey& key, uint32_t seq, size_t depth)
     case Kind::Old:
         return (info.flags.system & Recent) == 0;
     case Kind::Before:
+    case Kind::SavedBefore:  // Maildir keeps no save date: Dovecot uses the received date
+        return info.internal_date < local_midnight(key.date);
     case Kind::On:
-    case Kind::Since: {
-        int64_t start = imap::protocol::date_to_utc_seconds(key.date) - zone;
-        if (key.kind == Kind::Before)
-            return info.internal_date < start;
-        if (key.kind == Kind::Since)
-            return info.internal_date >= start;
-        return info.internal_date >= start && info.internal_date < start + kDay;
-    }
-    case Kind::SentBefore:
-    case Kind::SentOn:
-    case Kind::SentSince: {
-        // RFC 3501: the sender's zone is ignored, so compare the sender's wall clock. A
-        // missing or unreadable Date: counts as the epoch, as in Dovecot 2.3.
-        const auto& sent = message.sent_date();
-        int64_t local = sent ? sent->utc_seconds + static_cast<int64_t>(sent->tz_offset_minutes) * 60 : 0;
-        int64_t start = imap::protocol::date_to_utc_seconds(key.date);
-        if (key.kind == Kind::SentBefore)
-            return local < start;
-        if (key.kind == Kind::SentSince)
-            return local >= start;
-        return local >= start && local < start + kDay;
-    }
-    case Kind::SavedBefore:
     case Kind::SavedOn:
+        return on_day(info.internal_date, local_midnight(key.date));
+    case Kind::Since:
     case Kind::SavedSince:
-        // Maildir has no separate save date: Dovecot falls back to the received date.
-        return matches(SearchKey{key.kind == Kind::SavedBefore ? Kind::Before
-                                 : key.kind == Kind::SavedOn   ? Kind::On
-                                                               : Kind::Since,
-                                 {}, {}, 0, {}, {}, key.date, 0, {}, {}},
-                       seq, depth + 1);
+        return info.internal_date >= local_midnight(key.date);
+    case Kind::SentBefore:
+        return sent_wall_clock(message) < imap::protocol::date_to_utc_seconds(key.date);
+    case Kind::SentOn:
+        return on_day(sent_wall_clock(message), imap::protocol::date_to_utc_seconds(key.date));
+    case Kind::SentSince:
+        return sent_wall_clock(message) >= imap::protocol::date_to_utc_seconds(key.date);
     case Kind::SaveDateSupported:
         return true;
     case Kind::Larger:

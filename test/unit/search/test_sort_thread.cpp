@@ -43,6 +43,8 @@ class SortThreadTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(sorts_by_each_key);
     CPPUNIT_TEST(orderedsubject_threads);
     CPPUNIT_TEST(references_threads);
+    CPPUNIT_TEST(references_edge_cases);
+    CPPUNIT_TEST(threads_only_the_given_messages);
     CPPUNIT_TEST_SUITE_END();
 
     static V sorted(MessageSet& set, const std::vector<std::string>& atoms)
@@ -91,6 +93,40 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("(1 2 4)(3 5)"),
                              thread_messages(set, ThreadAlgorithm::References, all, false));
         CPPUNIT_ASSERT_EQUAL(std::string("(5)(3)(1 2 4)"), thread_messages(set, ThreadAlgorithm::Refs, all, false));
+    }
+    void references_edge_cases()
+    {
+        auto thread = [](const std::vector<TestMessage>& list) {
+            auto set = make_set(list);
+            return thread_messages(set, ThreadAlgorithm::References, set.matching_sequences(program("ALL")), false);
+        };
+        // Two messages answering one never-seen message stay siblings under a dummy.
+        CPPUNIT_ASSERT_EQUAL(std::string("((1)(2))"),
+                             thread({{msg("a@x", "one", "1 Jan 2020 10:00 +0000", "p@x", "<gone@x>")},
+                                     {msg("b@x", "two", "1 Jan 2020 11:00 +0000", "q@x", "<gone@x>")}}));
+        // A reference loop is cut where it would close.
+        CPPUNIT_ASSERT_EQUAL(std::string("(2 1)"),
+                             thread({{msg("a@x", "one", "1 Jan 2020 10:00 +0000", "a@x", "<b@x>")},
+                                     {msg("b@x", "two", "1 Jan 2020 11:00 +0000", "b@x", "<a@x>")}}));
+        // A duplicate Message-ID: the first message keeps it, replies go to the first.
+        CPPUNIT_ASSERT_EQUAL(std::string("(1 3)(2)"),
+                             thread({{msg("a@x", "one", "1 Jan 2020 10:00 +0000", "d@x")},
+                                     {msg("b@x", "two", "1 Jan 2020 11:00 +0000", "d@x")},
+                                     {msg("c@x", "three", "1 Jan 2020 12:00 +0000", "e@x", "<d@x>")}}));
+        // Same base subject, neither a reply: both go under a new dummy.
+        CPPUNIT_ASSERT_EQUAL(std::string("((1)(2))"),
+                             thread({{msg("a@x", "same", "1 Jan 2020 10:00 +0000", "f@x")},
+                                     {msg("b@x", "[tag] same", "1 Jan 2020 11:00 +0000", "g@x")}}));
+    }
+    void threads_only_the_given_messages()
+    {
+        auto set = make_set(thread_corpus());
+        auto some = set.matching_sequences(program("NOT 2"));
+        CPPUNIT_ASSERT(V({1, 3, 4, 5}) == some);
+        // Without 2, message 4 still names 1 in its References and hangs below it.
+        CPPUNIT_ASSERT_EQUAL(std::string("(1 4)(3 5)"),
+                             thread_messages(set, ThreadAlgorithm::References, some, false));
+        CPPUNIT_ASSERT_EQUAL(std::string(""), thread_messages(set, ThreadAlgorithm::Refs, {}, false));
     }
 };
 
