@@ -98,8 +98,20 @@ UniqueFd bind_unix(const std::string& path, mode_t mode, const std::string& user
 
 }  // namespace
 
+bool is_auth_client_socket(const std::string& path)
+{
+    std::string name = path.substr(path.rfind('/') + 1);
+    std::string suffix = name.substr(name.rfind('-') + 1);
+    for (const char* other : {"login", "master", "userdb", "token", "tokenlogin"}) {
+        if (suffix == other)
+            return false;
+    }
+    return true;
+}
+
 std::vector<Listener> bind_listeners(const config::Section& service, const std::string& listen,
-                                     const std::string& base_dir, const Logger& log)
+                                     const std::string& base_dir, const Logger& log,
+                                     const std::function<bool(const std::string&)>& want_unix)
 {
     std::vector<Listener> bound;
     for (const config::Section* inet : service.sections("inet_listener")) {
@@ -138,6 +150,8 @@ std::vector<Listener> bind_listeners(const config::Section& service, const std::
             continue;
         if (path[0] != '/')
             path = base_dir + "/" + path;
+        if (want_unix && !want_unix(path))
+            continue;
         auto mode = std::stoul(local->get_or("mode", "0600"), nullptr, 8);
         Listener listener;
         listener.name = local->name();

@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "lib/unique_fd.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,14 @@ struct Listener {
 
 // Binds every listener of one service section. Listeners with port 0 or an empty
 // path are disabled, as in Dovecot. Throws with the address on a bind failure.
+// want_unix, when given, picks the unix_listeners to bind by their full path.
 std::vector<Listener> bind_listeners(const config::Section& service, const std::string& listen,
-                                     const std::string& base_dir, const Logger& log);
+                                     const std::string& base_dir, const Logger& log,
+                                     const std::function<bool(const std::string&)>& want_unix = nullptr);
+
+// Whether a service auth unix_listener speaks the auth-client protocol (Postfix's SASL),
+// decided by its path as Dovecot does: names ending in -login, -master, -userdb, -token or
+// -tokenlogin serve other protocols, anything else (auth-client, private/auth) is a client socket.
+bool is_auth_client_socket(const std::string& path);
 
 }  // namespace loft::master

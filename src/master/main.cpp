@@ -225,6 +225,13 @@ int main(int argc, char** argv)
                 serving.push_back(protocol + " on " + listener.description);
             listeners[protocol] = std::move(usable);
         }
+        // SASL clients such as Postfix reach loft-auth through service auth's auth-client sockets.
+        if (const loft::config::Section* auth = settings.section("service", "auth")) {
+            auto bound = loft::master::bind_listeners(*auth, listen, base_dir, log, loft::master::is_auth_client_socket);
+            for (auto& listener : bound)
+                serving.push_back("auth-client on " + listener.description);
+            listeners["auth"] = std::move(bound);
+        }
 
         loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log);
         if (!args.foreground) {

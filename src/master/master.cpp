@@ -127,11 +127,9 @@ std::shared_ptr<Master::Child> Master::spawn(const std::string& service, Role ro
 
 void Master::start_child(const std::string& service)
 {
-    if (service == "auth") {
-        spawn("auth", Role::Auth, {"--run-as", options_.internal_user}, {}, std::nullopt, options_.config_text);
-        return;
-    }
     std::vector<std::string> args = {"--run-as", options_.login_user, "--chroot", empty_dir_};
+    if (service == "auth")
+        args = {"--run-as", options_.internal_user};
     std::vector<std::pair<int, int>> fds;
     int next_fd = child_fd::kFirstListener;
     for (const Listener& listener : listeners_[service]) {
@@ -139,7 +137,8 @@ void Master::start_child(const std::string& service)
         args.push_back(listener.name + "=" + std::to_string(next_fd) + (listener.ssl ? ":ssl" : ""));
         fds.emplace_back(next_fd++, listener.fd.get());
     }
-    spawn(service, Role::Worker, std::move(args), std::move(fds), std::nullopt, options_.config_text);
+    spawn(service, service == "auth" ? Role::Auth : Role::Worker, std::move(args), std::move(fds), std::nullopt,
+          options_.config_text);
 }
 
 int Master::run()
@@ -152,7 +151,7 @@ int Master::run()
     signal(SIGPIPE, SIG_IGN);
     start_child("auth");
     for (auto& [service, listeners] : listeners_) {
-        if (!listeners.empty())
+        if (!listeners.empty() && service != "auth")
             start_child(service);
     }
     event_base_dispatch(base_.get());

@@ -1,6 +1,7 @@
 #include "auth/service/authenticator.h"
 
 #include "auth/password_scheme.h"
+#include "auth/service/auth_settings.h"
 #include "auth/session_grant.h"
 #include "lib/privilege.h"
 #include "lib/strings.h"
@@ -51,41 +52,6 @@ std::string session_token()
 
 namespace {
 
-PassdbRule passdb_rule(const config::Section& section)
-{
-    PassdbRule rule;
-    auto action = [&](const char* key, ChainAction fallback) {
-        auto parsed = parse_chain_action(section.get_or(key, ""));
-        return parsed ? *parsed : fallback;
-    };
-    rule.on_success = action("result_success", rule.on_success);
-    rule.on_failure = action("result_failure", rule.on_failure);
-    rule.on_internalfail = action("result_internalfail", rule.on_internalfail);
-    std::string skip = section.get_or("skip", "never");
-    rule.skip = skip == "authenticated" ? PassdbSkip::Authenticated
-                : skip == "unauthenticated" ? PassdbSkip::Unauthenticated
-                                            : PassdbSkip::Never;
-    rule.deny = section.get_or("deny", "no") == "yes";
-    rule.master = section.get_or("master", "no") == "yes";
-    rule.pass = section.get_or("pass", "no") == "yes";
-    return rule;
-}
-
-UserdbRule userdb_rule(const config::Section& section)
-{
-    UserdbRule rule;
-    auto action = [&](const char* key, ChainAction fallback) {
-        auto parsed = parse_chain_action(section.get_or(key, ""));
-        return parsed ? *parsed : fallback;
-    };
-    rule.on_success = action("result_success", rule.on_success);
-    rule.on_failure = action("result_failure", rule.on_failure);
-    rule.on_internalfail = action("result_internalfail", rule.on_internalfail);
-    std::string skip = section.get_or("skip", "never");
-    rule.skip = skip == "found" ? UserdbSkip::Found : skip == "notfound" ? UserdbSkip::NotFound : UserdbSkip::Never;
-    return rule;
-}
-
 Outcome temporary_failure()
 {
     return Outcome{Outcome::Status::TempFail, "", "", "Temporary authentication failure."};
@@ -100,17 +66,12 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
         mechanisms_.push_back(to_upper(mechanism));
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
     verbose_ = settings.get_bool("auth_verbose");
-    username_.chars = settings.get("auth_username_chars");
-    username_.translation = settings.get("auth_username_translation");
-    username_.format = settings.get("auth_username_format");
-    username_.default_realm = settings.get("auth_default_realm");
-    username_.master_user_separator = settings.get("auth_master_user_separator");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
-    for (const config::Section* section : settings.sections("passdb"))
-        passdbs_.add(make_passdb(section->get_or("driver", ""), section->get_or("args", "")), passdb_rule(*section));
-    for (const config::Section* section : settings.sections("userdb"))
-        userdbs_.add(make_userdb(section->get_or("driver", ""), section->get_or("args", "")), userdb_rule(*section));
+    AuthSetup setup = load_auth_setup(settings);
+    passdbs_ = std::move(setup.passdbs);
+    userdbs_ = std::move(setup.userdbs);
+    username_ = std::move(setup.username);
 }
 
 std::vector<std::string> Authenticator::mechanisms(const Client& client) const
@@ -156,7 +117,8 @@ void Authenticator::log_steps(const std::vector<ChainStep>& steps, const std::st
     }
 }
 
-Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
+std::optional<Outcome> Authenticator::run_passdbs(const std::string& login, const std::string& password,
+                                                  const Client& client, std::string& user)
 {
     Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
     std::string error;
@@ -186,7 +148,51 @@ Outcome Authenticator::verify(const std::string& login, const std::string& passw
     if (result.status != PassdbStatus::Ok)
         return failed;
     // The passdb may have changed the user name (user= field).
-    std::string user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    return std::nullopt;
+}
+
+Outcome Authenticator::check_password(const std::string& login, const std::string& password, const Client& client)
+{
+    std::string user;
+    if (auto refused = run_passdbs(login, password, client, user))
+        return *refused;
+    return Outcome{Outcome::Status::Ok, user, "", ""};
+}
+
+Outcome Authenticator::lookup_credentials(const std::string& login, const std::string& scheme,
+                                          const Client& client, std::string& credentials)
+{
+    Outcome failed{Outcome::Status::Failed, login, "", "Authentication failed."};
+    std::string error;
+    auto name = normalize_username(login, username_, error);
+    if (!name) {
+        if (verbose_)
+            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
+        return failed;
+    }
+    failed.user = *name;
+    PassdbChainResult result;
+    try {
+        result = passdbs_.lookup_credentials(request_for(*name, client), scheme);
+    } catch (const std::exception& failure) {
+        log_.error("passdb(" + *name + "): " + failure.what());
+        return temporary_failure();
+    }
+    log_steps(result.steps, *name, client);
+    if (result.status == PassdbStatus::InternalFailure)
+        return temporary_failure();
+    if (result.status != PassdbStatus::Ok)
+        return failed;
+    credentials = result.credentials;
+    return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : *name, "", ""};
+}
+
+Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
+{
+    std::string user;
+    if (auto refused = run_passdbs(login, password, client, user))
+        return *refused;
     try {
         AuthRequest request = request_for(user, client);
         auto fields = userdb_lookup(request);

@@ -38,6 +38,13 @@ public:
     std::vector<std::string> mechanisms(const Client& client) const;
     bool mechanism_allowed(const std::string& mechanism, const Client& client) const;
     Outcome verify(const std::string& login, const std::string& password, const Client& client);
+    // Passdbs only, for SASL clients such as Postfix that need no session: Ok carries
+    // the user name the passdb settled on, and no grant.
+    Outcome check_password(const std::string& login, const std::string& password, const Client& client);
+    // Challenge-response mechanisms: the user's raw credentials in scheme. Ok with
+    // credentials set, Failed for an unknown user or one without usable credentials.
+    Outcome lookup_credentials(const std::string& login, const std::string& scheme, const Client& client,
+                               std::string& credentials);
     // For LMTP: a delivery grant for an existing user.
     Outcome lookup(const std::string& login, const Client& client);
 
@@ -47,6 +54,9 @@ private:
         std::optional<uint32_t> uid, gid;
         std::string home, mail;
     };
+    // The passdb part of verify(): nullopt on success (user set to the final name).
+    std::optional<Outcome> run_passdbs(const std::string& login, const std::string& password, const Client& client,
+                                       std::string& user);
     AuthRequest request_for(const std::string& user, const Client& client) const;
     // nullopt: unknown user; throws for internal failures.
     std::optional<UserFields> userdb_lookup(const AuthRequest& request);

@@ -1,5 +1,6 @@
 // loft-auth: verifies credentials and looks up users for the protocol workers, and
 // signs the grants that storage daemons require.
+#include "auth/service/auth_client_server.h"
 #include "auth/service/auth_handler.h"
 #include "auth/service/authenticator.h"
 #include "config/config.h"
@@ -8,6 +9,7 @@
 #include "lib/fd_passing.h"
 #include "lib/log.h"
 #include "lib/process.h"
+#include "lib/strings.h"
 #include "master/child_startup.h"
 #include "rpc/server.h"
 
@@ -42,6 +44,18 @@ int main(int argc, char** argv)
                                                       next_service = service;
                                                       server.add_connection(std::move(fd));
                                                   });
+        // auth-client sockets (Postfix's SASL) that loftd bound from service auth.
+        loft::auth::service::AuthClientSettings client_settings;
+        for (const std::string& mechanism : loft::split_words(settings.get("auth_mechanisms")))
+            client_settings.mechanisms.push_back(loft::to_upper(mechanism));
+        client_settings.disable_plaintext_auth = settings.get_bool("disable_plaintext_auth");
+        client_settings.failure_delay = failure_delay;
+        client_settings.realms = loft::split_words(settings.get("auth_realms"));
+        loft::auth::service::AuthClientServer client_server(base.get(), authenticator, client_settings, log);
+        for (const loft::InheritedListener& listener : args.listeners) {
+            client_server.listen(listener.fd);
+            log.debug("auth-client listener " + listener.name);
+        }
         auto on_term = loft::master::exit_on_sigterm(base.get());
         event_base_dispatch(base.get());
         return 0;
