@@ -277,7 +277,9 @@ Task<void> ImapSession::execute(Command command)
         } else if (name == "SEARCH" || name == "UID SEARCH" || name == "SORT" || name == "UID SORT" ||
                    name == "THREAD" || name == "UID THREAD") {
             bool uid = name.rfind("UID ", 0) == 0;
-            co_await cmd_search(command, uid, uid ? name.substr(4) : name, started);
+            // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+            std::string kind = uid ? name.substr(4) : name;
+            co_await cmd_search(command, uid, kind, started);
         } else if (name == "STORE" || name == "UID STORE") {
             co_await cmd_store(command, name == "UID STORE", started);
         } else {

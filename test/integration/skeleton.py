@@ -153,6 +153,23 @@ def main():
         typ, data = imap.select("INBOX")
         t.check(data == [b"0"], f"INBOX is empty after the MOVE: {data}")
 
+        # SEARCH, SORT, THREAD in the storage daemon.
+        typ, data = imap.select("Archive.2026")
+        typ, data = imap.search(None, "ALL")
+        t.check(data == [b"1 2"], f"SEARCH ALL: {data}")
+        typ, data = imap.uid("SEARCH", "SUBJECT", "skeleton", "FLAGGED")
+        t.check(typ == "OK" and len(data[0].split()) == 2, f"UID SEARCH SUBJECT x FLAGGED: {data}")
+        typ, data = imap.search(None, "BODY", "nothing-like-this")
+        t.check(data == [b""], f"SEARCH BODY with no match: {data}")
+        typ, data = imap.sort("(REVERSE ARRIVAL)", "UTF-8", "ALL")
+        t.check(sorted(data[0].split()) == [b"1", b"2"], f"SORT (REVERSE ARRIVAL): {data}")
+        typ, data = imap.thread("REFERENCES", "UTF-8", "ALL")
+        t.check(typ == "OK" and data and data[0].startswith(b"("), f"THREAD REFERENCES: {data}")
+        imap.send(b"s9 SEARCH FROBNICATE\r\n")
+        line = imap.readline()
+        t.check(line.startswith(b"s9 BAD"), f"unknown search key: {line!r}")
+        typ, data = imap.select("INBOX")
+
         # Bad input gets BAD, never a crash.
         for bad in [b"a1 FROBNICATE\r\n", b"a2 FETCH\r\n", b"a3 FETCH 99 FLAGS\r\n", b"a4 STORE 1 +FLAGS (\\Bogus)\r\n",
                     b")(\r\n", b"a5 FETCH 1 (BODY[\r\n", b"a6 LOGIN x\r\n"]:
