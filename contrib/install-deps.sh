@@ -6,7 +6,7 @@ set -eu
 what=${1:-build}
 build_packages="autoconf automake libtool pkg-config g++ make thrift-compiler libthrift-dev libboost-dev
   libevent-dev libssl-dev libcppunit-dev libpam0g-dev libcrypt-dev python3"
-test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd openssl procps"
+test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps"
 packages=$build_packages
 [ "$what" = test ] && packages="$build_packages $test_packages"
 
@@ -20,6 +20,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is a test peer (SMTP AUTH through Loft's auth socket), not this host's MTA.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # Keep package scripts from starting Dovecot on the standard ports: it is only an
 # oracle for the tests, which start their own instances.
