@@ -62,7 +62,10 @@ std::optional<BaseHeader> parse_base(std::string_view value, const FormatLimits&
         throw StorageError(StorageError::Kind::Limit, "mbox: too many keywords in X-IMAPbase");
     BaseHeader base;
     base.uidvalidity = static_cast<uint32_t>(*uidvalidity);
-    base.next_uid = static_cast<uint32_t>(*next_uid);
+    // UW-IMAP's field (and Dovecot's) is the last UID handed out, not the next one.
+    if (*next_uid >= UINT32_MAX)
+        return std::nullopt;
+    base.next_uid = static_cast<uint32_t>(*next_uid) + 1;
     base.keywords.assign(words.begin() + 2, words.end());
     return base;
 }
@@ -104,7 +107,7 @@ std::string format_date_header(int64_t when)
 std::string format_base_value(uint32_t uidvalidity, uint32_t next_uid, const std::vector<std::string>& keywords)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%u %010u", uidvalidity, next_uid);
+    snprintf(buf, sizeof buf, "%u %010u", uidvalidity, next_uid > 0 ? next_uid - 1 : 0);
     std::string value = buf;
     for (const auto& keyword : keywords)
         value += " " + keyword;

@@ -36,7 +36,7 @@ struct MboxMessage {
 
 struct MboxFile {
     uint32_t uidvalidity = 0;  // 0: no X-IMAPbase/X-IMAP found
-    uint32_t next_uid = 0;
+    uint32_t next_uid = 0;     // the file stores the last UID given out (next_uid - 1)
     std::vector<std::string> keywords;  // from X-IMAPbase/X-IMAP, in order
     bool has_pseudo = false;            // the first message is Dovecot's X-IMAP pseudo message
     std::vector<MboxMessage> messages;  // real messages only

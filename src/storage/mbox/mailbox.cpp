@@ -138,14 +138,15 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
     MboxFile parsed = mbox::parse_mbox(content, options_.limits);
     bool needs_write = false;
 
-    // UIDs must rise through the file and stay below the X-IMAPbase next UID; the first
-    // message that breaks this (or has no X-UID) and every one after it get new UIDs.
+    // UIDs must rise through the file; the first message that breaks this (or has no
+    // X-UID) and every one after it get new UIDs. X-UIDs above the X-IMAPbase last UID are
+    // fine: Dovecot writes X-UID on delivery but updates X-IMAPbase lazily.
     uint32_t header_next = parsed.uidvalidity ? parsed.next_uid : 0;
     uint32_t next = std::max<uint32_t>(header_next, 1);
     uint32_t last = 0;
     bool renumbering = false;
     for (auto& message : parsed.messages) {
-        bool valid = !renumbering && message.uid > last && (header_next == 0 || message.uid < header_next);
+        bool valid = !renumbering && message.uid > last;
         if (!valid) {
             renumbering = true;
             needs_write = true;

@@ -222,7 +222,7 @@ void MboxStore::create(std::string_view mailbox)
             throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: " + std::string(mailbox));
         throw StorageError(StorageError::Kind::Io, "cannot create " + path + ": " + strerror(errno));
     }
-    maildir::fsync_dir(maildir::join_path(path, ".."));
+    maildir::fsync_dir(path.substr(0, path.rfind('/')));
 }
 
 void MboxStore::remove(std::string_view mailbox)
