@@ -8,6 +8,7 @@
 //   store MAILBOX UID(,UID)* +|-|= [FLAG...]
 //   expunge MAILBOX
 //   fetch MAILBOX UID                      the message as IMAP shows it (LF line ends)
+//   stress MAILBOX ROUNDS                  appends and expunges in a loop (crash test)
 //   sync MAILBOX                           open read-write: new UIDs are written to the file
 //   copy|move FROM TO UID(,UID)*           prints "<source uid> <new uid>" lines
 //   create|delete|subscribe|unsubscribe MAILBOX
@@ -144,6 +145,29 @@ int run(std::vector<std::string> args)
         need(4);
         auto box = store.open(args[2], true);
         std::cout << box->message_text(static_cast<uint32_t>(std::stoul(args[3])));
+    } else if (command == "stress") {
+        // Appends and expunges in a loop until killed or done: the crash test kill -9s us.
+        need(4);
+        int rounds = std::stoi(args[3]);
+        auto box = store.open(args[2], false);
+        for (int i = 0; i < rounds; i++) {
+            std::string text = "Subject: stress " + std::to_string(i) + "\n\n";
+            for (int line = 0; line < 20 + i % 50; line++)
+                text += "line " + std::to_string(i) + "\n";
+            text += "From here on a line that looks like a separator " + std::to_string(i) + "\n";
+            text += "end " + std::to_string(i) + "\n";
+            auto append = box->begin_append({}, 0);
+            append.write(text);
+            append.commit();
+            if (i % 3 == 2) {
+                std::vector<uint32_t> uids;
+                for (const auto& info : box->messages())
+                    if (info.uid % 2 == 0)
+                        uids.push_back(info.uid);
+                box->store_flags(uids, MboxMailbox::FlagOp::Add, parse_flags({"\\Deleted"}));
+                box->expunge();
+            }
+        }
     } else if (command == "sync") {
         need(3);
         store.open(args[2], false);

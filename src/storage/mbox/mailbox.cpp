@@ -321,7 +321,13 @@ void MboxMailbox::write_file(int fd, const std::string& content)
     if (::fstat(fd, &st) < 0)
         throw_errno("fstat " + paths_.file);
     std::string dir = dir_of(paths_.file);
-    std::string tmp = maildir::join_path(dir, "." + base_of(paths_.file) + ".loft-tmp." + std::to_string(::getpid()));
+    std::string tmp_prefix = "." + base_of(paths_.file) + ".loft-tmp.";
+    // We hold the write locks, so a temporary file of this mbox is left from a writer that died.
+    if (auto names = maildir::list_dir(dir))
+        for (const auto& name : *names)
+            if (name.compare(0, tmp_prefix.size(), tmp_prefix) == 0)
+                (void)::unlink(maildir::join_path(dir, name).c_str());
+    std::string tmp = maildir::join_path(dir, tmp_prefix + std::to_string(::getpid()));
     UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777));
     if (!out.valid())
         throw StorageError(StorageError::Kind::Io, "cannot create " + tmp + ": " + strerror(errno));
