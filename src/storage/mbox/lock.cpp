@@ -71,13 +71,15 @@ MboxLock MboxLock::acquire(const std::string& path, int fd, bool write, const Lo
             dotlock_settings.stale_timeout = settings.dotlock_change_timeout;
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             dotlock_settings.timeout = std::max(left, std::chrono::milliseconds(0));
+            if (method == LockMethod::Dotlock) {
+                lock.dotlock_ = maildir::Dotlock::acquire(path, dotlock_settings);
+                break;
+            }
+            // dotlock_try: as Dovecot, go on without it on a timeout or when the
+            // directory is not writable for us (e.g. /var/mail without the mail group).
             try {
                 lock.dotlock_ = maildir::Dotlock::acquire(path, dotlock_settings);
-            } catch (const StorageError& e) {
-                // dotlock_try: go on without it when the directory is not writable for us.
-                if (method == LockMethod::DotlockTry && e.kind() != StorageError::Kind::Locked)
-                    break;
-                throw;
+            } catch (const std::exception&) {
             }
             break;
         }

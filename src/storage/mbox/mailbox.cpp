@@ -137,6 +137,7 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
 {
     MboxFile parsed = mbox::parse_mbox(content, options_.limits);
     bool needs_write = false;
+    bool had_base = parsed.uidvalidity != 0;
 
     // UIDs must rise through the file; the first message that breaks this (or has no
     // X-UID) and every one after it get new UIDs. X-UIDs above the X-IMAPbase last UID are
@@ -149,7 +150,7 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
         bool valid = !renumbering && message.uid > last;
         if (!valid) {
             renumbering = true;
-            needs_write = true;
+            needs_write |= !options_.lazy_writes || !had_base;
             message.uid = std::max(next, last + 1);
         }
         last = message.uid;

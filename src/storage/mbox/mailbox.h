@@ -31,6 +31,9 @@ struct MboxOptions {
     uint64_t max_file_size = 4ULL << 30;
     uint64_t max_message_size = 1ULL << 30;
     FormatLimits limits;
+    // mbox_lazy_writes: UIDs given to MTA-delivered mail are written with the next change
+    // instead of at once (they are the same either way: the next UIDs in file order).
+    bool lazy_writes = true;
     std::string from_sender;  // envelope sender on From lines of APPENDed mail; empty: user@host
 };
 

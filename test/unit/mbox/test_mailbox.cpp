@@ -57,6 +57,7 @@ class MboxMailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(MboxMailboxTest);
     CPPUNIT_TEST(mta_messages_get_uids_written_back);
     CPPUNIT_TEST(read_only_open_does_not_write);
+    CPPUNIT_TEST(lazy_writes_wait_for_the_next_change);
     CPPUNIT_TEST(append_store_expunge);
     CPPUNIT_TEST(expunging_everything_keeps_uidnext_in_pseudo_message);
     CPPUNIT_TEST(external_rewrite_is_noticed);
@@ -104,6 +105,29 @@ public:
         CPPUNIT_ASSERT_EQUAL(2u, box->messages()[1].uid);
         CPPUNIT_ASSERT_EQUAL(mta_mbox, read_file(dir / "inbox"));
         CPPUNIT_ASSERT_THROW(box->expunge(), StorageError);
+    }
+
+    void lazy_writes_wait_for_the_next_change()
+    {
+        TempDir dir;
+        std::string text = "From a  Mon Jan  1 10:00:00 2024\nX-IMAPbase: 9 0000000004\nX-UID: 4\nStatus: RO\n\na\n\n"
+                           "From mta  Mon Jan  1 10:00:00 2024\nSubject: new\n\nb\n\n";
+        write_file(dir / "inbox", text);
+        {
+            MboxStore store(location_of(dir));
+            auto box = store.open("INBOX", false);
+            CPPUNIT_ASSERT_EQUAL(5u, box->messages().at(1).uid);
+            CPPUNIT_ASSERT_EQUAL(text, read_file(dir / "inbox"));
+            box->store_flags({4}, MboxMailbox::FlagOp::Add, Flags{Flagged, {}});
+            CPPUNIT_ASSERT(read_file(dir / "inbox").find("X-UID: 5\n") != std::string::npos);
+        }
+        write_file(dir / "inbox", text);
+        mbox::MboxOptions eager;
+        eager.lazy_writes = false;
+        MboxStore store(location_of(dir), '/', eager);
+        auto box = store.open("INBOX", false);
+        CPPUNIT_ASSERT(read_file(dir / "inbox").find("X-UID: 5\n") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(9u, box->uidvalidity());
     }
 
     void append_store_expunge()
