@@ -1,0 +1,67 @@
+// The mbox file format as Dovecot 2.3 reads and writes it: "From " separators,
+// Content-Length, and the X-IMAPbase/X-IMAP/X-UID/Status/X-Status/X-Keywords headers
+// that carry UIDs and flags and are hidden from IMAP clients.
+#pragma once
+
+#include "storage/mail_types.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::storage::mbox {
+
+struct FormatLimits {
+    size_t max_messages = 10'000'000;
+    size_t max_keywords = 1024;
+    size_t max_header_line = 1024 * 1024;
+};
+
+// One message of an mbox file. header holds the headers clients see (hidden ones
+// removed), LF line ends, without the blank line that ends the header.
+struct MboxMessage {
+    std::string from_line;  // "From sender  Thu Feb 01 09:00:00 2024", no newline
+    std::string header;
+    std::string body;
+    uint32_t uid = 0;       // X-UID, 0 if absent or unusable
+    Flags flags;            // from Status, X-Status, X-Keywords (never \Recent)
+    bool seen_by_session = false;  // 'O' in Status: not \Recent any more
+    int64_t internal_date = 0;     // the From line date, read as UTC
+
+    // The message as IMAP shows it: visible header, blank line, body.
+    std::string imap_text() const { return header + "\n" + body; }
+};
+
+struct MboxFile {
+    uint32_t uidvalidity = 0;  // 0: no X-IMAPbase/X-IMAP found
+    uint32_t next_uid = 0;     // the file stores the last UID given out (next_uid - 1)
+    std::vector<std::string> keywords;  // from X-IMAPbase/X-IMAP, in order
+    bool has_pseudo = false;            // the first message is Dovecot's X-IMAP pseudo message
+    std::vector<MboxMessage> messages;  // real messages only
+};
+
+// Throws StorageError(Corrupted) if data is not an mbox, Limit if it has too much.
+MboxFile parse_mbox(std::string_view data, const FormatLimits& limits = {});
+
+// The whole file: the pseudo message if has_pseudo (X-IMAP) or else X-IMAPbase on the
+// first message, then every message with its X-UID/Status/X-Keywords/Content-Length/X-Status.
+// A message is "not recent" (Status O) unless its uid is in `recent`.
+std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recent, std::string_view hostname);
+
+// "Thu Feb 01 09:00:00 2024" in UTC, as in From lines; and back (nullopt if malformed).
+std::string ctime_utc(int64_t when);
+std::optional<int64_t> parse_from_line_date(std::string_view from_line);
+
+// Dovecot's visible size (CRLF line ends) of LF text.
+uint64_t crlf_size(std::string_view text);
+
+// Converts CRLF to LF and makes sure the text ends with a newline, as Dovecot stores it.
+std::string normalize_newlines(std::string_view text);
+
+// Splits a whole message (as appended) into visible header and body, dropping any of the
+// hidden headers a client tried to smuggle in.
+void split_message(std::string_view text, std::string& header, std::string& body);
+
+}  // namespace loft::storage::mbox

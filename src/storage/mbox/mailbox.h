@@ -1,0 +1,153 @@
+// One mbox file as an IMAP mailbox, with the same operations as MaildirMailbox: sync
+// with the file (UIDs from X-UID, new ones for MTA-delivered mail), flags and keywords,
+// expunge, copy and appends. Every change rewrites the file under the write locks into a
+// temporary file that is renamed over the mbox, so a crash leaves the old or the new file.
+#pragma once
+
+#include "lib/unique_fd.h"
+#include "storage/mail_types.h"
+#include "storage/mbox/format.h"
+#include "storage/mbox/lock.h"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loft::storage::mbox {
+
+struct MboxPaths {
+    std::string name;              // UTF-8 IMAP name, for messages
+    std::string file;              // the mbox file
+    std::string uidvalidity_dir;   // where dovecot-uidvalidity lives (ROOT/.imap unless INDEX=)
+};
+
+struct MboxOptions {
+    LockSettings locks;
+    uint64_t max_file_size = 4ULL << 30;
+    uint64_t max_message_size = 1ULL << 30;
+    FormatLimits limits;
+    // mbox_lazy_writes: UIDs given to MTA-delivered mail are written with the next change
+    // instead of at once (they are the same either way: the next UIDs in file order).
+    bool lazy_writes = true;
+    std::string from_sender;  // envelope sender on From lines of APPENDed mail; empty: user@host
+};
+
+}  // namespace loft::storage::mbox
+
+namespace loft::storage {
+
+class MboxMailbox {
+public:
+    MboxMailbox(mbox::MboxPaths paths, bool read_only, mbox::MboxOptions options = {});
+    MboxMailbox(const MboxMailbox&) = delete;
+    MboxMailbox& operator=(const MboxMailbox&) = delete;
+
+    // Re-reads the file if it changed (under the read locks). Messages without a usable
+    // X-UID get the next UIDs; a read-write mailbox writes them (and the X-IMAPbase) back.
+    void sync();
+
+    const std::string& name() const { return paths_.name; }
+    bool read_only() const { return read_only_; }
+    uint32_t uidvalidity() const { return file_.uidvalidity; }
+    uint32_t uidnext() const { return file_.next_uid; }
+    const std::string& guid() const { return guid_; }
+    const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
+    // Modseqs are kept for this object's lifetime only (mbox has no place for them).
+    uint64_t highest_modseq() const { return highest_modseq_; }
+    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
+    void save_index() {}
+    MailboxStatus status() const;
+    const MessageInfo* find(uint32_t uid) const;
+
+    // The message as IMAP shows it (hidden headers removed, LF line ends) in an
+    // anonymous read-only file; throws StorageError(NotFound) if it was expunged.
+    UniqueFd open_message(uint32_t uid);
+    std::string message_text(uint32_t uid) const;
+
+    enum class FlagOp { Replace, Add, Remove };
+    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags);
+
+    // Removes every \Deleted message; returns their uids (ascending).
+    std::vector<uint32_t> expunge();
+
+    // COPY/MOVE from another mbox (or this one, for COPY), keeping INTERNALDATE and flags.
+    std::vector<std::pair<uint32_t, uint32_t>> copy_from(MboxMailbox& source, const std::vector<uint32_t>& uids,
+                                                         bool move = false);
+
+    class Append {
+    public:
+        Append(Append&&) noexcept = default;
+        Append& operator=(Append&&) = delete;
+        Append(const Append&) = delete;
+        ~Append() = default;  // an uncommitted append leaves no trace
+
+        // Data may use CRLF or LF; it is stored with LF only.
+        void write(std::string_view chunk);
+        // Writes the message into the mbox and returns its UID.
+        uint32_t commit();
+
+    private:
+        friend class MboxMailbox;
+        Append(MboxMailbox& box, const Flags& flags, int64_t internal_date);
+        MboxMailbox* box_;
+        Flags flags_;
+        int64_t internal_date_;
+        std::string data_;
+        bool finished_ = false;
+    };
+    Append begin_append(const Flags& flags, int64_t internal_date = 0);
+
+private:
+    struct Stamp {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        off_t size = 0;
+        time_t mtime_sec = 0;
+        long mtime_nsec = 0;
+        bool operator==(const Stamp&) const = default;
+    };
+    struct NewMessage {
+        std::string text;  // LF line ends
+        Flags flags;
+        int64_t internal_date;
+    };
+
+    // Opens the mbox (creating nothing); invalid fd if it does not exist.
+    UniqueFd open_file(bool write) const;
+    std::string read_all(int fd) const;
+    // Parses content and makes the in-memory state match; returns true if UIDs were
+    // assigned or the X-IMAPbase is missing, i.e. the file should be written back.
+    bool load(std::string_view content, const Stamp& stamp);
+    // Under the write locks: re-reads the file, lets change() edit it, writes it back.
+    template <typename Change>
+    void modify(Change change);
+    void write_file(int fd, const std::string& content);
+    void rebuild_infos();
+    void note_expunged(uint32_t uid);
+    std::vector<uint32_t> append_messages(std::vector<NewMessage> messages);
+    std::string default_from_sender() const;
+    void require_writable() const;
+
+    mbox::MboxPaths paths_;
+    bool read_only_;
+    mbox::MboxOptions options_;
+    std::string guid_;
+    mbox::MboxFile file_;
+    bool uidvalidity_saved_ = false;
+    std::vector<MessageInfo> messages_;
+    std::map<uint32_t, size_t> index_by_uid_;
+    std::set<uint32_t> recent_;
+    std::map<uint32_t, uint64_t> modseq_by_uid_;
+    std::map<uint32_t, Flags> last_flags_;
+    uint64_t highest_modseq_ = 1;
+    std::vector<std::pair<uint64_t, uint32_t>> expunged_;
+    Stamp stamp_;
+    bool loaded_ = false;
+};
+
+}  // namespace loft::storage
