@@ -33,7 +33,8 @@ def main():
         for line in lines:
             if line.endswith(": ok") or line.endswith(": FAIL"):
                 t.check(line.endswith(": ok"), line.split("ROGUE: ", 1)[1])
-        t.check(sum(1 for line in lines if line.endswith(": ok")) >= 9, f"all attempts ran: {len(lines)} lines")
+        expected = 9 if os.geteuid() == 0 else 8
+        t.check(sum(1 for line in lines if line.endswith(": ok")) >= expected, f"all attempts ran: {len(lines)} lines")
     finally:
         del os.environ["LOFT_HELPER_DIR"]
         loft.stop()
