@@ -9,7 +9,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from maildir_common import Dovecot, Loft, compare, imap_state, message, skip_unless_possible
+from store_common import Dovecot, Loft, compare, imap_state, message, skip_unless_possible
 
 ROUNDS = 25
 

@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from maildir_common import (Dovecot, Loft, compare, imap_quote, imap_state, message, mutf7_encode,
+from store_common import (Dovecot, Loft, compare, imap_quote, imap_state, message, mutf7_encode,
                             skip_unless_possible)
 
 

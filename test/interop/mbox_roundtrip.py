@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mbox_common import (Dovecot, Loft, compare, imap_quote, imap_state, message, mutf7_encode,
+from store_common import (Dovecot, Loft, compare, imap_quote, imap_state, message, mutf7_encode,
                          skip_unless_possible)
 
 
@@ -122,12 +122,12 @@ def known_differences(built, loft_state, tree):
 def main():
     skip_unless_possible()
     builddir = os.environ.get("LOFT_BUILDDIR", os.getcwd())
-    dc = Dovecot("mbox-roundtrip")
+    dc = Dovecot("mbox-roundtrip", mail_format="mbox")
     problems = 0
     try:
         build_with_dovecot(dc)
         tree = os.path.join(dc.data, "alice", "mail")
-        loft = Loft(builddir, dc.location("alice"))
+        loft = Loft(builddir, dc.location("alice"), mail_format="mbox")
         built = imap_state(dc.imap())
         loft_built = loft.state()
         known_differences(built, loft_built, tree)

@@ -1,5 +1,6 @@
-"""Shared helpers for the Maildir interop tests: a private Dovecot 2.3 instance on
-its own ports and data dir, IMAP state snapshots, and the maildir_dump driver."""
+"""Shared helpers for the Maildir and mbox interop tests: a private Dovecot 2.3 instance
+on its own ports and data dir (Maildir++, or Debian's mbox layout mbox:~/mail:INBOX=~/inbox),
+IMAP state snapshots, and the maildir_dump / mbox_dump drivers."""
 import base64
 import imaplib
 import os
@@ -57,10 +58,12 @@ def mutf7_encode(name):
 
 
 class Dovecot:
-    """A private Dovecot: passwd-file users alice/bob (uid 5000), Maildir++ under datadir."""
+    """A private Dovecot: passwd-file users alice/bob (uid 5000), mail under datadir in
+    the given format ("maildir" or "mbox")."""
 
-    def __init__(self, name, location_options=""):
-        base = int(os.environ.get("REF_PORT_BASE", "22000"))
+    def __init__(self, name, location_options="", mail_format="maildir"):
+        self.mail_format = mail_format
+        base = int(os.environ.get("REF_PORT_BASE", "22000" if mail_format == "maildir" else "27000"))
         self.imap_port = base + 143 + (os.getpid() % 50) * 2
         self.inst = tempfile.mkdtemp(prefix="loft-%s-" % name)
         os.chmod(self.inst, 0o755)
@@ -91,7 +94,7 @@ userdb {{
   args = {users}
 }}
 first_valid_uid = 100
-mail_location = maildir:{data}/%u/Maildir{options}
+mail_location = {mail_location}
 namespace inbox {{
   inbox = yes
   separator = /
@@ -114,7 +117,7 @@ service pop3-login {{
   }}
 }}
 """.format(inst=self.inst, name=name, pid=os.getpid(), users=users, data=self.data, port=self.imap_port,
-           options=location_options))
+           mail_location=self.location("%u", location_options)))
         self.location_options = location_options
         for user in ("alice", "bob"):
             os.makedirs(os.path.join(self.data, user))
@@ -142,8 +145,18 @@ service pop3-login {{
     def maildir(self, user):
         return os.path.join(self.data, user, "Maildir")
 
-    def location(self, user):
-        return self.maildir(user) + self.location_options
+    def inbox(self, user):
+        return os.path.join(self.data, user, "inbox")
+
+    def location(self, user, options=None):
+        """mail_location for user ("%u" gives the config's), with the format prefix for
+        the config and without it for the dump tools."""
+        options = self.location_options if options is None else options
+        if self.mail_format == "maildir":
+            path = "%s/%s/Maildir%s" % (self.data, user, options)
+        else:
+            path = "%s/%s/mail:INBOX=%s/%s/inbox%s" % (self.data, user, self.data, user, options)
+        return (self.mail_format + ":" + path) if user == "%u" else path
 
     def stop(self):
         subprocess.call(["doveadm", "-c", self.conf, "stop"], stderr=subprocess.DEVNULL)
@@ -219,15 +232,18 @@ def imap_quote(name):
 
 
 class Loft:
-    def __init__(self, builddir, location):
-        self.tool = os.path.join(builddir, "test", "interop", "maildir_dump")
+    """Drives test/interop/maildir_dump or mbox_dump on one user's mail."""
+
+    def __init__(self, builddir, location, mail_format="maildir"):
+        self.tool_name = mail_format + "_dump"
+        self.tool = os.path.join(builddir, "test", "interop", self.tool_name)
         self.location = location
 
     def run(self, *args):
         result = subprocess.run([self.tool, "--as-owner", self.location] + list(args),
                                 capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError("maildir_dump %s failed: %s" % (" ".join(args), result.stderr))
+            raise RuntimeError("%s %s failed: %s" % (self.tool_name, " ".join(args), result.stderr))
         return result.stdout
 
     def state(self):
