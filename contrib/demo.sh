@@ -6,4 +6,4 @@ sh contrib/install-deps.sh build
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure -q
 make -j"$(nproc)" -s
-exec ./loftd -F "$@"
+exec ./loftd -F --demo "$@"

@@ -29,11 +29,12 @@ struct Arguments {
     bool stop = false;
     std::string config_path;
     std::string demo_dir;
+    bool demo = false;  // run the embedded demo even if a system config exists
 };
 
 void usage()
 {
-    std::cerr << "Usage: loftd [-F] [-c CONFIG] [--demo-dir DIR]\n"
+    std::cerr << "Usage: loftd [-F] [-c CONFIG] [--demo] [--demo-dir DIR]\n"
                  "       loftd stop [-c CONFIG]\n"
                  "With no -c, loftd reads " LOFT_SYSCONFDIR "/loft/loft.conf, else /etc/dovecot/dovecot.conf,\n"
                  "else runs the embedded demo (IMAP on 127.0.0.1:10143, LMTP on 127.0.0.1:10024).\n";
@@ -122,6 +123,8 @@ int main(int argc, char** argv)
             args.config_path = argv[++i];
         else if (arg == "--demo-dir" && i + 1 < argc)
             args.demo_dir = argv[++i];
+        else if (arg == "--demo")
+            args.demo = true;
         else if (arg == "stop")
             args.stop = true;
         else if (arg == "--version") {
@@ -136,7 +139,7 @@ int main(int argc, char** argv)
     std::optional<loft::master::DemoSetup> demo;
     std::optional<loft::config::Config> config;
     try {
-        if (args.config_path.empty() && args.demo_dir.empty()) {
+        if (args.config_path.empty() && args.demo_dir.empty() && !args.demo) {
             for (std::string candidate : {std::string(LOFT_SYSCONFDIR) + "/loft/loft.conf",
                                           std::string("/etc/dovecot/dovecot.conf")}) {
                 if (file_exists(candidate)) {
