@@ -43,8 +43,9 @@ struct MboxOptions {
     // mbox_dirty_syncs: when the file only grew, read just the new part (after checking
     // that the bytes before it are what we parsed) instead of re-reading all of it.
     bool dirty_syncs = true;
-    // mbox_very_dirty_syncs: also trust the cached state when opening a mailbox that
-    // this process already has in memory and whose size and mtime did not change.
+    // mbox_very_dirty_syncs: trust growth alone (skip comparing the bytes before the
+    // new part). Loft has no separate "full sync on SELECT" to skip: a SELECT re-reads
+    // only a file whose size or mtime changed, dirty or not.
     bool very_dirty_syncs = false;
     // mbox_min_index_size: Loft's modseq index (loft.mbox-index) is written only for
     // mbox files at least this large; smaller ones start from fresh modseqs.
