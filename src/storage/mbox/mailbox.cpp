@@ -385,9 +385,20 @@ void MboxMailbox::save_index()
     if (path.empty() || !loaded_ || highest_modseq_ == saved_modseq_ ||
         static_cast<uint64_t>(stamp_.size) < options_.min_index_size)
         return;
+    // Another instance of this mailbox (a delivery's, another session's) may have saved
+    // a higher modseq meanwhile: never let the saved one go back.
+    uint64_t highest = highest_modseq_;
+    try {
+        if (auto existing = maildir::read_file_if_exists(path, 512ull * 1024 * 1024)) {
+            for (const auto& line : split(existing->substr(0, 256), '\n'))
+                if (line.rfind("highest ", 0) == 0)
+                    highest = std::max<uint64_t>(highest, std::stoull(line.substr(8)));
+        }
+    } catch (const std::exception&) {
+    }
     std::string text = std::string(kIndexMagic) + "\n";
     text += "uidvalidity " + std::to_string(file_.uidvalidity) + "\n";
-    text += "highest " + std::to_string(highest_modseq_) + "\n";
+    text += "highest " + std::to_string(highest) + "\n";
     text += "floor " + std::to_string(expunge_floor_) + "\n";
     for (const auto& [uid, flags] : last_flags_) {
         auto modseq = modseq_by_uid_.find(uid);
