@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -61,10 +62,15 @@ AsyncStream::AsyncStream(event_base* base, UniqueFd fd) : addresses_(peer_addres
     bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
 }
 
-AsyncStream::~AsyncStream() = default;
+AsyncStream::~AsyncStream()
+{
+    if (plain_)
+        evbuffer_remove_cb(bufferevent_get_output(plain_), &AsyncStream::on_plain_output_changed, this);
+}
 
 void AsyncStream::set_idle_timeout(std::chrono::seconds timeout)
 {
+    idle_timeout_ = timeout;
     timeval tv = to_timeval(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
     bufferevent_set_timeouts(bev_.get(), &tv, nullptr);
 }
@@ -100,6 +106,8 @@ void AsyncStream::on_event(bufferevent*, short what, void* self_ptr)
         auto keep = self->shared_from_this();
         self->closed_ = true;
         bufferevent_disable(self->bev_.get(), EV_READ | EV_WRITE);
+        if (self->plain_)
+            bufferevent_disable(self->plain_, EV_READ | EV_WRITE);
         self->wake_reader();
         self->wake_writer();
     }
@@ -111,7 +119,9 @@ void AsyncStream::close()
         return;
     closed_ = true;
     bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
-    shutdown(bufferevent_getfd(bev_.get()), SHUT_RDWR);
+    if (plain_)
+        bufferevent_disable(plain_, EV_READ | EV_WRITE);
+    shutdown(bufferevent_getfd(plain_ ? plain_ : bev_.get()), SHUT_RDWR);
     wake_reader();
     wake_writer();
 }
@@ -184,7 +194,13 @@ Task<std::string> AsyncStream::read_some(size_t max_bytes)
     co_return take_buffered(max_bytes);
 }
 
-size_t AsyncStream::output_pending() const { return evbuffer_get_length(bufferevent_get_output(bev_.get())); }
+size_t AsyncStream::output_pending() const
+{
+    size_t pending = evbuffer_get_length(bufferevent_get_output(bev_.get()));
+    if (plain_)
+        pending += evbuffer_get_length(bufferevent_get_output(plain_));
+    return pending;
+}
 
 void AsyncStream::write(std::string_view data)
 {
@@ -195,11 +211,62 @@ void AsyncStream::write(std::string_view data)
 Task<void> AsyncStream::drain()
 {
     auto keep = shared_from_this();
-    while (!closed_ && evbuffer_get_length(bufferevent_get_output(bev_.get())) > 0) {
+    while (!closed_ && output_pending() > 0) {
         co_await CallbackAwaiter<bool>([this](CallbackAwaiter<bool>::Resolver resolve) {
             writer_ = [resolve] { resolve(true); };
         });
     }
+}
+
+void AsyncStream::start_tls(const TlsContext& context)
+{
+    if (tls_)
+        throw std::logic_error("TLS is already active on this connection");
+    if (closed_)
+        return;
+    evbuffer* input = bufferevent_get_input(bev_.get());
+    evbuffer_drain(input, evbuffer_get_length(input));
+    skipping_long_line_ = false;
+    SSL* ssl = context.new_ssl();
+    bufferevent* plain = bev_.get();
+    bufferevent_set_timeouts(plain, nullptr, nullptr);
+    bufferevent* filter = bufferevent_openssl_filter_new(bufferevent_get_base(plain), plain, ssl,
+                                                         BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!filter) {
+        SSL_free(ssl);
+        throw std::runtime_error("bufferevent_openssl_filter_new failed");
+    }
+    // The filter owns the socket bufferevent from now on.
+    (void)bev_.release();
+    bev_.reset(filter);
+    plain_ = plain;
+    tls_ = &context;
+    // A client that drops the TCP connection without close_notify has just left.
+    bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
+    bufferevent_setcb(filter, &AsyncStream::on_read, &AsyncStream::on_write, &AsyncStream::on_event, this);
+    bufferevent_setwatermark(filter, EV_READ, 0, kReadHighWatermark);
+    bufferevent_enable(filter, EV_READ | EV_WRITE);
+    // drain() must see ciphertext leave the socket, not just plaintext enter the filter.
+    plain_drained_.reset(event_new(
+        bufferevent_get_base(plain), -1, 0,
+        [](evutil_socket_t, short, void* self) { static_cast<AsyncStream*>(self)->wake_writer(); }, this));
+    evbuffer_add_cb(bufferevent_get_output(plain), &AsyncStream::on_plain_output_changed, this);
+    if (idle_timeout_)
+        set_idle_timeout(*idle_timeout_);
+}
+
+void AsyncStream::on_plain_output_changed(evbuffer* buffer, const evbuffer_cb_info*, void* self)
+{
+    auto* stream = static_cast<AsyncStream*>(self);
+    if (evbuffer_get_length(buffer) == 0 && stream->plain_drained_)
+        event_active(stream->plain_drained_.get(), EV_TIMEOUT, 1);
+}
+
+TlsPeer AsyncStream::tls_peer() const
+{
+    if (!tls_)
+        return {};
+    return tls_->peer_of(bufferevent_openssl_get_ssl(bev_.get()));
 }
 
 }  // namespace loft

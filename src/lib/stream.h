@@ -5,7 +5,10 @@
 
 #include "lib/event_loop.h"
 #include "lib/task.h"
+#include "lib/tls.h"
 #include "lib/unique_fd.h"
+
+#include <event2/buffer.h>
 
 #include <chrono>
 #include <functional>
@@ -54,6 +57,15 @@ public:
     void set_idle_timeout(std::chrono::seconds timeout);
     const PeerAddresses& addresses() const { return addresses_; }
 
+    // Switches the connection to TLS as the server (imaps at once; STARTTLS after the
+    // tagged OK is written). Input buffered so far is discarded: plaintext sent before
+    // the handshake must never be read as if it came over TLS. Output already written
+    // still goes out in plaintext first. The context must outlive the stream.
+    void start_tls(const TlsContext& context);
+    bool tls_active() const { return tls_ != nullptr; }
+    // The client's certificate, once the handshake is done.
+    TlsPeer tls_peer() const;
+
 private:
     static void on_read(bufferevent*, void* self);
     static void on_write(bufferevent*, void* self);
@@ -62,7 +74,13 @@ private:
     void wake_reader();
     void wake_writer();
 
+    static void on_plain_output_changed(evbuffer*, const evbuffer_cb_info*, void* self);
+
     BufferEventPtr bev_;
+    bufferevent* plain_ = nullptr;  // the socket under the TLS filter, owned by bev_
+    const TlsContext* tls_ = nullptr;
+    EventPtr plain_drained_;  // wakes drain() from the loop, not from inside libevent's write
+    std::optional<std::chrono::seconds> idle_timeout_;
     PeerAddresses addresses_;
     bool closed_ = false;
     bool skipping_long_line_ = false;
