@@ -10,6 +10,7 @@
 #include "lib/process.h"
 #include "lib/stream.h"
 #include "master/child_startup.h"
+#include "master/tls_setup.h"
 #include "rpc/connector.h"
 
 #include <signal.h>
@@ -33,6 +34,9 @@ int main(int argc, char** argv)
         imap_settings.idle_notify_interval = std::chrono::milliseconds(settings.get_time_ms("imap_idle_notify_interval"));
         if (imap_settings.idle_notify_interval.count() <= 0)
             imap_settings.idle_notify_interval = std::chrono::minutes(2);
+        // Built before the sandbox: the certificate and key came with the config.
+        imap_settings.tls = loft::master::make_tls_context(settings);
+        imap_settings.ssl_required = settings.get("ssl") == "required";
 
         loft::enter_sandbox(args, log);
         signal(SIGPIPE, SIG_IGN);
@@ -47,6 +51,11 @@ int main(int argc, char** argv)
                 auto stream = std::make_shared<loft::AsyncStream>(base.get(), std::move(fd));
                 // Dovecot's autologout: 30 minutes of silence ends a session.
                 stream->set_idle_timeout(std::chrono::minutes(30));
+                if (listener.ssl) {
+                    if (!imap_settings.tls)
+                        return;  // loftd does not hand out ssl listeners with ssl = no
+                    stream->start_tls(*imap_settings.tls);
+                }
                 auto session = std::make_shared<loft::imap::ImapSession>(stream, connector, log, imap_settings);
                 loft::spawn([](std::shared_ptr<loft::imap::ImapSession> owned) -> loft::Task<void> {
                     co_await owned->run();

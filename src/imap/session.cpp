@@ -37,6 +37,13 @@ std::string seconds_text(std::chrono::steady_clock::duration elapsed)
     return text;
 }
 
+protocol::CommandReader new_reader(const ImapSettings& settings)
+{
+    return protocol::CommandReader(
+        protocol::ReaderLimits{settings.max_line_length, 65536, 1u << 20, uint64_t(1) << 32, 32, 10000},
+        protocol::stream_append_messages);
+}
+
 }  // namespace
 
 ImapSession::ImapSession(std::shared_ptr<AsyncStream> stream, rpc::Connector& connector, const Logger& log,
@@ -45,13 +52,39 @@ ImapSession::ImapSession(std::shared_ptr<AsyncStream> stream, rpc::Connector& co
       connector_(connector),
       log_(log),
       settings_(settings),
-      reader_(protocol::ReaderLimits{settings.max_line_length, 65536, 1u << 20, uint64_t(1) << 32, 32, 10000},
-              protocol::stream_append_messages),
+      reader_(new_reader(settings)),
       session_id_(new_session_id())
 {
     const auto& addresses = stream_->addresses();
     // Dovecot treats a client on the same address as the server as secured.
-    secured_ = !addresses.remote_ip.empty() && addresses.remote_ip == addresses.local_ip;
+    secured_ = stream_->tls_active() || (!addresses.remote_ip.empty() && addresses.remote_ip == addresses.local_ip);
+}
+
+// Dovecot's rule: LOGIN needs a secured connection unless plaintext auth is allowed and
+// TLS is not required.
+bool ImapSession::login_disabled() const
+{
+    if (secured_)
+        return false;
+    return settings_.disable_plaintext_auth || settings_.ssl_required;
+}
+
+void ImapSession::cmd_starttls(const Command& command, Clock::time_point started)
+{
+    if (stream_->tls_active()) {
+        tagged(command.tag, "BAD", "", "TLS is already active.", started);
+        return;
+    }
+    if (!settings_.tls) {
+        tagged(command.tag, "BAD", "", "TLS support isn't enabled.", started);
+        return;
+    }
+    tagged(command.tag, "OK", "", "Begin TLS negotiation now.", started);
+    // Whatever the client pipelined after STARTTLS was sent in plaintext: drop it, so
+    // nobody on the path can inject commands into the TLS session.
+    reader_ = new_reader(settings_);
+    stream_->start_tls(*settings_.tls);
+    secured_ = true;
 }
 
 void ImapSession::send(std::string_view text)
@@ -84,8 +117,9 @@ std::string ImapSession::capabilities() const
         return settings_.imap_capability;
     std::string caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+";
     if (state_ == State::NotAuthenticated) {
-        bool plaintext_ok = secured_ || !settings_.disable_plaintext_auth;
-        if (plaintext_ok)
+        if (settings_.tls && !stream_->tls_active())
+            caps += " STARTTLS";
+        if (!login_disabled())
             caps += " AUTH=PLAIN AUTH=LOGIN";
         else
             caps += " LOGINDISABLED";
@@ -236,7 +270,7 @@ Task<void> ImapSession::execute(Command command)
             else if (name == "AUTHENTICATE")
                 co_await cmd_authenticate(command, started);
             else if (name == "STARTTLS")
-                tagged(command.tag, "BAD", "", "TLS support isn't enabled.", started);
+                cmd_starttls(command, started);
             else
                 tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Unknown command", started);
         } else if (name == "LOGIN" || name == "AUTHENTICATE") {
@@ -330,7 +364,7 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
     std::string password = protocol::astring(command.args[1]);
     last_auth_user_ = user;
     last_auth_method_ = "PLAIN";
-    if (!secured_ && settings_.disable_plaintext_auth) {
+    if (login_disabled()) {
         tagged(command.tag, "NO", "PRIVACYREQUIRED",
                "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", started);
         co_return;
@@ -358,6 +392,10 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
     }
     std::string mechanism = to_upper(command.args[0].value);
     last_auth_method_ = mechanism;
+    if (!secured_ && settings_.ssl_required) {
+        tagged(command.tag, "NO", "PRIVACYREQUIRED", "Authentication not allowed until SSL/TLS is enabled.", started);
+        co_return;
+    }
     rpc::AuthRequest request;
     request.mechanism = mechanism;
     request.client = client_info();

@@ -25,6 +25,8 @@ struct ImapSettings {
     size_t max_line_length = 65536;
     std::chrono::milliseconds idle_notify_interval{120000};
     std::string imap_capability;   // imap_capability override ("" = ours)
+    std::shared_ptr<const TlsContext> tls;  // null when ssl = no
+    bool ssl_required = false;              // ssl = required
 };
 
 class ImapSession : public std::enable_shared_from_this<ImapSession> {
@@ -72,6 +74,8 @@ private:
     Task<void> execute(Command command);
     rpc::ClientInfo client_info() const;
     Task<void> cmd_login(const Command& command, Clock::time_point started);
+    void cmd_starttls(const Command& command, Clock::time_point started);
+    bool login_disabled() const;
     Task<void> cmd_authenticate(const Command& command, Clock::time_point started);
     Task<void> finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,
                             Clock::time_point started);

@@ -121,8 +121,23 @@ Task<void> LmtpSession::run()
             }
             helo_ = argument;
             reset_transaction();
-            stream_->write("250-" + settings_.hostname + "\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-                           "250 PIPELINING\r\n");
+            bool offer_tls = settings_.tls && !stream_->tls_active();
+            stream_->write("250-" + settings_.hostname + "\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n" +
+                           (offer_tls ? "250-PIPELINING\r\n250 STARTTLS\r\n" : "250 PIPELINING\r\n"));
+        } else if (verb == "STARTTLS" && settings_.tls) {
+            if (stream_->tls_active()) {
+                reply("503 5.5.1 TLS is already active.");
+                continue;
+            }
+            if (!argument.empty()) {
+                reply("501 5.5.4 Invalid parameters");
+                continue;
+            }
+            reply("220 2.0.0 Ready to start TLS");
+            // RFC 3207: the client starts over, and nothing it pipelined in plaintext counts.
+            helo_.clear();
+            reset_transaction();
+            stream_->start_tls(*settings_.tls);
         } else if (verb == "MAIL") {
             if (sender_) {
                 reply("503 5.5.1 MAIL already given");

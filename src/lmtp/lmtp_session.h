@@ -20,6 +20,7 @@ struct LmtpSettings {
     std::string hostname;
     std::string recipient_delimiter;
     uint64_t max_recipients = 1000;
+    std::shared_ptr<const TlsContext> tls;  // STARTTLS offered when set (ssl != no)
 };
 
 class LmtpSession {

@@ -10,6 +10,7 @@
 #include "lib/stream.h"
 #include "lmtp/lmtp_session.h"
 #include "master/child_startup.h"
+#include "master/tls_setup.h"
 #include "rpc/connector.h"
 
 #include <signal.h>
@@ -34,6 +35,7 @@ int main(int argc, char** argv)
             lmtp_settings.hostname = host;
         }
         lmtp_settings.recipient_delimiter = settings.get("recipient_delimiter");
+        lmtp_settings.tls = loft::master::make_tls_context(settings);
 
         loft::enter_sandbox(args, log);
         signal(SIGPIPE, SIG_IGN);
@@ -47,6 +49,11 @@ int main(int argc, char** argv)
             acceptors.push_back(std::make_unique<loft::Acceptor>(base.get(), listener.fd, [&](loft::UniqueFd fd) {
                 auto stream = std::make_shared<loft::AsyncStream>(base.get(), std::move(fd));
                 stream->set_idle_timeout(std::chrono::minutes(5));
+                if (listener.ssl) {
+                    if (!lmtp_settings.tls)
+                        return;
+                    stream->start_tls(*lmtp_settings.tls);
+                }
                 loft::Logger session_log = log.with_prefix("lmtp(" + std::to_string(getpid()) + ")");
                 auto session = std::make_shared<loft::lmtp::LmtpSession>(stream, connector, session_log, lmtp_settings);
                 loft::spawn([](std::shared_ptr<loft::lmtp::LmtpSession> owned) -> loft::Task<void> {

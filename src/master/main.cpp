@@ -10,6 +10,7 @@
 #include "master/listeners.h"
 #include "master/log_sink.h"
 #include "master/master.h"
+#include "master/tls_setup.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -239,13 +240,22 @@ int main(int argc, char** argv)
             const loft::config::Section* service = settings.section("service", service_name);
             if (!service)
                 continue;
+            // The workers cannot read key files (they are chrooted): loftd read them with
+            // the config, and checks here that they make a usable TLS context.
+            auto protocol_settings = config->resolve(loft::config::Filter{protocol, "", "", ""});
+            bool ssl_enabled = protocol_settings.get("ssl") != "no";
+            try {
+                loft::master::make_tls_context(protocol_settings);
+            } catch (const loft::TlsError& error) {
+                log.fatal(std::string(error.what()) + " (protocol " + protocol + ")");
+                return 89;
+            }
             auto bound = loft::master::bind_listeners(*service, listen, base_dir, log);
             std::vector<loft::master::Listener> usable;
             for (auto& listener : bound) {
-                if (listener.ssl) {
-                    log.warning("TLS listeners are not supported yet: not listening on " + listener.description);
+                // As Dovecot: with ssl = no the ssl listeners are not served.
+                if (listener.ssl && !ssl_enabled)
                     continue;
-                }
                 usable.push_back(std::move(listener));
             }
             for (auto& listener : usable)
