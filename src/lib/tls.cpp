@@ -89,9 +89,9 @@ TlsContext::TlsContext(const TlsSettings& settings) : settings_(settings)
         throw TlsError("SSL_CTX_new failed: " + openssl_errors());
     SSL_CTX* ctx = ctx_.get();
     if (settings.cert_pem.empty())
-        throw TlsError("ssl enabled, but ssl_cert not set");
+        throw TlsError("Can't load SSL certificate (ssl_cert setting): The certificate is empty");
     if (settings.key_pem.empty())
-        throw TlsError("ssl enabled, but ssl_key not set");
+        throw TlsError("Can't load SSL private key (ssl_key setting): The key is empty");
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  (settings.prefer_server_ciphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

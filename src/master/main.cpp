@@ -247,7 +247,8 @@ int main(int argc, char** argv)
             try {
                 loft::master::make_tls_context(protocol_settings);
             } catch (const loft::TlsError& error) {
-                log.fatal(std::string(error.what()) + " (protocol " + protocol + ")");
+                // Dovecot's wording; Dovecot finds out per connection, loftd at start.
+                log.fatal("Failed to initialize SSL server context for " + protocol + ": " + error.what());
                 return 89;
             }
             auto bound = loft::master::bind_listeners(*service, listen, base_dir, log);

@@ -37,10 +37,14 @@ def client_context(directory):
 
 
 def ssl_config(directory, ssl_mode="yes"):
+    # The rest of Debian's stock 10-ssl.conf comes along, as sites have it.
+    stock = "ssl_client_ca_dir = /etc/ssl/certs\n"
+    if os.path.exists("/usr/share/dovecot/dh.pem"):
+        stock += "ssl_dh = </usr/share/dovecot/dh.pem\n"
     return f"""ssl = {ssl_mode}
 ssl_cert = <{directory}/server.pem
 ssl_key = <{directory}/server.key
-"""
+""" + stock
 
 
 class Lines:

@@ -272,7 +272,7 @@ public:
         assert_refused(settings, "ssl_key");
         settings = certificates().server_settings();
         settings.cert_pem.clear();
-        assert_refused(settings, "ssl enabled, but ssl_cert not set");
+        assert_refused(settings, "(ssl_cert setting): The certificate is empty");
         settings = certificates().server_settings();
         settings.min_protocol = "TLSv9";
         assert_refused(settings, "ssl_min_protocol");
