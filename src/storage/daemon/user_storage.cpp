@@ -109,7 +109,16 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
             return alive;
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
-    auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
+    auto box = store_.open(name, !read_write);
+    std::string index = box->index_path();
+    std::string cache_path = index.substr(0, index.rfind('/') + 1) + kFetchCacheFileName;
+    std::shared_ptr<FetchCache> cache = caches_[cache_path].lock();
+    if (!cache) {
+        std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
+        cache = std::make_shared<FetchCache>(cache_path);
+        caches_[cache_path] = cache;
+    }
+    auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
     open_[key] = opened;
     return opened;

@@ -68,6 +68,8 @@ public:
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
     // Writes loft.index now (it is also written when the mailbox is closed).
     void save_index();
+    // Where loft.index lives; Loft's other per-mailbox files go next to it.
+    const std::string& index_path() const { return index_path_; }
     MailboxStatus status() const;
     // nullptr if the uid is not (any more) in the mailbox.
     const MessageInfo* find(uint32_t uid) const;
