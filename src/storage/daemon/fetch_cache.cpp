@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 
@@ -281,6 +282,57 @@ void FetchCache::flush()
         fd_.reset();
     }
     pending_.clear();
+}
+
+void FetchCache::retain(uint32_t uidvalidity, const std::vector<uint32_t>& live)
+{
+    open_for(uidvalidity);
+    for (auto it = on_disk_.begin(); it != on_disk_.end();) {
+        if (std::binary_search(live.begin(), live.end(), it->first)) {
+            ++it;
+            continue;
+        }
+        auto cached = by_uid_.find(it->first);
+        if (cached != by_uid_.end()) {
+            memory_bytes_ -= cached->second->structure.bytes();
+            lru_.erase(cached->second);
+            by_uid_.erase(cached);
+        }
+        it = on_disk_.erase(it);
+    }
+    // Records of expunged messages stay in the file until they are most of it.
+    uint64_t live_bytes = 0;
+    for (const auto& [uid, stored] : on_disk_)
+        live_bytes += kRecordHeaderSize + stored.length;
+    if (fd_ && file_size_ > kHeaderSize + 64 * 1024 && live_bytes * 2 < file_size_ - kHeaderSize)
+        rewrite();
+}
+
+void FetchCache::rewrite()
+{
+    flush();
+    std::string records;
+    std::unordered_map<uint32_t, Stored> moved;
+    for (const auto& [uid, stored] : on_disk_) {
+        std::string payload(stored.length, '\0');
+        if (!read_all(fd_.get(), stored.offset, payload.data(), payload.size()) ||
+            checksum_of(uid, payload) != stored.checksum)
+            continue;
+        moved[uid] = Stored{kHeaderSize + records.size() + kRecordHeaderSize, stored.length, stored.checksum};
+        put_u32(records, uid);
+        put_u32(records, stored.length);
+        put_u32(records, stored.checksum);
+        records += payload;
+    }
+    on_disk_.clear();
+    if (!start_file())
+        return;
+    if (!write_all(fd_.get(), file_size_, records)) {
+        fd_.reset();
+        return;
+    }
+    file_size_ += records.size();
+    on_disk_ = std::move(moved);
 }
 
 const MessageStructure& FetchCache::remember(uint32_t uid, MessageStructure structure)

@@ -14,6 +14,7 @@
 #include <list>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace loft::storage::daemon {
 
@@ -45,6 +46,9 @@ public:
     const MessageStructure& insert(uint32_t uidvalidity, uint32_t uid, MessageStructure structure);
     // Appends the records inserted since the last flush to the file.
     void flush();
+    // Forgets expunged messages; rewrites the file when most of it is dead records.
+    // live: the mailbox's UIDs, ascending.
+    void retain(uint32_t uidvalidity, const std::vector<uint32_t>& live);
 
     size_t memory_bytes() const { return memory_bytes_; }
     size_t memory_entries() const { return lru_.size(); }
@@ -67,6 +71,7 @@ private:
     void open_for(uint32_t uidvalidity);
     void load();
     bool start_file();
+    void rewrite();
     const MessageStructure& remember(uint32_t uid, MessageStructure structure);
     void touch(std::list<Entry>::iterator entry);
     void evict();

@@ -113,13 +113,21 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     std::string index = box->index_path();
     std::string cache_path = index.substr(0, index.rfind('/') + 1) + kFetchCacheFileName;
     std::shared_ptr<FetchCache> cache = caches_[cache_path].lock();
-    if (!cache) {
+    bool new_cache = !cache;
+    if (new_cache) {
         std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
         cache = std::make_shared<FetchCache>(cache_path);
         caches_[cache_path] = cache;
     }
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
+    if (new_cache) {
+        std::vector<uint32_t> live;
+        live.reserve(opened->box().messages().size());
+        for (const MessageInfo& message : opened->box().messages())
+            live.push_back(message.uid);
+        opened->fetch_cache().retain(opened->box().uidvalidity(), live);
+    }
     open_[key] = opened;
     return opened;
 }

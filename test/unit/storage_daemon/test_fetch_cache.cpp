@@ -52,6 +52,7 @@ class FetchCacheTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(other_uidvalidity_starts_over);
     CPPUNIT_TEST(damaged_tail_is_dropped);
     CPPUNIT_TEST(garbage_file_is_replaced);
+    CPPUNIT_TEST(expunged_records_are_compacted_away);
     CPPUNIT_TEST(memory_only_cache_works);
     CPPUNIT_TEST(open_mailboxes_share_the_cache_file);
     CPPUNIT_TEST_SUITE_END();
@@ -159,6 +160,30 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("LOFTCACHE\x01"), read_file(path).substr(0, 10));
         FetchCache cache(path.string());
         CPPUNIT_ASSERT(cache.find(1, 1) != nullptr);
+    }
+
+    void expunged_records_are_compacted_away()
+    {
+        TempDir dir;
+        auto path = dir.path / "loft.cache";
+        {
+            FetchCache cache(path.string());
+            for (uint32_t uid = 1; uid <= 400; uid++)
+                cache.insert(8, uid, sample(uid, 300));
+        }
+        auto before = std::filesystem::file_size(path);
+        {
+            FetchCache cache(path.string());
+            cache.retain(8, {1, 2, 3, 399, 400});
+            CPPUNIT_ASSERT_EQUAL(size_t(5), cache.file_entries());
+            CPPUNIT_ASSERT(cache.find(8, 200) == nullptr);
+        }
+        CPPUNIT_ASSERT(std::filesystem::file_size(path) < before / 10);
+        FetchCache cache(path.string());
+        CPPUNIT_ASSERT(cache.find(8, 399) != nullptr);
+        CPPUNIT_ASSERT_EQUAL(sample(399, 300).bodystructure, cache.find(8, 399)->bodystructure);
+        CPPUNIT_ASSERT(cache.find(8, 2) != nullptr);
+        CPPUNIT_ASSERT_EQUAL(size_t(5), cache.file_entries());
     }
 
     void memory_only_cache_works()
