@@ -1,6 +1,7 @@
 #include "storage/daemon/user_storage.h"
 
 #include "lib/strings.h"
+#include "storage/maildir/store.h"
 
 #include <algorithm>
 
@@ -19,7 +20,7 @@ View::~View() { mailbox_->detach(this); }
 
 ViewDelta View::take_changes()
 {
-    MaildirMailbox& box = mailbox_->box();
+    Mailbox& box = mailbox_->box();
     box.sync();
     ViewDelta delta;
     std::set<uint32_t> present;
@@ -91,7 +92,12 @@ void OpenMailbox::changed()
 }
 
 UserStorage::UserStorage(std::string user, std::string location, char separator)
-    : user_(std::move(user)), store_(std::move(location), separator)
+    : UserStorage(std::move(user), std::make_unique<MaildirStore>(std::move(location), separator))
+{
+}
+
+UserStorage::UserStorage(std::string user, std::unique_ptr<MailStore> store)
+    : user_(std::move(user)), store_(std::move(store))
 {
 }
 
@@ -109,15 +115,17 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
             return alive;
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
-    auto box = store_.open(name, !read_write);
-    std::string index = box->index_path();
-    std::string cache_path = index.substr(0, index.rfind('/') + 1) + kFetchCacheFileName;
-    std::shared_ptr<FetchCache> cache = caches_[cache_path].lock();
+    auto box = store_->open(name, !read_write);
+    // Backends without a place for Loft's files (dir "") keep the cache in memory only.
+    std::string dir = box->loft_file_dir();
+    std::string cache_path = dir.empty() ? std::string() : dir + "/" + kFetchCacheFileName;
+    std::string cache_key = cache_path.empty() ? "memory:" + key_of(mailbox, false) : cache_path;
+    std::shared_ptr<FetchCache> cache = caches_[cache_key].lock();
     bool new_cache = !cache;
     if (new_cache) {
         std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
         cache = std::make_shared<FetchCache>(cache_path);
-        caches_[cache_path] = cache;
+        caches_[cache_key] = cache;
     }
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();

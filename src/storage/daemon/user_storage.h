@@ -4,8 +4,7 @@
 
 #include "lib/event_loop.h"
 #include "storage/daemon/fetch_cache.h"
-#include "storage/maildir/mailbox.h"
-#include "storage/maildir/store.h"
+#include "storage/mail_store.h"
 
 #include <functional>
 #include <map>
@@ -59,11 +58,11 @@ private:
 // A mailbox open in this daemon, shared by every view of it.
 class OpenMailbox {
 public:
-    explicit OpenMailbox(std::unique_ptr<MaildirMailbox> box, std::shared_ptr<FetchCache> cache = nullptr)
+    explicit OpenMailbox(std::unique_ptr<Mailbox> box, std::shared_ptr<FetchCache> cache = nullptr)
         : box_(std::move(box)), cache_(cache ? std::move(cache) : std::make_shared<FetchCache>(""))
     {
     }
-    MaildirMailbox& box() { return *box_; }
+    Mailbox& box() { return *box_; }
     // Shared by the read-only and read-write instances of the same mailbox.
     FetchCache& fetch_cache() { return *cache_; }
     void attach(View* view) { views_.insert(view); }
@@ -72,17 +71,19 @@ public:
     void changed();
 
 private:
-    std::unique_ptr<MaildirMailbox> box_;
+    std::unique_ptr<Mailbox> box_;
     std::shared_ptr<FetchCache> cache_;
     std::set<View*> views_;
 };
 
 class UserStorage {
 public:
+    // A Maildir store at location (mail_location without "maildir:").
     UserStorage(std::string user, std::string location, char separator);
+    UserStorage(std::string user, std::unique_ptr<MailStore> store);
 
     const std::string& user() const { return user_; }
-    MaildirStore& store() { return store_; }
+    MailStore& store() { return *store_; }
     // The shared open mailbox, opened and synced on first use. Only a read-write
     // SELECT opens it read-write: that one moves new/ to cur/ and takes \Recent, as
     // Dovecot's SELECT does; deliveries, STATUS and EXAMINE leave new/ alone.
@@ -94,7 +95,7 @@ private:
     static std::string key_of(const std::string& mailbox, bool read_write);
 
     std::string user_;
-    MaildirStore store_;
+    std::unique_ptr<MailStore> store_;
     std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
     std::map<std::string, std::weak_ptr<FetchCache>> caches_;  // by loft.cache path
 };
