@@ -140,6 +140,7 @@ void FetchCache::open_for(uint32_t uidvalidity)
     file_size_ = 0;
     uidvalidity_ = uidvalidity;
     opened_ = true;
+    retained_ = false;
     if (!path_.empty())
         load();
 }
@@ -287,6 +288,7 @@ void FetchCache::flush()
 void FetchCache::retain(uint32_t uidvalidity, const std::vector<uint32_t>& live)
 {
     open_for(uidvalidity);
+    retained_ = true;
     for (auto it = on_disk_.begin(); it != on_disk_.end();) {
         if (std::binary_search(live.begin(), live.end(), it->first)) {
             ++it;

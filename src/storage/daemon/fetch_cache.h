@@ -49,6 +49,9 @@ public:
     // Forgets expunged messages; rewrites the file when most of it is dead records.
     // live: the mailbox's UIDs, ascending.
     void retain(uint32_t uidvalidity, const std::vector<uint32_t>& live);
+    // Whether retain() ran for this UIDVALIDITY (the file is read on first use, not on
+    // open: deliveries and STATUS open mailboxes too).
+    bool retained(uint32_t uidvalidity) const { return opened_ && retained_ && uidvalidity == uidvalidity_; }
 
     size_t memory_bytes() const { return memory_bytes_; }
     size_t memory_entries() const { return lru_.size(); }
@@ -80,6 +83,7 @@ private:
     size_t byte_cap_;
     uint32_t uidvalidity_ = 0;
     bool opened_ = false;
+    bool retained_ = false;
     UniqueFd fd_;               // read-write, when the file is usable
     uint64_t file_size_ = 0;
     std::list<Entry> lru_;      // front = most recently used

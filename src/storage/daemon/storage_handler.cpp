@@ -390,6 +390,13 @@ const MessageStructure& StorageHandler::structure_of(StorageDaemon::Session& ses
     OpenMailbox& mailbox = daemon_.view(session, view_id).mailbox();
     FetchCache& cache = mailbox.fetch_cache();
     uint32_t uidvalidity = mailbox.box().uidvalidity();
+    if (!cache.retained(uidvalidity)) {
+        std::vector<uint32_t> live;
+        live.reserve(mailbox.box().messages().size());
+        for (const MessageInfo& message : mailbox.box().messages())
+            live.push_back(message.uid);
+        cache.retain(uidvalidity, live);
+    }
     if (const MessageStructure* cached = cache.find(uidvalidity, uid))
         return *cached;
     // One parse gives all three strings: a client asking for one usually asks for the others.

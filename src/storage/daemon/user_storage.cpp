@@ -121,21 +121,13 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     std::string cache_path = dir.empty() ? std::string() : dir + "/" + kFetchCacheFileName;
     std::string cache_key = cache_path.empty() ? "memory:" + key_of(mailbox, false) : cache_path;
     std::shared_ptr<FetchCache> cache = caches_[cache_key].lock();
-    bool new_cache = !cache;
-    if (new_cache) {
+    if (!cache) {
         std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
         cache = std::make_shared<FetchCache>(cache_path);
         caches_[cache_key] = cache;
     }
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
-    if (new_cache) {
-        std::vector<uint32_t> live;
-        live.reserve(opened->box().messages().size());
-        for (const MessageInfo& message : opened->box().messages())
-            live.push_back(message.uid);
-        opened->fetch_cache().retain(opened->box().uidvalidity(), live);
-    }
     open_[key] = opened;
     return opened;
 }

@@ -174,7 +174,10 @@ public:
         auto before = std::filesystem::file_size(path);
         {
             FetchCache cache(path.string());
+            CPPUNIT_ASSERT(!cache.retained(8));
             cache.retain(8, {1, 2, 3, 399, 400});
+            CPPUNIT_ASSERT(cache.retained(8));
+            CPPUNIT_ASSERT(!cache.retained(9));
             CPPUNIT_ASSERT_EQUAL(size_t(5), cache.file_entries());
             CPPUNIT_ASSERT(cache.find(8, 200) == nullptr);
         }
