@@ -185,7 +185,7 @@ Task<void> ImapSession::run()
                                  : "no auth attempts in " + std::to_string(seconds) + " secs";
         log_.info("Disconnected (" + reason + "): user=<" + last_auth_user_ + ">" +
                   (last_auth_method_.empty() ? "" : ", method=" + last_auth_method_) + ", rip=" +
-                  addresses.remote_ip + ", lip=" + addresses.local_ip + (secured_ ? ", secured" : "") +
+                  addresses.remote_ip + ", lip=" + addresses.local_ip + (stream_->tls_active() ? ", TLS" : secured_ ? ", secured" : "") +
                   ", session=<" + session_id_ + ">");
     }
     co_await stream_->drain();
@@ -479,7 +479,7 @@ Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthRepl
     state_ = State::Authenticated;
     const auto& addresses = stream_->addresses();
     log_.info("Login: user=<" + user_ + ">, method=" + method + ", rip=" + addresses.remote_ip +
-              ", lip=" + addresses.local_ip + ", mpid=" + std::to_string(getpid()) + (secured_ ? ", secured" : "") +
+              ", lip=" + addresses.local_ip + ", mpid=" + std::to_string(getpid()) + (stream_->tls_active() ? ", TLS" : secured_ ? ", secured" : "") +
               ", session=<" + session_id_ + ">");
     tagged(command.tag, "OK", "CAPABILITY " + capabilities(), "Logged in", started);
 }

@@ -117,6 +117,8 @@ def check_basic(t, loft, certs, imaps_port):
         t.check(typ == "OK" and data == [b"1"], f"imaps select: {typ} {data}")
         typ, data = imap.fetch("1", "(BODY[])")
         t.check(typ == "OK" and data[0][1].endswith(MESSAGE), f"imaps fetch returns the message: {data!r}")
+    login_lines = [line for line in loft.log().splitlines() if "Login: user=<alice>" in line]
+    t.check(login_lines and ", TLS, session=" in login_lines[-1], f"the login is logged as TLS (Dovecot's %c): {login_lines}")
 
 
 def check_already_tls(t, certs, imaps_port):
