@@ -95,7 +95,8 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
     else
         untagged("OK [PERMANENTFLAGS (" + flags_response(status) + " \\*)] Flags permitted.");
     untagged(std::to_string(selected.uids.size()) + " EXISTS");
-    untagged(std::to_string(read_only ? 0 : status.recent) + " RECENT");
+    // EXAMINE shows what is still \Recent without taking it (as Dovecot does).
+    untagged(std::to_string(status.recent) + " RECENT");
     if (status.first_unseen_uid != 0) {
         auto seq = std::find(selected.uids.begin(), selected.uids.end(), static_cast<uint32_t>(status.first_unseen_uid));
         if (seq != selected.uids.end())
@@ -398,8 +399,7 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
                 selected.uids.push_back(uid);
         }
         untagged(std::to_string(selected.uids.size()) + " EXISTS");
-        if (!selected.read_only)
-            untagged(std::to_string(changes.status.recent) + " RECENT");
+        untagged(std::to_string(changes.status.recent) + " RECENT");
     }
     if (changes.status.uidnext > 0)
         selected.uidnext = static_cast<uint32_t>(changes.status.uidnext);

@@ -294,6 +294,7 @@ void StorageHandler::select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int6
         rpc::SelectReply reply;
         reply.view = session.next_id++;
         reply.status = status_of(open->box());
+        reply.status.recent = static_cast<int32_t>(view->recent_count());
         reply.read_only = read_only;
         for (uint32_t uid : view->known_uids())
             reply.uids.push_back(static_cast<int32_t>(uid));
@@ -338,7 +339,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
             try {
                 for (rpc::FetchItem::type item : items) {
                     switch (item) {
-                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message.flags)); break;
+                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(view.flags_of(message))); break;
                     case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
                     case rpc::FetchItem::ENVELOPE:
@@ -420,8 +421,10 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
         auto updated = view.mailbox().box().store_flags(targets, op, from_rpc(flags));
         view.note_flags(updated);
         std::vector<rpc::MessageData> out;
-        for (const MessageInfo& message : updated)
+        for (MessageInfo message : updated) {
+            message.flags = view.flags_of(message);
             out.push_back(flags_data(message));
+        }
         view.mailbox().changed();
         cob(out);
     });
@@ -512,6 +515,7 @@ rpc::ViewChanges StorageHandler::changes_of(StorageDaemon::Session&, View& view)
 {
     rpc::ViewChanges changes = to_rpc(view.take_changes());
     changes.status = status_of(view.mailbox().box());
+    changes.status.recent = static_cast<int32_t>(view.recent_count());
     return changes;
 }
 
@@ -557,6 +561,7 @@ void StorageHandler::wait_changes(Reply<rpc::ViewChanges> cob, Fail fail, int64_
             if (view != alive->views.end()) {
                 view->second->clear_waiter();
                 changes.status = status_of(view->second->mailbox().box());
+                changes.status.recent = static_cast<int32_t>(view->second->recent_count());
             }
             cob(changes);
             // pending (and its timers) is destroyed here, after the reply.

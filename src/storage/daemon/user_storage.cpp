@@ -13,6 +13,27 @@ View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std:
         known_order_.push_back(message.uid);
         known_flags_[message.uid] = message.flags;
     }
+    take_recent();
+}
+
+void View::take_recent()
+{
+    MaildirMailbox& box = mailbox_->box();
+    if (!read_only_) {
+        for (uint32_t uid : box.claim_recent())
+            recent_.insert(uid);
+        return;
+    }
+    for (auto it = box.messages().rbegin(); it != box.messages().rend() && it->uid >= box.first_recent_uid(); ++it)
+        recent_.insert(it->uid);
+}
+
+Flags View::flags_of(const MessageInfo& message) const
+{
+    Flags flags = message.flags;
+    if (is_recent(message.uid))
+        flags.system |= Recent;
+    return flags;
 }
 
 View::~View() { mailbox_->detach(this); }
@@ -32,10 +53,12 @@ ViewDelta View::take_changes()
         } else {
             delta.expunged.push_back(uid);
             known_flags_.erase(uid);
+            recent_.erase(uid);
         }
     }
     known_order_ = std::move(still_known);
     uint32_t last_known = known_order_.empty() ? 0 : known_order_.back();
+    take_recent();
     for (const MessageInfo& message : box.messages()) {
         auto known = known_flags_.find(message.uid);
         if (known == known_flags_.end()) {
@@ -43,11 +66,13 @@ ViewDelta View::take_changes()
             // re-added by nobody: UIDs only grow, so only newer ones are new.
             if (message.uid > last_known) {
                 delta.added.push_back(message);
+                delta.added.back().flags = flags_of(message);
                 known_order_.push_back(message.uid);
                 known_flags_[message.uid] = message.flags;
             }
         } else if (!(known->second == message.flags)) {
             delta.changed.push_back(message);
+            delta.changed.back().flags = flags_of(message);
             known->second = message.flags;
         }
     }
@@ -67,8 +92,10 @@ void View::note_expunged(const std::vector<uint32_t>& uids)
 {
     std::set<uint32_t> gone(uids.begin(), uids.end());
     std::erase_if(known_order_, [&](uint32_t uid) { return gone.count(uid) > 0; });
-    for (uint32_t uid : uids)
+    for (uint32_t uid : uids) {
         known_flags_.erase(uid);
+        recent_.erase(uid);
+    }
 }
 
 void View::wake()
@@ -105,14 +132,32 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     std::string key = key_of(mailbox, read_write);
     auto found = open_.find(key);
     if (found != open_.end()) {
-        if (auto alive = found->second.lock())
+        if (auto alive = found->second.lock()) {
+            share_recent_mark(mailbox);
             return alive;
+        }
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
     auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
     opened->box().sync();
     open_[key] = opened;
+    share_recent_mark(mailbox);
     return opened;
+}
+
+void UserStorage::share_recent_mark(const std::string& mailbox)
+{
+    std::vector<std::shared_ptr<OpenMailbox>> alive;
+    for (bool read_write : {false, true}) {
+        auto found = open_.find(key_of(mailbox, read_write));
+        if (found != open_.end())
+            if (auto box = found->second.lock())
+                alive.push_back(std::move(box));
+    }
+    if (alive.size() != 2 || alive[0]->box().uidvalidity() != alive[1]->box().uidvalidity())
+        return;
+    alive[0]->box().raise_first_recent_uid(alive[1]->box().first_recent_uid());
+    alive[1]->box().raise_first_recent_uid(alive[0]->box().first_recent_uid());
 }
 
 void UserStorage::mailbox_changed(const std::string& mailbox)

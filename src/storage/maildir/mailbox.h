@@ -68,7 +68,18 @@ public:
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
     // Writes loft.index now (it is also written when the mailbox is closed).
     void save_index();
+    // STATUS: recent is how many messages the next read-write SELECT will see as \Recent.
     MailboxStatus status() const;
+
+    // \Recent as Dovecot keeps it: messages from first_recent_uid() on are \Recent to the
+    // first read-write SELECT that sees them and to nobody after it (EXAMINE and STATUS
+    // only look). Kept in loft.index and shared through it with other processes.
+    uint32_t first_recent_uid() const { return first_recent_uid_; }
+    // For a read-write SELECT (and its later syncs): takes the messages still \Recent and
+    // returns their UIDs; afterwards nobody else sees them as \Recent.
+    std::vector<uint32_t> claim_recent();
+    // Another object on the same folder claimed messages up to uid (exclusive).
+    void raise_first_recent_uid(uint32_t uid);
     // nullptr if the uid is not (any more) in the mailbox.
     const MessageInfo* find(uint32_t uid) const;
 
@@ -149,6 +160,7 @@ private:
         FileStamp cur, new_dir, uidlist, keywords;
         bool operator==(const DirSnapshot&) const = default;
     };
+    static FileStamp stamp_of(const std::string& path);  // zeros if it does not exist
     DirSnapshot snapshot() const;
     bool unchanged_since_last_sync(const DirSnapshot& now) const;
 
@@ -161,8 +173,12 @@ private:
     void move_new_to_cur(std::unordered_set<std::string>& moved_bases);
     void clean_tmp();
     void load_keywords();
-    // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed).
-    std::string letters_for(const std::vector<std::string>& keywords);
+    // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed);
+    // keywords for which no letter is left go to beyond_letters (kept in loft.index only).
+    std::string letters_for(const std::vector<std::string>& keywords, std::vector<std::string>& beyond_letters);
+    // Records keywords without a letter for a message (in creation order); empty clears.
+    void set_extra_keywords(uint32_t uid, const std::vector<std::string>& names);
+    void merge_recent_mark();
     Flags flags_from_name(std::string_view filename) const;
     MessageInfo make_info(uint32_t uid, const std::string& base, const std::string& relative);
     // Finds the current file of a base name after someone renamed it; empty if gone.
@@ -201,7 +217,11 @@ private:
     bool index_dirty_ = false;
     void load_index();
     void note_expunged(uint32_t uid);
-    std::set<uint32_t> recent_;
+    uint32_t first_recent_uid_ = 1;
+    bool recent_mark_known_ = false;  // false until loft.index or a first sync set it
+    FileStamp index_stamp_;  // loft.index as we last read or wrote it
+    std::vector<std::string> extra_keyword_names_;
+    std::unordered_map<uint32_t, std::vector<std::string>> extra_keywords_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;
 };
