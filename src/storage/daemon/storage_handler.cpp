@@ -90,7 +90,10 @@ rpc::MailboxStatus status_of(MaildirMailbox& box)
     status.recent = static_cast<int32_t>(summary.recent);
     status.unseen = static_cast<int32_t>(summary.unseen);
     status.first_unseen_uid = 0;
-    std::vector<std::string> keywords;
+    status.size = static_cast<int64_t>(summary.size);
+    status.guid = box.guid();
+    // FLAGS lists every keyword the folder has defined, used or not (as Dovecot does).
+    std::vector<std::string> keywords = box.keyword_names();
     for (const MessageInfo& message : box.messages()) {
         if (status.first_unseen_uid == 0 && !(message.flags.system & Seen))
             status.first_unseen_uid = static_cast<int32_t>(message.uid);
@@ -245,7 +248,12 @@ void StorageHandler::set_subscribed(Done cob, Fail fail, int64_t session_id, con
                                     bool subscribed)
 {
     guarded(fail, [&] {
-        daemon_.session(connection_, session_id).user->store().subscribe(utf8_name(mailbox), subscribed);
+        MaildirStore& store = daemon_.session(connection_, session_id).user->store();
+        std::string name = utf8_name(mailbox);
+        // Dovecot refuses to subscribe to what does not exist (unsubscribing always works).
+        if (subscribed && !store.exists(name))
+            throw rpc_error(rpc::ErrorKind::NOT_FOUND, "Mailbox doesn't exist: " + mailbox);
+        store.subscribe(name, subscribed);
         cob();
     });
 }

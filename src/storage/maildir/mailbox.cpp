@@ -216,6 +216,18 @@ std::vector<uint32_t> MaildirMailbox::claim_recent()
     return claimed;
 }
 
+std::vector<std::string> MaildirMailbox::keyword_names() const
+{
+    std::vector<std::string> names;
+    for (size_t i = 0; i < max_keyword_letters; i++) {
+        const std::string& name = keywords_.name_of(static_cast<char>('a' + i));
+        if (!name.empty())
+            names.push_back(name);
+    }
+    names.insert(names.end(), extra_keyword_names_.begin(), extra_keyword_names_.end());
+    return names;
+}
+
 void MaildirMailbox::raise_first_recent_uid(uint32_t uid)
 {
     if (uid > first_recent_uid_) {

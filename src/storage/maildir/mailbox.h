@@ -75,6 +75,9 @@ public:
     // first read-write SELECT that sees them and to nobody after it (EXAMINE and STATUS
     // only look). Kept in loft.index and shared through it with other processes.
     uint32_t first_recent_uid() const { return first_recent_uid_; }
+    // Every keyword defined in the folder: dovecot-keywords in letter order, then the
+    // ones beyond 26 in creation order.
+    std::vector<std::string> keyword_names() const;
     // For a read-write SELECT (and its later syncs): takes the messages still \Recent and
     // returns their UIDs; afterwards nobody else sees them as \Recent.
     std::vector<uint32_t> claim_recent();

@@ -257,7 +257,7 @@ std::vector<MailboxListEntry> MaildirStore::list() const
         std::string name = display_name(components);
         auto& attrs = entries[name];
         if (!selectable && !location_.no_noselect)
-            attrs |= NoSelect;
+            attrs = (attrs & ~static_cast<uint32_t>(NonExistent)) | NoSelect;  // a folder, but no mail
         else
             attrs &= ~static_cast<uint32_t>(NoSelect | NonExistent);
         // Parents that have no directory of their own are listed as \Noselect.
@@ -266,19 +266,19 @@ std::vector<MailboxListEntry> MaildirStore::list() const
             std::string parent_name = display_name(parent);
             auto it = entries.find(parent_name);
             if (it == entries.end())
-                entries[parent_name] = location_.no_noselect ? NonExistent : NoSelect;
+                entries[parent_name] = location_.no_noselect ? NonExistent : (NoSelect | NonExistent);
             parent.pop_back();
         }
     }
     std::vector<MailboxListEntry> result;
     for (const auto& [name, attrs] : entries) {
-        if (attrs & NonExistent)
-            continue;
+        if (attrs == NonExistent)
+            continue;  // NO-NOSELECT: parents without a folder are not listed
         bool children = false;
         std::string prefix = name + separator_;
         auto it = entries.upper_bound(name);
         for (; it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-            if (!(it->second & NonExistent)) {
+            if (it->second != NonExistent) {
                 children = true;
                 break;
             }
@@ -352,16 +352,9 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
     if (is_inbox(to))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: INBOX");
     if (is_inbox(from)) {
-        // RFC 3501: renaming INBOX moves its messages to a new mailbox and leaves INBOX
-        // empty (children stay), which is what Dovecot does.
-        create(to);
-        auto inbox = open("INBOX", false);
-        auto target = open(to, false);
-        std::vector<uint32_t> uids;
-        for (const auto& info : inbox->messages())
-            uids.push_back(info.uid);
-        target->copy_from(*inbox, uids, true);
-        return;
+        // RFC 3501 would move INBOX's messages to the new name, but Dovecot 2.3 refuses
+        // for Maildir (NO [CANNOT]); clients behave the same against both.
+        throw StorageError(StorageError::Kind::BadName, "Renaming INBOX isn't supported");
     }
     MailboxPaths source = paths_for(from);
     MailboxPaths target = paths_for(to);
