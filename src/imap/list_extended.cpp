@@ -138,8 +138,8 @@ std::vector<ListLine> list_lines(const ListRequest& request, const std::vector<L
         // Plain LIST calls a parent without a folder \Noselect; LIST-EXTENDED \NonExistent.
         if (nonexistent && (request.extended || !mailbox))
             line.attributes.push_back("\\NonExistent");
-        else if (noselect || nonexistent)
-            line.attributes.push_back("\\Noselect");
+        else if ((noselect || nonexistent) && !request.select_subscribed)
+            line.attributes.push_back("\\Noselect");  // Dovecot omits it when selecting SUBSCRIBED
         if (mailbox) {
             for (const auto& attribute : mailbox->attributes) {
                 bool children = attribute == "\\HasChildren" || attribute == "\\HasNoChildren";

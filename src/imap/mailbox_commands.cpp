@@ -111,7 +111,15 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
         untagged("OK [CLOSED] Previous mailbox closed.");
         state_ = State::Authenticated;
     }
-    rpc::SelectReply reply = co_await storage_->select_mailbox(storage_session_, name, read_only);
+    rpc::SelectReply reply;
+    try {
+        reply = co_await storage_->select_mailbox(storage_session_, name, read_only);
+    } catch (const rpc::StorageError& error) {
+        if (error.kind != rpc::ErrorKind::NOT_FOUND)
+            throw;
+        tagged(command.tag, "NO", "", error.message, started);  // Dovecot: no NONEXISTENT here
+        co_return;
+    }
     Selected selected;
     selected.name = name;
     selected.view = reply.view;
@@ -205,9 +213,7 @@ Task<void> ImapSession::change_mailbox(const Command& command, std::string mailb
 {
     const std::string& name = command.name;
     if (name == "CREATE") {
-        // A trailing separator only says the mailbox will have children.
-        while (!mailbox.empty() && mailbox.back() == '/')
-            mailbox.pop_back();
+        // A trailing separator is passed on: with LAYOUT=fs it makes a directory only.
         co_await storage_->create_mailbox(storage_session_, mailbox);
         tagged(command.tag, "OK", "", "Create completed", started);
     } else if (name == "DELETE") {

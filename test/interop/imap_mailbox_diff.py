@@ -352,6 +352,12 @@ def run_pair(counter, label, extra_config, scripts):
                 run_script(server, script, log)
                 logs.append(log)
             compare_logs(counter, label + "/" + script_name, logs[0], logs[1])
+        if os.environ.get("DIFF_SHOW_TREES"):  # debugging aid: where each server put things
+            for server in servers:
+                print("== %s tree" % server.name)
+                for top, dirs, files in sorted(os.walk(server.home)):
+                    for name in sorted(files):
+                        print(os.path.relpath(os.path.join(top, name), server.home))
         sizes = [maildirsize(s.home) for s in servers]
         if label == "maildir++":
             if sizes[0] != sizes[1]:

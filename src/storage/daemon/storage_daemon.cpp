@@ -104,6 +104,22 @@ char StorageDaemon::hierarchy_separator(const std::string& location) const
     return location.find(":LAYOUT=fs") != std::string::npos ? '/' : '.';
 }
 
+std::optional<MaildirStore::QuotaLimits> StorageDaemon::quota_limits() const
+{
+    // Only the Maildir++ backend keeps maildirsize; other backends (count, dict) do not.
+    std::vector<std::string> plugins = settings_.get_list("mail_plugins");
+    if (std::find(plugins.begin(), plugins.end(), "quota") == plugins.end())
+        return std::nullopt;
+    std::string backend = settings_.plugin("quota").value_or("");
+    if (backend.compare(0, 7, "maildir") != 0)
+        return std::nullopt;
+    try {
+        return MaildirStore::parse_quota_rule(settings_.plugin("quota_rule").value_or(""));
+    } catch (const std::exception&) {
+        return MaildirStore::QuotaLimits{};
+    }
+}
+
 UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
 {
     auto found = users_.find(grant.user);
@@ -128,8 +144,9 @@ UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
     if (format != "maildir")
         throw rpc_error(rpc::ErrorKind::INTERNAL, "mail_location format '" + format + "' is not supported yet");
     std::string path = expanded.substr(colon + 1);
-    path = config::expand_home(path, grant.home);
+    path = maildir::expand_location_home(path, grant.home);
     auto storage = std::make_unique<UserStorage>(grant.user, path, hierarchy_separator(path));
+    storage->store().set_quota(quota_limits());
     auto& result = *storage;
     users_.emplace(grant.user, std::move(storage));
     return result;

@@ -80,6 +80,26 @@ rpc::ViewChanges to_rpc(const ViewDelta& delta)
     return changes;
 }
 
+// `mailbox X { auto = create|subscribe }`: Dovecot makes these exist (and subscribed)
+// as soon as the user lists them; so do we, re-creating one the user deleted.
+void create_auto_mailboxes(const config::Settings& settings, MaildirStore& store)
+{
+    for (const config::Section* ns : settings.sections("namespace")) {
+        for (const config::Section* mailbox : ns->sections("mailbox")) {
+            std::string mode = mailbox->get_or("auto", "no");
+            if ((mode != "create" && mode != "subscribe") || store.exists(mailbox->name()))
+                continue;
+            try {
+                store.create(mailbox->name());
+                if (mode == "subscribe")
+                    store.subscribe(mailbox->name());
+            } catch (const StorageError&) {
+                // A name this layout cannot store: Dovecot logs it and lists the rest.
+            }
+        }
+    }
+}
+
 rpc::MailboxStatus status_of(MaildirMailbox& box)
 {
     rpc::MailboxStatus status;
@@ -166,6 +186,7 @@ void StorageHandler::list_mailboxes(Reply<rpc::MailboxList> cob, Fail fail, int6
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         MaildirStore& store = session.user->store();
+        create_auto_mailboxes(daemon_.settings(), store);
         std::map<std::string, std::string> special_use;
         for (const config::Section* ns : daemon_.settings().sections("namespace")) {
             for (const config::Section* mailbox : ns->sections("mailbox")) {
@@ -238,7 +259,9 @@ void StorageHandler::list_subscriptions(Reply<std::vector<std::string>> cob, Fai
 {
     guarded(fail, [&] {
         std::vector<std::string> names;
-        for (const std::string& name : daemon_.session(connection_, session_id).user->store().subscriptions())
+        MaildirStore& store = daemon_.session(connection_, session_id).user->store();
+        create_auto_mailboxes(daemon_.settings(), store);
+        for (const std::string& name : store.subscriptions())
             names.push_back(utf8_to_mutf7(name));
         cob(names);
     });
