@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace loft::storage::maildir {
@@ -90,6 +91,7 @@ std::string format_index(const IndexData& data)
 std::optional<IndexData> parse_index(std::string_view text)
 {
     IndexData data;
+    data.messages.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
     size_t pos = 0;
     size_t line_no = 0;
     bool ended = false;

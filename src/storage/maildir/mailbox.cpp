@@ -135,24 +135,48 @@ void MaildirMailbox::load_index()
         extra_keywords_.emplace(uid, std::move(names));
     load_keywords();
     messages_.reserve(data->messages.size());
-    files_by_base_.reserve(data->messages.size());
-    base_by_uid_.reserve(data->messages.size());
+    // The warm-open path: one hash insert per message and no file-system access.
     for (auto& m : data->messages) {
-        std::string base(maildir_base_name(m.filename.substr(4)));
-        files_by_base_.emplace(base, FileState{m.filename, m.mtime, m.size, m.vsize});
-        base_by_uid_.emplace(m.uid, base);
-        MessageInfo info = make_info(m.uid, base, m.filename);
+        std::string_view name = std::string_view(m.filename).substr(4);
+        MessageInfo info;
+        info.uid = m.uid;
+        info.flags = flags_from_name(name);
+        auto extra = extra_keywords_.find(m.uid);
+        if (extra != extra_keywords_.end())
+            info.flags.keywords.insert(info.flags.keywords.end(), extra->second.begin(), extra->second.end());
+        info.virtual_size = m.vsize;
+        info.physical_size = m.size;
+        info.internal_date = m.mtime;
         info.modseq = m.modseq;
+        info.path_hint = std::move(m.filename);  // `name` is not used after this
         messages_.push_back(std::move(info));
     }
+    maps_built_ = false;
     last_snapshot_ = snap;
     index_stamp_ = stamp_of(index_path_);
+}
+
+void MaildirMailbox::ensure_maps()
+{
+    if (maps_built_)
+        return;
+    // Everything FileState holds is in MessageInfo too (path_hint is the file name).
+    files_by_base_.reserve(messages_.size());
+    base_by_uid_.reserve(messages_.size());
+    for (const auto& info : messages_) {
+        std::string base(maildir_base_name(std::string_view(info.path_hint).substr(4)));
+        base_by_uid_.emplace(info.uid, base);
+        files_by_base_.emplace(std::move(base),
+                               FileState{info.path_hint, info.internal_date, info.physical_size, info.virtual_size});
+    }
+    maps_built_ = true;
 }
 
 void MaildirMailbox::save_index()
 {
     if (!last_snapshot_ && uidvalidity_ == 0)
         return;
+    ensure_maps();
     IndexData data;
     if (last_snapshot_) {
         auto to = [](const FileStamp& f) {
@@ -424,11 +448,13 @@ std::string MaildirMailbox::letters_for(const std::vector<std::string>& keywords
 
 Flags MaildirMailbox::flags_from_name(std::string_view filename) const
 {
-    MaildirFilename parsed = parse_maildir_filename(filename);
+    MaildirInfoFlags parsed = parse_maildir_flags(filename);
     Flags flags;
     flags.system = parsed.system_flags;
-    for (char letter : parsed.keyword_letters) {
-        const std::string& name = keywords_.name_of(letter);
+    for (uint32_t i = 0; parsed.keyword_mask >> i; i++) {
+        if (!(parsed.keyword_mask & (1u << i)))
+            continue;
+        const std::string& name = keywords_.name_of(static_cast<char>('a' + i));
         if (!name.empty())
             flags.keywords.push_back(name);
     }
@@ -524,6 +550,7 @@ void MaildirMailbox::sync()
         merge_recent_mark();
         return;
     }
+    ensure_maps();
     last_snapshot_.reset();
     std::unordered_set<std::string> moved;
     if (!read_only_) {
@@ -742,6 +769,7 @@ std::string MaildirMailbox::locate(const std::string& base) const
 
 UniqueFd MaildirMailbox::open_message(uint32_t uid)
 {
+    ensure_maps();
     auto base = base_by_uid_.find(uid);
     if (base == base_by_uid_.end())
         throw StorageError(StorageError::Kind::NotFound, "Message UID " + std::to_string(uid) + " not found");
@@ -766,6 +794,7 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
 {
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
+    ensure_maps();
     std::vector<std::string> extra;
     std::string letters = flags.keywords.empty() ? std::string() : letters_for(flags.keywords, extra);
     uint32_t system = flags.system & ~static_cast<uint32_t>(Recent);
@@ -873,6 +902,7 @@ std::vector<uint32_t> MaildirMailbox::expunge()
 
 void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
 {
+    ensure_maps();
     bool touched_cur = false, touched_new = false;
     int64_t bytes = 0, count = 0;
     for (uint32_t uid : uids) {

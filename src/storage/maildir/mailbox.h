@@ -210,8 +210,11 @@ private:
     std::string guid_;
     maildir::KeywordTable keywords_;
     std::vector<MessageInfo> messages_;
+    // Built on first use (ensure_maps): a warm open from loft.index only needs messages_.
     std::unordered_map<std::string, FileState> files_by_base_;  // what each message file looked like
     std::unordered_map<uint32_t, std::string> base_by_uid_;
+    bool maps_built_ = true;
+    void ensure_maps();
     std::optional<DirSnapshot> last_snapshot_;
     std::string index_path_;
     uint64_t highest_modseq_ = 0;

@@ -220,6 +220,7 @@ void MaildirMailbox::write_new_records(Dotlock& lock, Uidlist& uidlist, bool exi
 void MaildirMailbox::remember_stored(const UidlistHeader& header, uint32_t uid, const std::string& base,
                                      FileState state)
 {
+    ensure_maps();
     uidvalidity_ = header.uidvalidity;
     guid_ = header.guid;
     next_uid_ = std::max(next_uid_, uid + 1);
@@ -257,6 +258,8 @@ std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMail
         throw StorageError(StorageError::Kind::NotAllowed, "Can't move a message to the same mailbox");
     if (move && source.read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + source.paths_.name);
+    ensure_maps();
+    source.ensure_maps();
 
     struct Planned {
         uint32_t source_uid;

@@ -203,8 +203,10 @@ void MaildirStore::create(std::string_view mailbox)
     MailboxPaths paths = paths_for(mailbox);
     if (is_directory(join_path(paths.dir, "cur")))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: " + paths.name);
-    // A Maildir++ root must be a Maildir for its dot-folders; LAYOUT=fs needs no INBOX.
-    if (!is_inbox(mailbox) && !location_.layout_fs && !is_directory(join_path(location_.root, "cur")))
+    // The root Maildir comes first, as with Dovecot; a separate INBOX= directory of
+    // LAYOUT=fs only appears when INBOX is used (Dovecot's CREATE INBOX then succeeds).
+    bool separate_inbox = location_.layout_fs && !location_.inbox.empty();
+    if (!is_inbox(mailbox) && !separate_inbox && !is_directory(join_path(location_.root, "cur")))
         create_maildir(paths_for("INBOX"));
     if (dir_only && location_.layout_fs) {
         make_dirs(paths.dir);
