@@ -55,6 +55,8 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aborted_append_leaves_nothing);
     CPPUNIT_TEST(external_delivery_gets_next_uid_and_recent);
     CPPUNIT_TEST(read_only_sync_leaves_new_alone);
+    CPPUNIT_TEST(recent_taken_by_another_server_is_noticed);
+    CPPUNIT_TEST(fresh_index_takes_numbered_mail_as_seen);
     CPPUNIT_TEST(existing_dovecot_uidlist_is_respected);
     CPPUNIT_TEST(store_flags_renames_in_ascii_order);
     CPPUNIT_TEST(outside_rename_is_followed);
@@ -202,6 +204,41 @@ public:
         other->save_index();
         box->sync();  // picks up the other object's claim from loft.index
         CPPUNIT_ASSERT_EQUAL(uint32_t(0), box->status().recent);
+    }
+    void recent_taken_by_another_server_is_noticed()
+    {
+        // Dovecot SELECTing the folder moves new/ to cur/: from then on those messages are
+        // not \Recent for Loft's sessions either.
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.open("INBOX", false);
+        write_file(dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3", "x\n");
+        write_file(dir / "Maildir/new/1800000000.M2P9.other,S=2,W=3", "y\n");
+        auto box = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), box->status().recent);
+        ::rename((dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3").c_str(),
+                 (dir / "Maildir/cur/1800000000.M1P9.other,S=2,W=3:2,").c_str());
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), box->first_recent_uid());
+    }
+    void fresh_index_takes_numbered_mail_as_seen()
+    {
+        // Like Dovecot rebuilding its index: mail that already has UIDs is not \Recent,
+        // mail numbered now is.
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        {
+            auto box = store.open("INBOX", false);
+            append(*box, "a\n");
+            append(*box, "b\n");
+        }
+        ::unlink((dir / "Maildir/loft.index").c_str());
+        write_file(dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3", "x\n");
+        auto box = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(3), uint32_t(box->messages().size()));
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(3), box->first_recent_uid());
     }
     void read_only_sync_leaves_new_alone()
     {
