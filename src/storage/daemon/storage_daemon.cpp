@@ -3,6 +3,7 @@
 #include "config/var_expand.h"
 #include "lib/strings.h"
 #include "storage/daemon/storage_handler.h"
+#include "storage/maildir/store.h"
 
 #include <unistd.h>
 
@@ -104,7 +105,7 @@ char StorageDaemon::hierarchy_separator(const std::string& location) const
     return location.find(":LAYOUT=fs") != std::string::npos ? '/' : '.';
 }
 
-std::optional<MaildirStore::QuotaLimits> StorageDaemon::quota_limits() const
+std::optional<QuotaLimits> StorageDaemon::quota_limits() const
 {
     // Only the Maildir++ backend keeps maildirsize; other backends (count, dict) do not.
     std::vector<std::string> plugins = settings_.get_list("mail_plugins");
@@ -116,7 +117,7 @@ std::optional<MaildirStore::QuotaLimits> StorageDaemon::quota_limits() const
     try {
         return MaildirStore::parse_quota_rule(settings_.plugin("quota_rule").value_or(""));
     } catch (const std::exception&) {
-        return MaildirStore::QuotaLimits{};
+        return QuotaLimits{};
     }
 }
 

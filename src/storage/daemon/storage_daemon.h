@@ -44,7 +44,7 @@ public:
     struct Append {
         std::string mailbox;
         std::shared_ptr<OpenMailbox> target;
-        std::optional<MaildirMailbox::Append> writer;
+        std::optional<Mailbox::Append> writer;
     };
     struct PendingWait {
         std::unique_ptr<Timer> deadline;
@@ -83,7 +83,7 @@ public:
 private:
     UserStorage& user_storage(const auth::SessionGrant& grant);
     char hierarchy_separator(const std::string& location) const;
-    std::optional<MaildirStore::QuotaLimits> quota_limits() const;
+    std::optional<QuotaLimits> quota_limits() const;
 
     event_base* base_;
     Logger log_;

@@ -1,6 +1,7 @@
 #include "storage/daemon/user_storage.h"
 
 #include "lib/strings.h"
+#include "storage/maildir/store.h"
 
 #include <algorithm>
 
@@ -18,14 +19,14 @@ View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std:
 
 void View::take_recent()
 {
-    MaildirMailbox& box = mailbox_->box();
+    Mailbox& box = mailbox_->box();
     if (!read_only_) {
         for (uint32_t uid : box.claim_recent())
             recent_.insert(uid);
         return;
     }
-    for (auto it = box.messages().rbegin(); it != box.messages().rend() && it->uid >= box.first_recent_uid(); ++it)
-        recent_.insert(it->uid);
+    for (uint32_t uid : box.recent_uids())
+        recent_.insert(uid);
 }
 
 Flags View::flags_of(const MessageInfo& message) const
@@ -40,7 +41,7 @@ View::~View() { mailbox_->detach(this); }
 
 ViewDelta View::take_changes()
 {
-    MaildirMailbox& box = mailbox_->box();
+    Mailbox& box = mailbox_->box();
     box.sync();
     ViewDelta delta;
     std::set<uint32_t> present;
@@ -118,7 +119,12 @@ void OpenMailbox::changed()
 }
 
 UserStorage::UserStorage(std::string user, std::string location, char separator)
-    : user_(std::move(user)), store_(std::move(location), separator)
+    : UserStorage(std::move(user), std::make_unique<MaildirStore>(std::move(location), separator))
+{
+}
+
+UserStorage::UserStorage(std::string user, std::unique_ptr<MailStore> store)
+    : user_(std::move(user)), store_(std::move(store))
 {
 }
 
@@ -138,7 +144,7 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
         }
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
-    auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
+    auto opened = std::make_shared<OpenMailbox>(store_->open(name, !read_write));
     opened->box().sync();
     open_[key] = opened;
     share_recent_mark(mailbox);

@@ -240,6 +240,15 @@ std::vector<uint32_t> MaildirMailbox::claim_recent()
     return claimed;
 }
 
+std::vector<uint32_t> MaildirMailbox::recent_uids() const
+{
+    std::vector<uint32_t> uids;
+    for (auto it = messages_.rbegin(); it != messages_.rend() && it->uid >= first_recent_uid_; ++it)
+        uids.push_back(it->uid);
+    std::reverse(uids.begin(), uids.end());
+    return uids;
+}
+
 std::vector<std::string> MaildirMailbox::keyword_names() const
 {
     std::vector<std::string> names;

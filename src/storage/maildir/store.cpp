@@ -463,7 +463,7 @@ void MaildirStore::subscribe(std::string_view mailbox, bool subscribed)
     set_subscribed(subscriptions_path(), separator_, stored, subscribed);
 }
 
-MaildirStore::QuotaLimits MaildirStore::parse_quota_rule(std::string_view rule)
+QuotaLimits MaildirStore::parse_quota_rule(std::string_view rule)
 {
     QuotaLimits limits;
     auto number = [&](std::string_view text, bool storage) -> uint64_t {
