@@ -54,6 +54,8 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(inbox_children_and_trailing_separator);
     CPPUNIT_TEST(rename_inbox_is_refused);
     CPPUNIT_TEST(special_use_for_existing_mailboxes);
+    CPPUNIT_TEST(maildirsize_is_created_with_quota);
+    CPPUNIT_TEST(home_is_expanded_in_every_option);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -267,6 +269,36 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(2), store.status("INBOX").messages);
         CPPUNIT_ASSERT(!store.exists("Old Inbox"));
         CPPUNIT_ASSERT(store.exists("INBOX/Child"));
+    }
+    void maildirsize_is_created_with_quota()
+    {
+        QuotaLimits limits = MaildirStore::parse_quota_rule("*:storage=100M:messages=50");
+        CPPUNIT_ASSERT_EQUAL(uint64_t(104857600), limits.storage_bytes);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(50), limits.messages);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2048), MaildirStore::parse_quota_rule("*:storage=2").storage_bytes);  // kB
+        CPPUNIT_ASSERT(error_kind([] { MaildirStore::parse_quota_rule("*:storage=5X"); }) ==
+                       StorageError::Kind::BadName);
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("Sent");
+        write_file(dir / "Maildir/.Sent/cur/1.M1P1.h,S=100,W=104:2,S", std::string(100, 'x'));
+        write_file(dir / "Maildir/new/2.M1P1.h,S=7,W=8", "abcdef\n");
+        store.set_quota(QuotaLimits{1000, 0});
+        {
+            auto box = store.open("INBOX", false);
+            CPPUNIT_ASSERT_EQUAL(std::string("1000S\n107 2\n"), read_file(dir / "Maildir/maildirsize"));
+            auto a = box->begin_append({}, 0);
+            a.write("hello\n");
+            a.commit();
+        }
+        // Later saves log their deltas, as Dovecot's quota does.
+        CPPUNIT_ASSERT_EQUAL(std::string("1000S\n107 2\n6 1\n"), read_file(dir / "Maildir/maildirsize"));
+    }
+    void home_is_expanded_in_every_option()
+    {
+        CPPUNIT_ASSERT_EQUAL(std::string("/h/a/Maildir:LAYOUT=fs:INBOX=/h/a/in:CONTROL=/h/a/c:UTF-8"),
+                             expand_location_home("~/Maildir:LAYOUT=fs:INBOX=~/in:CONTROL=~/c:UTF-8", "/h/a"));
+        CPPUNIT_ASSERT_EQUAL(std::string("/abs:INDEX=~x"), expand_location_home("/abs:INDEX=~x", "/h"));
     }
     void special_use_for_existing_mailboxes()
     {
