@@ -92,36 +92,4 @@ MaildirLocation MaildirLocation::parse(std::string_view location)
     return parsed;
 }
 
-std::string expand_location_home(std::string_view location, std::string_view home)
-{
-    auto expand = [&](std::string_view value) {
-        if (value == "~")
-            return std::string(home);
-        if (value.size() >= 2 && value[0] == '~' && value[1] == '/')
-            return std::string(home) + std::string(value.substr(1));
-        return std::string(value);
-    };
-    std::string out;
-    size_t pos = 0;
-    bool first = true;
-    while (pos <= location.size()) {
-        size_t colon = location.find(':', pos);
-        if (colon == std::string_view::npos)
-            colon = location.size();
-        std::string_view part = location.substr(pos, colon - pos);
-        if (!first)
-            out += ':';
-        size_t equals = part.find('=');
-        if (first)
-            out += expand(part);
-        else if (equals != std::string_view::npos)
-            out += std::string(part.substr(0, equals + 1)) + expand(part.substr(equals + 1));
-        else
-            out += part;
-        first = false;
-        pos = colon + 1;
-    }
-    return out;
-}
-
 }  // namespace loft::storage::maildir

@@ -21,8 +21,4 @@ struct MaildirLocation {
     static MaildirLocation parse(std::string_view location);
 };
 
-// Dovecot expands "~/" at the start of the path and of every KEY=VALUE option
-// (INBOX=~/x, CONTROL=~/y ...), not only the first one.
-std::string expand_location_home(std::string_view location, std::string_view home);
-
 }  // namespace loft::storage::maildir

@@ -55,7 +55,6 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(rename_inbox_is_refused);
     CPPUNIT_TEST(special_use_for_existing_mailboxes);
     CPPUNIT_TEST(maildirsize_is_created_with_quota);
-    CPPUNIT_TEST(home_is_expanded_in_every_option);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -293,12 +292,6 @@ public:
         }
         // Later saves log their deltas, as Dovecot's quota does.
         CPPUNIT_ASSERT_EQUAL(std::string("1000S\n107 2\n6 1\n"), read_file(dir / "Maildir/maildirsize"));
-    }
-    void home_is_expanded_in_every_option()
-    {
-        CPPUNIT_ASSERT_EQUAL(std::string("/h/a/Maildir:LAYOUT=fs:INBOX=/h/a/in:CONTROL=/h/a/c:UTF-8"),
-                             expand_location_home("~/Maildir:LAYOUT=fs:INBOX=~/in:CONTROL=~/c:UTF-8", "/h/a"));
-        CPPUNIT_ASSERT_EQUAL(std::string("/abs:INDEX=~x"), expand_location_home("/abs:INDEX=~x", "/h"));
     }
     void special_use_for_existing_mailboxes()
     {
