@@ -568,9 +568,11 @@ void MaildirMailbox::sync()
     }
     load_keywords();
     auto uidlist = read_uidlist();
-    if (!recent_mark_known_) {
-        // Dovecot building a fresh index takes messages that already have UIDs as seen
-        // and only those it numbers now as \Recent; so do we without a loft.index.
+    bool mark_from_scan = !recent_mark_known_;
+    if (mark_from_scan) {
+        // Without a loft.index (first run, or a site coming from Dovecot): messages that
+        // already have UIDs were seen, unless they are still in new/, where only a SELECT
+        // would have moved them from; those and the ones numbered now are \Recent.
         first_recent_uid_ = uidlist ? uidlist->next_uid() : 1;
         recent_mark_known_ = true;
         index_dirty_ = true;
@@ -690,6 +692,9 @@ void MaildirMailbox::sync()
         auto file = files.find(record.base_name);
         if (file == files.end())
             continue;
+        if (mark_from_scan && record.uid < first_recent_uid_ &&
+            (file->second.compare(0, 4, "new/") == 0 || moved.count(record.base_name)))
+            first_recent_uid_ = record.uid;
         try {
             messages.push_back(make_info(record.uid, record.base_name, file->second));
         } catch (const std::system_error& e) {

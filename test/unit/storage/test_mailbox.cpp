@@ -224,14 +224,14 @@ public:
     }
     void fresh_index_takes_numbered_mail_as_seen()
     {
-        // Like Dovecot rebuilding its index: mail that already has UIDs is not \Recent,
-        // mail numbered now is.
+        // Without loft.index: mail that already has UIDs and sits in cur/ is not \Recent;
+        // mail still in new/ (no SELECT moved it) and mail numbered now is.
         TempDir dir;
         MaildirStore store(dir / "Maildir");
         {
             auto box = store.open("INBOX", false);
-            append(*box, "a\n");
-            append(*box, "b\n");
+            append(*box, "a\n", keywords_flags(Seen, {}));
+            append(*box, "b\n", keywords_flags(Seen, {}));
         }
         ::unlink((dir / "Maildir/loft.index").c_str());
         write_file(dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3", "x\n");
@@ -239,6 +239,15 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), uint32_t(box->messages().size()));
         CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), box->first_recent_uid());
+        {
+            auto writer = store.open("INBOX", false);
+            append(*writer, "c\n");  // new/, UID 4
+            writer->claim_recent();
+        }
+        ::unlink((dir / "Maildir/loft.index").c_str());
+        auto again = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(4), again->first_recent_uid());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), again->status().recent);
     }
     void read_only_sync_leaves_new_alone()
     {
