@@ -197,6 +197,16 @@ login_trusted_networks = 127.0.0.3
         t.check("NO [AUTHENTICATIONFAILED]" in reply, f"a normal user cannot act as another: {reply}")
         client.close()
 
+        # User-name rules on the IMAP path: auth_username_format (%Lu) and auth_username_chars.
+        client = ImapClient(port)
+        reply = client.command('LOGIN "al/ice" secret')[-1]
+        t.check("NO [AUTHENTICATIONFAILED]" in reply, f"a disallowed character is refused: {reply}")
+        reply = client.command("LOGIN BOB secret")[-1]
+        t.check(" OK " in reply, f"the default format lowercases the name: {reply}")
+        client.close()
+        ok, reply = try_login(port, "CRAM-MD5", "ALICE", PASSWORD)
+        t.check(ok, f"CRAM-MD5 with an upper-case name, lowercased before the passdb: {reply}")
+
         # Log lines (auth_verbose, auth_verbose_passwords = sha1:8) and imap-login's.
         client = ImapClient(port)
         client.command("LOGIN alice wrong")
@@ -241,6 +251,9 @@ login_trusted_networks = 127.0.0.3
                 "CRAM-MD5 mismatch line")
         t.check(re.search(r"auth: Info: passwd-file\(loft-sha512-crypt,127\.0\.0\.1,<[^>]+>\): Requested "
                           r"CRAM-MD5 scheme, but we have only SHA512-CRYPT", log), "scheme not available line")
+        t.check(re.search(r"auth: Info: plain\(\?,127\.0\.0\.1,<[^>]+>\): Username character disallowed by "
+                          r"auth_username_chars: 0x2f \(username: al/ice\)", log), "disallowed character line")
+        t.check(re.search(r"imap-login: Info: Login: user=<bob>, method=PLAIN", log), "BOB logged in as bob")
         t.check("secret" not in log.replace("SHA1 of given password", ""), "no password in the log")
     finally:
         loft.stop()

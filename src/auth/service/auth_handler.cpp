@@ -96,7 +96,7 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
         if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
             finish(cob, authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
         else
-            finish(cob, authenticator_.verify(outcome.user, outcome.password, exchange.client));
+            finish(cob, authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
         return;
     case SaslOutcome::Kind::Success:
         succeed(cob, exchange, outcome);

@@ -217,7 +217,7 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
     auto name = normalize_username(login, username_, error);
     if (!name) {
         if (verbose_)
-            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
+            log_mechanism(scheme, client, "?", error);
         return failed;
     }
     failed.user = *name;
@@ -237,13 +237,14 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
     return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : *name, "", ""};
 }
 
-Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
+Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client,
+                              const std::string& mechanism)
 {
     std::string error;
     auto name = normalize_login(login, username_, error);
     if (!name) {
         if (verbose_)
-            log_.info("auth(" + login + "," + client.remote_ip + ",<" + client.session_id + ">): " + error);
+            log_mechanism(mechanism, client, "?", error);
         return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
     }
     return verify_name(*name, password, client);
@@ -259,7 +260,7 @@ Outcome Authenticator::verify_as(const std::string& target, const std::string& m
     auto target_name = master_name ? normalize_username(target, username_, error) : std::nullopt;
     if (!master_name || !target_name) {
         if (verbose_)
-            log_.info("auth(" + master + "," + client.remote_ip + ",<" + client.session_id + ">): " + error);
+            log_mechanism("PLAIN", client, "?", error);
         return Outcome{Outcome::Status::Failed, master, "", "Authentication failed."};
     }
     return verify_name(LoginName{*target_name, *master_name}, password, client);

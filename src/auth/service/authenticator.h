@@ -38,7 +38,9 @@ public:
     // when disable_plaintext_auth is set.
     std::vector<std::string> mechanisms(const Client& client) const;
     bool mechanism_allowed(const std::string& mechanism, const Client& client) const;
-    Outcome verify(const std::string& login, const std::string& password, const Client& client);
+    // mechanism names the exchange in log lines ("plain(?,rip,<session>): ...").
+    Outcome verify(const std::string& login, const std::string& password, const Client& client,
+                   const std::string& mechanism = "PLAIN");
     // SASL PLAIN with an authzid: master authenticates with its password and logs in as
     // target (master=yes passdbs). With target equal to master, a normal login.
     Outcome verify_as(const std::string& target, const std::string& master, const std::string& password,
