@@ -175,8 +175,7 @@ void ImapSession::log_disconnect()
     if (!user_.empty()) {
         log_.with_prefix("imap(" + user_ + ")<" + std::to_string(getpid()) + "><" + session_id_ + ">")
             .info(std::string("Disconnected: ") + (state_ == State::Logout ? "Logged out" : "Connection closed") +
-                  " in=" + std::to_string(bytes_in_) + " out=" + std::to_string(bytes_out_) +
-                  " deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0");
+                  " in=" + std::to_string(bytes_in_) + " out=" + std::to_string(bytes_out_));
         return;
     }
     // Dovecot's imap-login line; fail2ban's dovecot filter matches the "auth failed" form.
