@@ -3,6 +3,7 @@
 // as coroutines against loft-auth and the user's storage daemon.
 #pragma once
 
+#include "auth/network.h"
 #include "imap/protocol/command_reader.h"
 #include "imap/protocol/fetch_attributes.h"
 #include "lib/async_signal.h"
@@ -27,6 +28,7 @@ struct ImapSettings {
     std::string imap_capability;   // imap_capability override ("" = ours)
     std::shared_ptr<const TlsContext> tls;  // null when ssl = no
     bool ssl_required = false;              // ssl = required
+    std::vector<auth::IpNetwork> trusted_networks;  // login_trusted_networks
 };
 
 class ImapSession : public std::enable_shared_from_this<ImapSession> {
@@ -48,6 +50,8 @@ private:
         uint32_t uidvalidity = 0;
         uint32_t uidnext = 0;
         std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
+        uint32_t recent = 0;                      // this session's \Recent count, as last told
+        std::vector<std::string> keywords;        // as last told in FLAGS
     };
     struct PendingAppend {
         std::string tag;
@@ -74,11 +78,17 @@ private:
     Task<void> execute(Command command);
     rpc::ClientInfo client_info() const;
     Task<void> cmd_login(const Command& command, Clock::time_point started);
-    void cmd_starttls(const Command& command, Clock::time_point started);
+    Task<void> cmd_starttls(const Command& command, Clock::time_point started);
     bool login_disabled() const;
     Task<void> cmd_authenticate(const Command& command, Clock::time_point started);
     Task<void> finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,
                             Clock::time_point started);
+    // A refused attempt that never reached a passdb: counted and logged as Dovecot does
+    // ("Authenticate FOO failed: <reason>: user=<>, method=FOO, rip=...").
+    void refuse_attempt(const std::string& what, const std::string& reason);
+    // "user=<u>, method=M, rip=..., lip=..., [secured, ]session=<...>" for imap-login lines.
+    std::string login_fields(bool with_method, bool with_mpid) const;
+    void log_disconnect();
     Task<void> cmd_list(const Command& command, Clock::time_point started);
     Task<void> cmd_select(const Command& command, bool read_only, Clock::time_point started);
     Task<void> cmd_status(const Command& command, Clock::time_point started);
@@ -98,6 +108,10 @@ private:
 
     // Selected-state helpers.
     Task<void> sync_selected(bool allow_expunge);
+    // Sends FLAGS and PERMANENTFLAGS again when keywords the client has not been told
+    // about appear in the selected mailbox (as Dovecot does before the FETCH replies).
+    void announce_keywords(const std::vector<std::string>& keywords);
+    Task<void> change_mailbox(const Command& command, std::string mailbox, Clock::time_point started);
     void report_changes(const rpc::ViewChanges& changes, bool allow_expunge);
     std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
     uint32_t sequence_of(uint32_t uid) const;
@@ -125,6 +139,10 @@ private:
     Clock::time_point connected_at_ = Clock::now();
     std::string last_auth_method_;
     std::string last_auth_user_;
+    std::vector<std::string> auth_mechanisms_;  // what loft-auth offers this client
+    bool auth_in_progress_ = false;              // client left in the middle of AUTHENTICATE
+    Clock::time_point auth_started_;
+    std::string disconnect_reason_;              // e.g. "Aborted login by logging out"
     uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 
