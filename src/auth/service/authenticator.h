@@ -48,6 +48,11 @@ public:
     // For LMTP: a delivery grant for an existing user.
     Outcome lookup(const std::string& login, const Client& client);
 
+    // The chains and name rules, for the auth-userdb/auth-master sockets.
+    const PassdbChain& passdbs() const { return passdbs_; }
+    const UserdbChain& userdbs() const { return userdbs_; }
+    const UsernameSettings& username_settings() const { return username_; }
+
 private:
     struct UserFields {
         std::string user;
