@@ -282,11 +282,16 @@ int cmd_auth_test(int argc, char** argv, const std::string& config_path)
     std::cout << "passdb: " << login << " auth " << (ok ? "succeeded" : "failed") << "\n";
     std::cout << "extra fields:\n  user=" << user << "\n";
     for (const auto& [key, value] : result.fields) {
-        if (key != "user")
+        // As the auth-client reply doveadm prints: userdb_ fields go to the userdb
+        // reply, nopassword is hidden.
+        if (key != "user" && !key.starts_with("userdb_") && key != "nopassword")
             std::cout << "  " << key << "=" << value << "\n";
     }
+    // doveadm reports an internal failure as a failed login with code=temp_fail.
     if (result.status == loft::auth::PassdbStatus::InternalFailure)
-        return EX_TEMPFAIL;
+        std::cout << "  code=temp_fail\n";
+    if (user != login)
+        std::cout << "  original_user=" << login << "\n";
     return ok ? 0 : EX_NOPERM;
 }
 
