@@ -4,6 +4,7 @@
 #include "auth/pam_passdb.h"
 #include "auth/passdb.h"
 #include "auth/passwd_file_db.h"
+#include "auth/prefetch_db.h"
 #include "auth/sql_db.h"
 #include "auth/static_db.h"
 #include "auth/system_db.h"
@@ -39,6 +40,8 @@ std::unique_ptr<Userdb> make_userdb(std::string_view driver, std::string_view ar
         return std::make_unique<PasswdUserdb>();
     if (driver == "sql")
         return std::make_unique<SqlUserdb>(args);
+    if (driver == "prefetch")
+        return std::make_unique<PrefetchUserdb>();
     if (driver == "checkpassword")
         return std::make_unique<CheckpasswordUserdb>(args);
     throw AuthError("Unknown userdb driver '" + std::string(driver) + "'");

@@ -178,6 +178,10 @@ def compare(t, driver, conf, inst):
             ours = run([LOFTADM, "-c", conf, "user", user])
             t.check(ref[:2] == ours[:2], f"{driver}: user {user}:\n doveadm {ref}\n loftadm {ours}")
         if driver == "sql":
+            for mask in ("*", "*@example.com", "b*"):
+                ref = run(["doveadm", "-c", conf, "user", mask])
+                ours = run([LOFTADM, "-c", conf, "user", mask])
+                t.check(ref[:2] == ours[:2], f"sql: user {mask}: doveadm {ref[:2]} loftadm {ours[:2]}")
             ref = run(["doveadm", "-c", conf, "user", "-f", "home", "bob@example.com"])
             ours = run([LOFTADM, "-c", conf, "user", "-f", "home", "bob@example.com"])
             t.check(ref[:2] == ours[:2], f"sql: user -f home: doveadm {ref[:2]} loftadm {ours[:2]}")

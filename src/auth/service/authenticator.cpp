@@ -118,7 +118,7 @@ void Authenticator::log_steps(const std::vector<ChainStep>& steps, const std::st
 }
 
 std::optional<Outcome> Authenticator::run_passdbs(const std::string& login, const std::string& password,
-                                                  const Client& client, std::string& user)
+                                                  const Client& client, std::string& user, FieldMap* passdb_fields)
 {
     Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
     std::string error;
@@ -149,6 +149,8 @@ std::optional<Outcome> Authenticator::run_passdbs(const std::string& login, cons
         return failed;
     // The passdb may have changed the user name (user= field).
     user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    if (passdb_fields)
+        *passdb_fields = result.fields;
     return std::nullopt;
 }
 
@@ -191,10 +193,12 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
 Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
 {
     std::string user;
-    if (auto refused = run_passdbs(login, password, client, user))
+    FieldMap passdb_fields;
+    if (auto refused = run_passdbs(login, password, client, user, &passdb_fields))
         return *refused;
     try {
         AuthRequest request = request_for(user, client);
+        request.passdb_fields = std::move(passdb_fields);  // for userdb prefetch
         auto fields = userdb_lookup(request);
         if (!fields) {
             log_.error("userdb(" + user + "," + client.remote_ip + "): user not found from any userdb");

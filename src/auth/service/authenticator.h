@@ -61,7 +61,7 @@ private:
     };
     // The passdb part of verify(): nullopt on success (user set to the final name).
     std::optional<Outcome> run_passdbs(const std::string& login, const std::string& password, const Client& client,
-                                       std::string& user);
+                                       std::string& user, FieldMap* passdb_fields = nullptr);
     AuthRequest request_for(const std::string& user, const Client& client) const;
     // nullopt: unknown user; throws for internal failures.
     std::optional<UserFields> userdb_lookup(const AuthRequest& request);

@@ -1,5 +1,7 @@
 #include "auth/errors.h"
+#include "auth/auth_chain.h"
 #include "auth/passdb.h"
+#include "auth/prefetch_db.h"
 #include "auth/sql_db.h"
 #include "test_support.h"
 
@@ -74,6 +76,7 @@ class SqlDbTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(missing_database);
     CPPUNIT_TEST(username_updates);
     CPPUNIT_TEST(factories);
+    CPPUNIT_TEST(prefetch_then_sql);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -256,6 +259,29 @@ public:
         CPPUNIT_ASSERT_EQUAL(std::string("sql"), std::string(make_passdb("sql", f.conf)->driver()));
         CPPUNIT_ASSERT_EQUAL(std::string("sql"), std::string(make_userdb("sql", f.conf)->driver()));
         CPPUNIT_ASSERT_THROW(make_passdb("sql", "/nonexistent.conf"), AuthError);
+    }
+
+    // The usual sql setup: userdb prefetch uses the passdb's userdb_* columns after a
+    // login; without one (LMTP, doveadm user) the sql userdb answers.
+    void prefetch_then_sql()
+    {
+        Fixture f(kQueries);
+        SqlPassdb passdb(f.conf);
+        UserdbChain chain;
+        chain.add(make_userdb("prefetch", ""), UserdbRule{});
+        chain.add(make_userdb("sql", f.conf), UserdbRule{});
+        AuthRequest login = request_for("alice@example.com");
+        login.passdb_fields = passdb.verify_plain(login, "secret").fields;
+        UserdbChainResult prefetched = chain.lookup(login);
+        CPPUNIT_ASSERT(prefetched.status == UserdbStatus::Ok);
+        // Only the prefetched field: the sql userdb was not asked.
+        CPPUNIT_ASSERT_EQUAL(std::string("*:storage=1G"), prefetched.fields.at("quota_rule"));
+        CPPUNIT_ASSERT(!prefetched.fields.count("home"));
+        UserdbChainResult looked_up = chain.lookup(request_for("alice@example.com"));
+        CPPUNIT_ASSERT(looked_up.status == UserdbStatus::Ok);
+        CPPUNIT_ASSERT_EQUAL(std::string("/home/alice"), looked_up.fields.at("home"));
+        PrefetchUserdb alone;
+        CPPUNIT_ASSERT(alone.lookup(request_for("alice@example.com")).status == UserdbStatus::UserUnknown);
     }
 };
 
