@@ -80,7 +80,7 @@ rpc::ViewChanges to_rpc(const ViewDelta& delta)
     return changes;
 }
 
-rpc::MailboxStatus status_of(MaildirMailbox& box)
+rpc::MailboxStatus status_of(Mailbox& box)
 {
     rpc::MailboxStatus status;
     MailboxStatus summary = box.status();
@@ -162,7 +162,7 @@ void StorageHandler::list_mailboxes(Reply<rpc::MailboxList> cob, Fail fail, int6
 {
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
-        MaildirStore& store = session.user->store();
+        MailStore& store = session.user->store();
         std::map<std::string, std::string> special_use;
         for (const config::Section* ns : daemon_.settings().sections("namespace")) {
             for (const config::Section* mailbox : ns->sections("mailbox")) {
@@ -324,7 +324,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         std::vector<rpc::MessageData> out;
         out.reserve(uids.size());
         for (int32_t uid : uids) {
@@ -413,9 +413,9 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
         View& view = daemon_.view(session, view_id);
         if (view.read_only())
             throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
-        MaildirMailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? MaildirMailbox::FlagOp::Add
-                                    : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
-                                                                     : MaildirMailbox::FlagOp::Replace;
+        Mailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? Mailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? Mailbox::FlagOp::Remove
+                                                                     : Mailbox::FlagOp::Replace;
         std::vector<uint32_t> targets(uids.begin(), uids.end());
         auto updated = view.mailbox().box().store_flags(targets, op, from_rpc(flags));
         view.note_flags(updated);
@@ -435,7 +435,7 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
         View& view = daemon_.view(session, view_id);
         if (view.read_only())
             throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         box.sync();
         if (!uids.empty()) {
             // UID EXPUNGE: only the named messages may go, so take \Deleted off the
@@ -448,9 +448,9 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
             }
             Flags deleted;
             deleted.system = Deleted;
-            box.store_flags(spared, MaildirMailbox::FlagOp::Remove, deleted);
+            box.store_flags(spared, Mailbox::FlagOp::Remove, deleted);
             auto gone = box.expunge();
-            box.store_flags(spared, MaildirMailbox::FlagOp::Add, deleted);
+            box.store_flags(spared, Mailbox::FlagOp::Add, deleted);
             view.note_expunged(gone);
             view.mailbox().changed();
             cob(std::vector<int32_t>(gone.begin(), gone.end()));
@@ -469,7 +469,7 @@ void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t sess
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         // The client's sequence numbers are the view's known UIDs; a message expunged
         // meanwhile keeps its place (and matches nothing that needs its content).
         std::vector<search::SearchMessage> messages;

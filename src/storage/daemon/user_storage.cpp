@@ -1,6 +1,7 @@
 #include "storage/daemon/user_storage.h"
 
 #include "lib/strings.h"
+#include "storage/maildir/store.h"
 
 #include <algorithm>
 
@@ -19,7 +20,7 @@ View::~View() { mailbox_->detach(this); }
 
 ViewDelta View::take_changes()
 {
-    MaildirMailbox& box = mailbox_->box();
+    Mailbox& box = mailbox_->box();
     box.sync();
     ViewDelta delta;
     std::set<uint32_t> present;
@@ -91,7 +92,12 @@ void OpenMailbox::changed()
 }
 
 UserStorage::UserStorage(std::string user, std::string location, char separator)
-    : user_(std::move(user)), store_(std::move(location), separator)
+    : UserStorage(std::move(user), std::make_unique<MaildirStore>(std::move(location), separator))
+{
+}
+
+UserStorage::UserStorage(std::string user, std::unique_ptr<MailStore> store)
+    : user_(std::move(user)), store_(std::move(store))
 {
 }
 
@@ -109,7 +115,7 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
             return alive;
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
-    auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
+    auto opened = std::make_shared<OpenMailbox>(store_->open(name, !read_write));
     opened->box().sync();
     open_[key] = opened;
     return opened;
