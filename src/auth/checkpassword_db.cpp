@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-
-extern char** environ;
 
 namespace loft::auth {
 
@@ -74,16 +73,11 @@ private:
 std::vector<std::string> environment_for(const AuthRequest& request, bool authenticate, std::string_view scheme)
 {
     std::vector<std::string> env;
-    static constexpr const char* kOurs[] = {"AUTHORIZED=", "CREDENTIALS_LOOKUP=", "SCHEME=", "PROTO=", "ORIG_UID=",
-                                           "SERVICE=", "TCPLOCALIP=", "LOCAL_IP=", "TCPREMOTEIP=", "REMOTE_IP=",
-                                           "AUTH_"};
-    for (char** entry = environ; entry && *entry; entry++) {
-        std::string_view text(*entry);
-        bool replaced = false;
-        for (const char* prefix : kOurs)
-            replaced = replaced || text.starts_with(prefix);
-        if (!replaced)
-            env.emplace_back(text);
+    // Like Dovecot's auth process, whose environment holds little more than TZ: nothing
+    // of the caller's (loftadm's USER, HOME, ...) may leak into the reply helper's fields.
+    for (const char* inherited : {"TZ", "PATH"}) {
+        if (const char* value = getenv(inherited))
+            env.push_back(std::string(inherited) + "=" + value);
     }
     if (!authenticate) {
         // The program must skip the password check and set AUTHORIZED=2 for the reply helper.

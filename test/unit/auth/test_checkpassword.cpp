@@ -43,6 +43,7 @@ case "$user" in
   silent) exit 0 ;;
   slow) sleep 5 ;;
   crash) kill -9 $$ ;;
+  nohome) export USER=nohome AUTHORIZED=2; exec "$@" ;;
   *) [ "$AUTHORIZED" = 1 ] && exit 3; exit 1 ;;
 esac
 if [ "$AUTHORIZED" != 1 ] && [ "$pass" != secret ]; then exit 1; fi
@@ -205,6 +206,12 @@ public:
         CPPUNIT_ASSERT_MESSAGE(user.error, user.status == UserdbStatus::Ok);
         CPPUNIT_ASSERT_EQUAL(std::to_string(getgid()), user.fields.at("gid"));
         CPPUNIT_ASSERT_EQUAL(std::string("5000"), user.fields.at("uid"));
+        // The caller's environment does not leak into the reply (no HOME unless the
+        // program sets one).
+        setenv("HOME", "/leaked", 1);
+        UserdbReply bare = userdb.lookup(request_for("nohome"));
+        CPPUNIT_ASSERT_MESSAGE(bare.error, bare.status == UserdbStatus::Ok);
+        CPPUNIT_ASSERT(!bare.fields.count("home"));
     }
 
     void timeout_kills()
