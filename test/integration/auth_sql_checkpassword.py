@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""passdb/userdb sql (sqlite) and checkpassword: the same dovecot.conf, the same
+"""passdb/userdb sql (sqlite) and checkpassword. Through loftd: IMAP logins with sql +
+prefetch and the auth-userdb socket answering from sql. Against Dovecot: the same dovecot.conf, the same
 dovecot-sql.conf.ext and the same checkpassword script given to real Dovecot
 (doveadm auth test / doveadm user against its auth process) and to loftadm give the
 same verdicts, fields and exit codes. Without root or Dovecot (or its sqlite driver)
 only loftadm's own answers are checked."""
+import imaplib
 import os
+import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +19,7 @@ import time
 BUILDDIR = os.environ.get("LOFT_BUILDDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 SRCDIR = os.environ.get("LOFT_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 sys.path.insert(0, os.path.join(SRCDIR, "test"))
-from loft_harness import TestCounter  # noqa: E402
+from loft_harness import MAIL_GID, MAIL_UID, Loft, TestCounter  # noqa: E402
 
 LOFTADM = os.path.join(BUILDDIR, "loftadm")
 DOVECOT_REPLY = "/usr/lib/dovecot/checkpassword-reply"
@@ -189,8 +193,56 @@ def compare(t, driver, conf, inst):
         run(["doveadm", "-c", conf, "stop"])
 
 
+def loftd_checks(t):
+    """Through real loftd: IMAP logins with passdb sql + userdb prefetch + userdb sql, and
+    the auth-userdb socket's USER and LIST answered from the sql userdb."""
+    loft = Loft(users=("alice",))
+    try:
+        db = os.path.join(loft.dir, "users.db")
+        with sqlite3.connect(db) as conn:
+            conn.execute("CREATE TABLE users (username TEXT, domain TEXT, password TEXT, home TEXT, uid INT, gid INT)")
+            conn.execute("INSERT INTO users VALUES ('alice', 'example.com', '{PLAIN}sqlpw', ?, ?, ?)",
+                         (loft.homes["alice"], MAIL_UID, MAIL_GID))
+        os.chmod(db, 0o644)
+        sql_conf = os.path.join(loft.dir, "sql.conf")
+        write(sql_conf, f"driver = sqlite\nconnect = {db}\n"
+                        "password_query = SELECT username, domain, password, home AS userdb_home,"
+                        " uid AS userdb_uid, gid AS userdb_gid FROM users WHERE username = '%n' AND domain = '%d'\n"
+                        "user_query = SELECT home, uid, gid FROM users WHERE username = '%n' AND domain = '%d'\n")
+        with open(loft.config_path) as f:
+            conf = f.read()
+        conf = re.sub(r"passdb \{.*?\}\nuserdb \{.*?\}",
+                      f"passdb {{\n  driver = sql\n  args = {sql_conf}\n}}\nuserdb {{\n  driver = prefetch\n}}\n"
+                      f"userdb {{\n  driver = sql\n  args = {sql_conf}\n}}", conf, flags=re.S)
+        write(loft.config_path, conf)
+        loft.start()
+        imap = imaplib.IMAP4("127.0.0.1", loft.imap_port)
+        status, _ = imap.login("alice@example.com", "sqlpw")
+        t.check(status == "OK" and imap.select("INBOX")[0] == "OK", "IMAP login with the sql password")
+        imap.logout()
+        imap = imaplib.IMAP4("127.0.0.1", loft.imap_port)
+        try:
+            imap.login("alice@example.com", "wrong")
+            t.check(False, "IMAP login with a wrong password succeeded")
+        except imaplib.IMAP4.error:
+            t.check(True, "")
+        imap.logout()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(os.path.join(loft.dir, "run", "auth-userdb"))
+            stream = sock.makefile("rb")
+            sock.sendall(b"VERSION\t1\t0\nUSER\t1\talice@example.com\tservice=lda\nLIST\t2\tservice=doveadm\n")
+            lines = [stream.readline().decode().rstrip("\n") for _ in range(5)]
+        t.check(lines[2].startswith("USER\t1\talice@example.com\t") and f"uid={MAIL_UID}" in lines[2],
+                f"auth-userdb USER from sql: {lines}")
+        t.check(lines[3:] == ["LIST\t2\talice@example.com", "DONE\t2\t"], f"auth-userdb LIST from sql: {lines}")
+    finally:
+        loft.cleanup()
+
+
 def main():
     t = TestCounter("auth_sql_checkpassword")
+    loftd_checks(t)
     top = tempfile.mkdtemp(prefix="loft-authdb-")
     os.chmod(top, 0o755)
     reference = (os.geteuid() == 0 and shutil.which("doveadm") and shutil.which("dovecot"))
