@@ -92,7 +92,7 @@ std::string ImapSession::capabilities() const
         return caps;
     }
     return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
-                  " NAMESPACE UIDPLUS MOVE";
+                  " NAMESPACE UIDPLUS BINARY MOVE";
 }
 
 Task<bool> ImapSession::pump()

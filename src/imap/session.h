@@ -97,8 +97,9 @@ private:
     void report_changes(const rpc::ViewChanges& changes, bool allow_expunge);
     std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
     uint32_t sequence_of(uint32_t uid) const;
+    // binary: BINARY[section] (decoded, literal8 when the daemon says so) instead of BODY[].
     Task<void> fetch_section(uint32_t uid, const std::string& section, std::optional<uint64_t> offset,
-                             std::optional<uint64_t> length, std::string& out);
+                             std::optional<uint64_t> length, std::string& out, bool binary = false);
     Task<void> close_selected();
 
     std::shared_ptr<AsyncStream> stream_;
