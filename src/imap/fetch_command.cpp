@@ -286,6 +286,8 @@ Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_
     std::vector<rpc::MessageData> updated;
     if (!targets.empty())
         updated = co_await storage_->store_flags(storage_session_, selected_->view, targets, mode, flags);
+    if (!targets.empty() && mode != rpc::StoreMode::REMOVE)
+        announce_keywords(flags.keywords);
     if (!request.silent) {
         for (const auto& message : updated) {
             uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));

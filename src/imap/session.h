@@ -48,6 +48,8 @@ private:
         uint32_t uidvalidity = 0;
         uint32_t uidnext = 0;
         std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
+        uint32_t recent = 0;                      // this session's \Recent count, as last told
+        std::vector<std::string> keywords;        // as last told in FLAGS
     };
     struct PendingAppend {
         std::string tag;
@@ -102,6 +104,10 @@ private:
 
     // Selected-state helpers.
     Task<void> sync_selected(bool allow_expunge);
+    // Sends FLAGS and PERMANENTFLAGS again when keywords the client has not been told
+    // about appear in the selected mailbox (as Dovecot does before the FETCH replies).
+    void announce_keywords(const std::vector<std::string>& keywords);
+    Task<void> change_mailbox(const Command& command, std::string mailbox, Clock::time_point started);
     void report_changes(const rpc::ViewChanges& changes, bool allow_expunge);
     std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
     uint32_t sequence_of(uint32_t uid) const;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 
@@ -74,6 +75,25 @@ std::vector<uint32_t> expunge_only(Mailbox& box, const std::vector<uint32_t>& ui
     if (!spared.empty())
         box.store_flags(spared, Mailbox::FlagOp::Add, deleted);
     return gone;
+}
+
+std::vector<uint32_t> Mailbox::recent_uids() const
+{
+    std::vector<uint32_t> uids;
+    for (const MessageInfo& info : messages())
+        if (info.flags.system & Recent)
+            uids.push_back(info.uid);
+    return uids;
+}
+
+std::vector<std::string> Mailbox::keyword_names() const
+{
+    std::vector<std::string> names;
+    for (const MessageInfo& info : messages())
+        for (const std::string& keyword : info.flags.keywords)
+            if (std::find(names.begin(), names.end(), keyword) == names.end())
+                names.push_back(keyword);
+    return names;
 }
 
 }  // namespace loft::storage

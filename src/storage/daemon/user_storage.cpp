@@ -14,6 +14,27 @@ View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std:
         known_order_.push_back(message.uid);
         known_flags_[message.uid] = message.flags;
     }
+    take_recent();
+}
+
+void View::take_recent()
+{
+    Mailbox& box = mailbox_->box();
+    if (!read_only_) {
+        for (uint32_t uid : box.claim_recent())
+            recent_.insert(uid);
+        return;
+    }
+    for (uint32_t uid : box.recent_uids())
+        recent_.insert(uid);
+}
+
+Flags View::flags_of(const MessageInfo& message) const
+{
+    Flags flags = message.flags;
+    if (is_recent(message.uid))
+        flags.system |= Recent;
+    return flags;
 }
 
 View::~View() { mailbox_->detach(this); }
@@ -33,10 +54,12 @@ ViewDelta View::take_changes()
         } else {
             delta.expunged.push_back(uid);
             known_flags_.erase(uid);
+            recent_.erase(uid);
         }
     }
     known_order_ = std::move(still_known);
     uint32_t last_known = known_order_.empty() ? 0 : known_order_.back();
+    take_recent();
     for (const MessageInfo& message : box.messages()) {
         auto known = known_flags_.find(message.uid);
         if (known == known_flags_.end()) {
@@ -44,11 +67,13 @@ ViewDelta View::take_changes()
             // re-added by nobody: UIDs only grow, so only newer ones are new.
             if (message.uid > last_known) {
                 delta.added.push_back(message);
+                delta.added.back().flags = flags_of(message);
                 known_order_.push_back(message.uid);
                 known_flags_[message.uid] = message.flags;
             }
         } else if (!(known->second == message.flags)) {
             delta.changed.push_back(message);
+            delta.changed.back().flags = flags_of(message);
             known->second = message.flags;
         }
     }
@@ -68,8 +93,10 @@ void View::note_expunged(const std::vector<uint32_t>& uids)
 {
     std::set<uint32_t> gone(uids.begin(), uids.end());
     std::erase_if(known_order_, [&](uint32_t uid) { return gone.count(uid) > 0; });
-    for (uint32_t uid : uids)
+    for (uint32_t uid : uids) {
         known_flags_.erase(uid);
+        recent_.erase(uid);
+    }
 }
 
 void View::wake()
@@ -111,8 +138,10 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     std::string key = key_of(mailbox, read_write);
     auto found = open_.find(key);
     if (found != open_.end()) {
-        if (auto alive = found->second.lock())
+        if (auto alive = found->second.lock()) {
+            share_recent_mark(mailbox);
             return alive;
+        }
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
     auto box = store_->open(name, !read_write);
@@ -129,7 +158,23 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
     open_[key] = opened;
+    share_recent_mark(mailbox);
     return opened;
+}
+
+void UserStorage::share_recent_mark(const std::string& mailbox)
+{
+    std::vector<std::shared_ptr<OpenMailbox>> alive;
+    for (bool read_write : {false, true}) {
+        auto found = open_.find(key_of(mailbox, read_write));
+        if (found != open_.end())
+            if (auto box = found->second.lock())
+                alive.push_back(std::move(box));
+    }
+    if (alive.size() != 2 || alive[0]->box().uidvalidity() != alive[1]->box().uidvalidity())
+        return;
+    alive[0]->box().raise_first_recent_uid(alive[1]->box().first_recent_uid());
+    alive[1]->box().raise_first_recent_uid(alive[0]->box().first_recent_uid());
 }
 
 void UserStorage::mailbox_changed(const std::string& mailbox)
