@@ -6,6 +6,7 @@
 #include "mail/section.h"
 #include "rpc/framing.h"
 #include "imap/protocol/arg.h"
+#include "imap/protocol/sequence_set.h"
 #include "storage/daemon/search_request.h"
 #include "storage/maildir/mutf7.h"
 #include "storage/storage_error.h"
@@ -65,6 +66,7 @@ rpc::MessageData flags_data(const MessageInfo& message)
     rpc::MessageData data;
     data.uid = static_cast<int32_t>(message.uid);
     data.__set_flags(to_rpc(message.flags));
+    data.__set_modseq(static_cast<int64_t>(message.modseq));
     return data;
 }
 
@@ -100,6 +102,7 @@ rpc::MailboxStatus status_of(MaildirMailbox& box)
         }
     }
     status.keywords = std::move(keywords);
+    status.highest_modseq = static_cast<int64_t>(box.highest_modseq());
     return status;
 }
 
@@ -341,6 +344,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
                     case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message.flags)); break;
                     case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
+                    case rpc::FetchItem::MODSEQ: data.__set_modseq(static_cast<int64_t>(message.modseq)); break;
                     case rpc::FetchItem::ENVELOPE:
                         data.__set_envelope(mail::imap_envelope(message_of(session, view_id, message.uid).bytes));
                         break;
@@ -417,12 +421,111 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
                                     : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
                                                                      : MaildirMailbox::FlagOp::Replace;
         std::vector<uint32_t> targets(uids.begin(), uids.end());
-        auto updated = view.mailbox().box().store_flags(targets, op, from_rpc(flags));
+        MaildirMailbox& box = view.mailbox().box();
+        uint64_t before = box.highest_modseq();
+        auto updated = box.store_flags(targets, op, from_rpc(flags));
         view.note_flags(updated);
+        // Like Dovecot, only the messages whose flags really changed are reported.
         std::vector<rpc::MessageData> out;
         for (const MessageInfo& message : updated)
-            out.push_back(flags_data(message));
+            if (message.modseq > before)
+                out.push_back(flags_data(message));
         view.mailbox().changed();
+        cob(out);
+    });
+}
+
+void StorageHandler::store_flags_unchanged_since(Reply<rpc::ConditionalStoreResult> cob, Fail fail,
+                                                 int64_t session_id, int64_t view_id,
+                                                 const std::vector<int32_t>& uids, rpc::StoreMode::type mode,
+                                                 const rpc::Flags& flags, int64_t unchanged_since)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (view.read_only())
+            throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
+        if (unchanged_since < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative modseq");
+        MaildirMailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? MaildirMailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
+                                                                     : MaildirMailbox::FlagOp::Replace;
+        MaildirMailbox& box = view.mailbox().box();
+        // The check needs current modseqs, including changes made by other programs.
+        box.sync();
+        uint64_t before = box.highest_modseq();
+        std::vector<uint32_t> targets(uids.begin(), uids.end());
+        std::vector<uint32_t> modified;
+        auto updated = box.store_flags_unchanged_since(targets, op, from_rpc(flags),
+                                                       static_cast<uint64_t>(unchanged_since), modified);
+        view.note_flags(updated);
+        rpc::ConditionalStoreResult result;
+        for (const MessageInfo& message : updated)
+            if (message.modseq > before)
+                result.updated.push_back(flags_data(message));
+        std::sort(modified.begin(), modified.end());
+        result.modified.assign(modified.begin(), modified.end());
+        view.mailbox().changed();
+        cob(result);
+    });
+}
+
+void StorageHandler::vanished_since(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                    int64_t modseq, const std::string& uid_set, const std::vector<int32_t>& known_seqs,
+                                    const std::vector<int32_t>& known_uids)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        MaildirMailbox& box = view.mailbox().box();
+        if (modseq < 0 || known_seqs.size() != known_uids.size())
+            throw rpc_error(rpc::ErrorKind::INVALID, "invalid vanished_since arguments");
+        std::vector<imap::protocol::NumberRange> ranges;
+        try {
+            ranges = imap::protocol::SequenceSet::parse(uid_set, true).resolve(0);
+        } catch (const imap::protocol::CommandError& error) {
+            throw rpc_error(rpc::ErrorKind::INVALID, error.what());
+        }
+        auto in_set = [&](uint32_t uid) {
+            auto found = std::upper_bound(ranges.begin(), ranges.end(), uid,
+                                          [](uint32_t u, const imap::protocol::NumberRange& r) { return u < r.first; });
+            return found != ranges.begin() && std::prev(found)->last >= uid;
+        };
+        bool complete = false;
+        std::vector<uint32_t> expunged = box.expunged_since(static_cast<uint64_t>(modseq), complete);
+        std::vector<int32_t> out;
+        if (complete) {
+            for (uint32_t uid : expunged)
+                if (in_set(uid))
+                    out.push_back(static_cast<int32_t>(uid));
+            cob(out);
+            return;
+        }
+        // Not known that far back: every UID of the set below UIDNEXT that is gone,
+        // minus those the client's sequence-match data proves it already knows gone.
+        uint32_t known_gone_up_to = 0;
+        const auto& messages = box.messages();
+        for (size_t i = 0; i < known_seqs.size(); i++) {
+            size_t seq = static_cast<size_t>(known_seqs[i]);
+            if (seq == 0 || seq > view.known_uids().size() || view.known_uids()[seq - 1] != uint32_t(known_uids[i]))
+                break;
+            known_gone_up_to = static_cast<uint32_t>(known_uids[i]);
+        }
+        uint32_t limit = box.uidnext();
+        size_t next = 0;
+        constexpr size_t kMaxVanished = 1'000'000;
+        for (const auto& range : ranges) {
+            for (uint64_t uid = std::max<uint32_t>(range.first, known_gone_up_to + 1); uid <= range.last && uid < limit;
+                 uid++) {
+                while (next < messages.size() && messages[next].uid < uid)
+                    next++;
+                if (next < messages.size() && messages[next].uid == uid)
+                    continue;
+                if (out.size() >= kMaxVanished)
+                    throw rpc_error(rpc::ErrorKind::LIMIT, "too many vanished UIDs");
+                out.push_back(static_cast<int32_t>(uid));
+            }
+        }
         cob(out);
     });
 }
@@ -440,17 +543,7 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
         if (!uids.empty()) {
             // UID EXPUNGE: only the named messages may go, so take \Deleted off the
             // others for the duration and put it back afterwards.
-            std::set<uint32_t> allowed(uids.begin(), uids.end());
-            std::vector<uint32_t> spared;
-            for (const MessageInfo& message : box.messages()) {
-                if ((message.flags.system & Deleted) && !allowed.count(message.uid))
-                    spared.push_back(message.uid);
-            }
-            Flags deleted;
-            deleted.system = Deleted;
-            box.store_flags(spared, MaildirMailbox::FlagOp::Remove, deleted);
-            auto gone = box.expunge();
-            box.store_flags(spared, MaildirMailbox::FlagOp::Add, deleted);
+            auto gone = box.expunge(std::vector<uint32_t>(uids.begin(), uids.end()));
             view.note_expunged(gone);
             view.mailbox().changed();
             cob(std::vector<int32_t>(gone.begin(), gone.end()));

@@ -110,6 +110,11 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     }
     std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
     auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
+    // The read-only and read-write instances of a folder share one modseq counter.
+    auto& counter = modseq_counters_[name];
+    if (!counter)
+        counter = std::make_shared<uint64_t>(0);
+    opened->box().share_modseq_counter(counter);
     opened->box().sync();
     open_[key] = opened;
     return opened;

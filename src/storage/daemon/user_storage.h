@@ -89,6 +89,7 @@ private:
     std::string user_;
     MaildirStore store_;
     std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
+    std::map<std::string, std::shared_ptr<uint64_t>> modseq_counters_;  // by folder name
 };
 
 }  // namespace loft::storage::daemon

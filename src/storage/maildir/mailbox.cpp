@@ -145,7 +145,7 @@ void MaildirMailbox::save_index()
     data.uidvalidity = uidvalidity_;
     data.guid = guid_;
     data.next_uid = next_uid_;
-    data.highest_modseq = highest_modseq_;
+    data.highest_modseq = highest_modseq();
     data.expunge_floor = expunge_floor_;
     data.expunged = expunged_;
     data.messages.reserve(messages_.size());
@@ -160,9 +160,32 @@ void MaildirMailbox::save_index()
         index_dirty_ = false;
 }
 
+uint64_t MaildirMailbox::highest_modseq() const
+{
+    return modseq_counter_ ? std::max(*modseq_counter_, highest_modseq_) : highest_modseq_;
+}
+
+void MaildirMailbox::share_modseq_counter(std::shared_ptr<uint64_t> counter)
+{
+    modseq_counter_ = std::move(counter);
+    *modseq_counter_ = std::max(*modseq_counter_, highest_modseq_);
+}
+
+uint64_t MaildirMailbox::operation_modseq()
+{
+    if (op_modseq_ == 0) {
+        op_modseq_ = highest_modseq() + 1;
+        highest_modseq_ = op_modseq_;
+        if (modseq_counter_)
+            *modseq_counter_ = op_modseq_;
+        index_dirty_ = true;
+    }
+    return op_modseq_;
+}
+
 void MaildirMailbox::note_expunged(uint32_t uid)
 {
-    expunged_.emplace_back(++highest_modseq_, uid);
+    expunged_.emplace_back(operation_modseq(), uid);
     if (expunged_.size() > max_expunge_records) {
         size_t drop = expunged_.size() - max_expunge_records / 2;
         expunge_floor_ = expunged_[drop - 1].first;
@@ -404,6 +427,7 @@ bool MaildirMailbox::unchanged_since_last_sync(const DirSnapshot& now_snap) cons
 
 void MaildirMailbox::sync()
 {
+    op_modseq_ = 0;
     DirSnapshot before = snapshot();
     if (unchanged_since_last_sync(before))
         return;
@@ -555,11 +579,11 @@ void MaildirMailbox::sync()
             uint32_t mask = ~static_cast<uint32_t>(Recent);
             bool same = (old->flags.system & mask) == (info.flags.system & mask) &&
                         old->flags.keywords == info.flags.keywords;
-            info.modseq = same ? old->modseq : ++highest_modseq_;
+            info.modseq = same ? old->modseq : operation_modseq();
             index_dirty_ = index_dirty_ || !same || old->path_hint != info.path_hint;
             ++old;
         } else {
-            info.modseq = ++highest_modseq_;
+            info.modseq = operation_modseq();
             index_dirty_ = true;
         }
     }
@@ -633,6 +657,20 @@ UniqueFd MaildirMailbox::open_message(uint32_t uid)
 std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>& uids, FlagOp op,
                                                      const Flags& flags)
 {
+    return change_flags(uids, op, flags, std::nullopt, nullptr);
+}
+
+std::vector<MessageInfo> MaildirMailbox::store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                                     const Flags& flags, uint64_t limit,
+                                                                     std::vector<uint32_t>& modified)
+{
+    return change_flags(uids, op, flags, limit, &modified);
+}
+
+std::vector<MessageInfo> MaildirMailbox::change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
+                                                      std::optional<uint64_t> limit, std::vector<uint32_t>* modified)
+{
+    op_modseq_ = 0;
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
     std::string letters = flags.keywords.empty() ? std::string() : letters_for(flags.keywords);
@@ -644,7 +682,15 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
         if (base_it == base_by_uid_.end())
             continue;
         auto& state = files_by_base_[base_it->second];
+        if (limit) {
+            const MessageInfo* current = find(uid);
+            if (current && current->modseq > *limit) {
+                modified->push_back(uid);
+                continue;
+            }
+        }
         bool gone = false;
+        bool changed_elsewhere = false;
         for (int attempt = 0;; attempt++) {
             MaildirFilename parsed = parse_maildir_filename(state.filename.substr(4));
             uint32_t new_system = parsed.system_flags;
@@ -694,8 +740,15 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
                 break;
             }
             state.filename = current;  // renamed by someone else: apply our change to its flags
+            if (limit) {
+                // ... unless the change is conditional: their change came first.
+                changed_elsewhere = true;
+                break;
+            }
         }
-        if (gone)
+        if (changed_elsewhere)
+            modified->push_back(uid);
+        if (gone || changed_elsewhere)
             continue;
         auto it = std::lower_bound(messages_.begin(), messages_.end(), uid,
                                    [](const MessageInfo& info, uint32_t u) { return info.uid < u; });
@@ -704,7 +757,7 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
         uint64_t previous_modseq = it->modseq;
         Flags previous = it->flags;
         *it = make_info(uid, base_it->second, state.filename);
-        it->modseq = previous == it->flags ? previous_modseq : ++highest_modseq_;
+        it->modseq = previous == it->flags ? previous_modseq : operation_modseq();
         index_dirty_ = true;
         changed.push_back(*it);
     }
@@ -725,8 +778,22 @@ std::vector<uint32_t> MaildirMailbox::expunge()
     return deleted;
 }
 
+std::vector<uint32_t> MaildirMailbox::expunge(const std::vector<uint32_t>& uids)
+{
+    if (read_only_)
+        throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
+    std::set<uint32_t> allowed(uids.begin(), uids.end());
+    std::vector<uint32_t> deleted;
+    for (const auto& info : messages_)
+        if ((info.flags.system & Deleted) && allowed.count(info.uid))
+            deleted.push_back(info.uid);
+    remove_messages(deleted);
+    return deleted;
+}
+
 void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
 {
+    op_modseq_ = 0;
     bool touched_cur = false, touched_new = false;
     int64_t bytes = 0, count = 0;
     for (uint32_t uid : uids) {

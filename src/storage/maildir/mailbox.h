@@ -62,7 +62,10 @@ public:
     const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
     // CONDSTORE/QRESYNC. Modseqs live in Loft's loft.index (Dovecot's are in its own
     // index): flag changes made by others are counted when a sync notices them.
-    uint64_t highest_modseq() const { return highest_modseq_; }
+    uint64_t highest_modseq() const;
+    // Instances of the same folder in one process (a read-only and a read-write one)
+    // draw modseqs from one counter, so a value either reports never goes back.
+    void share_modseq_counter(std::shared_ptr<uint64_t> counter);
     // UIDs expunged after `modseq`; `complete` is false when older records were dropped
     // and the caller must treat every UID it does not see as possibly vanished.
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
@@ -79,10 +82,19 @@ public:
     enum class FlagOp { Replace, Add, Remove };
     // Changes flags by renaming files. Returns the new state of each message that still
     // exists. \Recent in flags is ignored.
+    // Every message changed by one call gets the same new modseq (one transaction).
     std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags);
+    // STORE (UNCHANGEDSINCE limit): a message whose modseq is above the limit, or whose
+    // file another process renamed meanwhile, is left alone and its uid added to
+    // `modified`. Returns only the messages whose flags changed.
+    std::vector<MessageInfo> store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                         const Flags& flags, uint64_t limit,
+                                                         std::vector<uint32_t>& modified);
 
     // Unlinks every \Deleted message; returns their uids (ascending).
     std::vector<uint32_t> expunge();
+    // UID EXPUNGE: only the \Deleted messages among uids.
+    std::vector<uint32_t> expunge(const std::vector<uint32_t>& uids);
 
     // COPY/MOVE from another mailbox (or this one, for COPY): a hard link where possible,
     // keeping the base name and INTERNALDATE, flags re-encoded with this folder's keyword
@@ -201,6 +213,13 @@ private:
     bool index_dirty_ = false;
     void load_index();
     void note_expunged(uint32_t uid);
+    // The modseq of the operation in progress: the first change takes a new value,
+    // the rest of the same operation reuse it.
+    uint64_t operation_modseq();
+    std::vector<MessageInfo> change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
+                                          std::optional<uint64_t> limit, std::vector<uint32_t>* modified);
+    uint64_t op_modseq_ = 0;
+    std::shared_ptr<uint64_t> modseq_counter_;
     std::set<uint32_t> recent_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;
