@@ -95,26 +95,27 @@ UserStorage::UserStorage(std::string user, std::string location, char separator)
 {
 }
 
-std::string UserStorage::key_of(const std::string& mailbox, bool read_write)
+std::string UserStorage::key_of(const std::string& mailbox)
 {
-    return (read_write ? "rw:" : "ro:") + (iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox);
+    return iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
 }
 
 std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool read_write)
 {
-    std::string key = key_of(mailbox, read_write);
+    // One instance per folder, made writable by the first read-write SELECT: two
+    // instances would each number the same changes with their own modseqs.
+    std::string key = key_of(mailbox);
     auto found = open_.find(key);
     if (found != open_.end()) {
-        if (auto alive = found->second.lock())
+        if (auto alive = found->second.lock()) {
+            if (read_write && alive->box().read_only()) {
+                alive->box().make_writable();
+                alive->box().sync();
+            }
             return alive;
+        }
     }
-    std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
-    auto opened = std::make_shared<OpenMailbox>(store_.open(name, !read_write));
-    // The read-only and read-write instances of a folder share one modseq counter.
-    auto& counter = modseq_counters_[name];
-    if (!counter)
-        counter = std::make_shared<uint64_t>(0);
-    opened->box().share_modseq_counter(counter);
+    auto opened = std::make_shared<OpenMailbox>(store_.open(key, !read_write));
     opened->box().sync();
     open_[key] = opened;
     return opened;
@@ -122,15 +123,13 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
 
 void UserStorage::mailbox_changed(const std::string& mailbox)
 {
-    for (bool read_write : {false, true}) {
-        auto found = open_.find(key_of(mailbox, read_write));
-        if (found == open_.end())
-            continue;
-        if (auto alive = found->second.lock())
-            alive->changed();
-        else
-            open_.erase(found);
-    }
+    auto found = open_.find(key_of(mailbox));
+    if (found == open_.end())
+        return;
+    if (auto alive = found->second.lock())
+        alive->changed();
+    else
+        open_.erase(found);
 }
 
 }  // namespace loft::storage::daemon

@@ -77,19 +77,19 @@ public:
     const std::string& user() const { return user_; }
     MaildirStore& store() { return store_; }
     // The shared open mailbox, opened and synced on first use. Only a read-write
-    // SELECT opens it read-write: that one moves new/ to cur/ and takes \Recent, as
-    // Dovecot's SELECT does; deliveries, STATUS and EXAMINE leave new/ alone.
+    // SELECT makes it writable: from then on it moves new/ to cur/ and takes \Recent,
+    // as Dovecot's SELECT does; until then deliveries, STATUS and EXAMINE leave new/
+    // alone. It stays writable while anyone has it open.
     std::shared_ptr<OpenMailbox> open(const std::string& mailbox, bool read_write);
     // Tell views of mailbox that it changed, if anyone has it open.
     void mailbox_changed(const std::string& mailbox);
 
 private:
-    static std::string key_of(const std::string& mailbox, bool read_write);
+    static std::string key_of(const std::string& mailbox);
 
     std::string user_;
     MaildirStore store_;
     std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
-    std::map<std::string, std::shared_ptr<uint64_t>> modseq_counters_;  // by folder name
 };
 
 }  // namespace loft::storage::daemon

@@ -145,7 +145,7 @@ void MaildirMailbox::save_index()
     data.uidvalidity = uidvalidity_;
     data.guid = guid_;
     data.next_uid = next_uid_;
-    data.highest_modseq = highest_modseq();
+    data.highest_modseq = highest_modseq_;
     data.expunge_floor = expunge_floor_;
     data.expunged = expunged_;
     data.messages.reserve(messages_.size());
@@ -160,24 +160,11 @@ void MaildirMailbox::save_index()
         index_dirty_ = false;
 }
 
-uint64_t MaildirMailbox::highest_modseq() const
-{
-    return modseq_counter_ ? std::max(*modseq_counter_, highest_modseq_) : highest_modseq_;
-}
-
-void MaildirMailbox::share_modseq_counter(std::shared_ptr<uint64_t> counter)
-{
-    modseq_counter_ = std::move(counter);
-    *modseq_counter_ = std::max(*modseq_counter_, highest_modseq_);
-}
-
 uint64_t MaildirMailbox::operation_modseq()
 {
     if (op_modseq_ == 0) {
-        op_modseq_ = highest_modseq() + 1;
+        op_modseq_ = highest_modseq_ + 1;
         highest_modseq_ = op_modseq_;
-        if (modseq_counter_)
-            *modseq_counter_ = op_modseq_;
         index_dirty_ = true;
     }
     return op_modseq_;

@@ -56,16 +56,17 @@ public:
 
     const std::string& name() const { return paths_.name; }
     bool read_only() const { return read_only_; }
+    // A read-write SELECT of a folder already open read-only: from the next sync on,
+    // new/ moves to cur/ and changes are allowed. (One instance per folder keeps one
+    // set of modseqs: two would number the same change differently.)
+    void make_writable() { read_only_ = false; }
     uint32_t uidvalidity() const { return uidvalidity_; }
     uint32_t uidnext() const { return next_uid_; }
     const std::string& guid() const { return guid_; }
     const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
     // CONDSTORE/QRESYNC. Modseqs live in Loft's loft.index (Dovecot's are in its own
     // index): flag changes made by others are counted when a sync notices them.
-    uint64_t highest_modseq() const;
-    // Instances of the same folder in one process (a read-only and a read-write one)
-    // draw modseqs from one counter, so a value either reports never goes back.
-    void share_modseq_counter(std::shared_ptr<uint64_t> counter);
+    uint64_t highest_modseq() const { return highest_modseq_; }
     // UIDs expunged after `modseq`; `complete` is false when older records were dropped
     // and the caller must treat every UID it does not see as possibly vanished.
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
@@ -219,7 +220,6 @@ private:
     std::vector<MessageInfo> change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
                                           std::optional<uint64_t> limit, std::vector<uint32_t>* modified);
     uint64_t op_modseq_ = 0;
-    std::shared_ptr<uint64_t> modseq_counter_;
     std::set<uint32_t> recent_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;
