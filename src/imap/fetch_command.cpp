@@ -135,6 +135,8 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
             untagged("VANISHED (EARLIER) " + protocol::format_sequence_set(gone));
         }
     }
+    if (request.changed_since && *request.changed_since > selected_->highest_modseq)
+        request.changed_since = 0;  // not a modseq we gave out: everything may have changed
     if (request.changed_since && !uids.empty()) {
         // CHANGEDSINCE: only the messages whose modseq is above it.
         std::vector<rpc::FetchItem::type> modseq_only = {rpc::FetchItem::MODSEQ};

@@ -112,7 +112,8 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
     else
         untagged("OK [PERMANENTFLAGS (" + flags_response(status) + " \\*)] Flags permitted.");
     untagged(std::to_string(selected.uids.size()) + " EXISTS");
-    untagged(std::to_string(read_only ? 0 : status.recent) + " RECENT");
+    selected.recent = read_only ? 0 : static_cast<uint32_t>(status.recent);
+    untagged(std::to_string(selected.recent) + " RECENT");
     if (status.first_unseen_uid != 0) {
         auto seq = std::find(selected.uids.begin(), selected.uids.end(), static_cast<uint32_t>(status.first_unseen_uid));
         if (seq != selected.uids.end())
@@ -443,8 +444,12 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
                 selected.uids.push_back(uid);
         }
         untagged(std::to_string(selected.uids.size()) + " EXISTS");
-        if (!selected.read_only)
-            untagged(std::to_string(changes.status.recent) + " RECENT");
+    }
+    // Like Dovecot, RECENT whenever the count changed (new mail, or recent mail expunged).
+    if (!selected.read_only && changes.status.recent >= 0 &&
+        static_cast<uint32_t>(changes.status.recent) != selected.recent) {
+        selected.recent = static_cast<uint32_t>(changes.status.recent);
+        untagged(std::to_string(selected.recent) + " RECENT");
     }
     if (changes.status.uidnext > 0)
         selected.uidnext = static_cast<uint32_t>(changes.status.uidnext);
@@ -458,16 +463,16 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
     // held back, never let it think it is further than the last full sync.
     bool delayed = !selected.deferred_expunges.empty();
     uint64_t send = 0;
-    if (delayed && selected.highest_fetch_modseq > selected.last_full_modseq)
+    if (delayed && highest_fetch_modseq_ > selected.last_full_modseq)
         send = selected.last_full_modseq;
     else if (!delayed && selected.highest_modseq > selected.last_full_modseq &&
-             selected.highest_modseq > selected.highest_fetch_modseq)
+             selected.highest_modseq > highest_fetch_modseq_)
         send = selected.highest_modseq;
     if (send != 0)
         pending_highest_modseq_ = send;
     if (!delayed)
         selected.last_full_modseq = selected.highest_modseq;
-    selected.highest_fetch_modseq = 0;
+    highest_fetch_modseq_ = 0;
 }
 
 void ImapSession::enable_condstore()
@@ -481,8 +486,7 @@ void ImapSession::enable_condstore()
 
 void ImapSession::note_fetched_modseq(uint64_t modseq)
 {
-    if (selected_ && modseq > selected_->highest_fetch_modseq)
-        selected_->highest_fetch_modseq = modseq;
+    highest_fetch_modseq_ = std::max(highest_fetch_modseq_, modseq);
 }
 
 void ImapSession::flush_highest_modseq()
@@ -497,6 +501,9 @@ Task<void> ImapSession::qresync_select(const protocol::QresyncParams& params)
 {
     // QRESYNC (RFC 7162 3.2.5): what vanished and what changed among the UIDs the
     // client knows, since the modseq it knows.
+    // A modseq above ours is not one we gave out (say, Dovecot's from before Loft
+    // kept this folder's index): resynchronise everything rather than trust it.
+    uint64_t since = params.modseq > selected_->highest_modseq ? 0 : params.modseq;
     std::string known = protocol::format_ranges(params.known_uids);
     std::vector<int32_t> sample_seqs(params.sample_seqs.begin(), params.sample_seqs.end());
     std::vector<int32_t> sample_uids(params.sample_uids.begin(), params.sample_uids.end());
@@ -521,7 +528,7 @@ Task<void> ImapSession::qresync_select(const protocol::QresyncParams& params)
                                    candidates.begin() + static_cast<ptrdiff_t>(std::min(candidates.size(), start + kBatch)));
         auto data = co_await storage_->fetch(storage_session_, selected_->view, batch, items);
         for (const rpc::MessageData& message : data) {
-            if (!message.__isset.modseq || static_cast<uint64_t>(message.modseq) <= params.modseq)
+            if (!message.__isset.modseq || static_cast<uint64_t>(message.modseq) <= since)
                 continue;
             uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
             if (seq == 0)

@@ -47,13 +47,11 @@ private:
         uint32_t uidvalidity = 0;
         uint32_t uidnext = 0;
         std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
-        // CONDSTORE/QRESYNC: the mailbox's HIGHESTMODSEQ as last heard, the one the
-        // client last heard in full (all expunges included), and the highest MODSEQ
-        // sent in FETCH replies since the last sync (Dovecot's bookkeeping for when
-        // to put [HIGHESTMODSEQ] in a tagged OK).
+        uint32_t recent = 0;  // the RECENT count the client was last told
+        // CONDSTORE/QRESYNC: the mailbox's HIGHESTMODSEQ as last heard, and the one
+        // the client last heard in full (all expunges included).
         uint64_t highest_modseq = 0;
         uint64_t last_full_modseq = 0;
-        uint64_t highest_fetch_modseq = 0;
     };
     struct PendingAppend {
         std::string tag;
@@ -138,6 +136,9 @@ private:
     bool condstore_ = false;
     bool qresync_ = false;
     uint64_t pending_highest_modseq_ = 0;  // for the next tagged OK
+    // The highest MODSEQ sent in FETCH replies since the last sync. As in Dovecot it
+    // belongs to the connection, not the mailbox: a SELECT does not reset it.
+    uint64_t highest_fetch_modseq_ = 0;
     std::optional<PendingAppend> append_;
     unsigned failed_logins_ = 0;
     Clock::time_point connected_at_ = Clock::now();

@@ -85,6 +85,20 @@ SCRIPT = [
     ("D", "ENABLE CONDSTORE QRESYNC"),
     ("D", "SELECT INBOX (QRESYNC ({UV} {H0} 1:10 (1:2 3:4)))"),
     ("D", "UNSELECT"),
+    # Expunges of several messages: highest sequence number first, or one VANISHED.
+    # (Dovecot's SELECT shows HIGHESTMODSEQ only once CONDSTORE was used on a mailbox.)
+    ("E", "ENABLE CONDSTORE"),
+    ("E", "CREATE Third"),
+    *[("E", "APPEND Third {{%d+}}\r\n%s" % (len(m), m)) for m in
+      ("Subject: %s\r\n\r\nbody\r\n" % w for w in ("a", "b", "c", "d", "e"))],
+    ("E", "SELECT Third"),
+    ("D", "EXAMINE Third"),
+    ("E", "STORE 1,3:4 +FLAGS.SILENT (\\Deleted)"),
+    ("E", "EXPUNGE"),
+    ("D", "NOOP"),
+    ("E", "UID STORE 2,5 +FLAGS.SILENT (\\Deleted)"),
+    ("E", "UID EXPUNGE 1:5"),
+    ("D", "NOOP"),
 ]
 # Variables taken from the reply to a command.
 CAPTURES = {"STATUS INBOX (HIGHESTMODSEQ MESSAGES UIDVALIDITY)": ("H1", r"HIGHESTMODSEQ (\d+)")}
@@ -196,7 +210,7 @@ def normalise(transcript, variables):
         lines = []
         for line in reply:
             line = re.sub(r" \(\d+\.\d+( \+ \d+\.\d+)+ secs\)\.$", ".", line)
-            line = re.sub(r"(UIDVALIDITY |COPYUID )\d+", r"\1UV", line)
+            line = re.sub(r"(UIDVALIDITY |COPYUID |APPENDUID )\d+", r"\1UV", line)
             if line.startswith("* CAPABILITY"):
                 line = "* CAPABILITY " + " ".join(w for w in line.split()[2:] if w in ("CONDSTORE", "QRESYNC", "ENABLE"))
             for pattern in MODSEQ_PATTERNS:

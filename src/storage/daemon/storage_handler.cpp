@@ -493,6 +493,10 @@ void StorageHandler::vanished_since(Reply<std::vector<int32_t>> cob, Fail fail, 
         };
         bool complete = false;
         std::vector<uint32_t> expunged = box.expunged_since(static_cast<uint64_t>(modseq), complete);
+        // A modseq above ours is not one we gave out (Dovecot's, from before Loft kept
+        // this folder's index): the records prove nothing, so answer the long way.
+        if (static_cast<uint64_t>(modseq) > box.highest_modseq())
+            complete = false;
         std::vector<int32_t> out;
         if (complete) {
             for (uint32_t uid : expunged)
