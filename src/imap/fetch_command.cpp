@@ -130,10 +130,8 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         auto vanished = co_await storage_->vanished_since(storage_session_, selected_->view,
                                                           static_cast<int64_t>(*request.changed_since), uid_set,
                                                           std::vector<int32_t>(), std::vector<int32_t>());
-        if (!vanished.empty()) {
-            std::vector<uint32_t> gone(vanished.begin(), vanished.end());
-            untagged("VANISHED (EARLIER) " + protocol::format_sequence_set(gone));
-        }
+        if (!vanished.empty())
+            untagged("VANISHED (EARLIER) " + vanished);
     }
     if (request.changed_since && *request.changed_since > selected_->highest_modseq)
         request.changed_since = 0;  // not a modseq we gave out: everything may have changed

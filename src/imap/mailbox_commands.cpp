@@ -510,10 +510,8 @@ Task<void> ImapSession::qresync_select(const protocol::QresyncParams& params)
     auto vanished = co_await storage_->vanished_since(storage_session_, selected_->view,
                                                       static_cast<int64_t>(params.modseq), known, sample_seqs,
                                                       sample_uids);
-    if (!vanished.empty()) {
-        std::vector<uint32_t> uids(vanished.begin(), vanished.end());
-        untagged("VANISHED (EARLIER) " + protocol::format_sequence_set(uids));
-    }
+    if (!vanished.empty())
+        untagged("VANISHED (EARLIER) " + vanished);
     std::vector<int32_t> candidates;
     for (uint32_t uid : selected_->uids) {
         auto range = std::upper_bound(params.known_uids.begin(), params.known_uids.end(), uid,

@@ -167,9 +167,9 @@ service Storage {
   // STORE with UNCHANGEDSINCE: a message whose modseq is above unchanged_since is
   // not changed but listed in `modified`.
   ConditionalStoreResult store_flags_unchanged_since(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: StoreMode mode, 5: Flags flags, 6: i64 unchanged_since) throws (1: StorageError error),
-  // UIDs in uid_set (IMAP sequence-set syntax, no "*") expunged after modseq; when
-  // the daemon no longer knows that far back, every UID of the set below UIDNEXT
-  // that is not in the mailbox. known_seqs/known_uids are QRESYNC's
-  // sequence-match-data, used only in that second case.
-  list<i32> vanished_since(1: i64 session, 2: i64 view, 3: i64 modseq, 4: string uid_set, 5: list<i32> known_seqs, 6: list<i32> known_uids) throws (1: StorageError error),
+  // UIDs in uid_set (IMAP sequence-set syntax, no "*") expunged after modseq, as an
+  // IMAP sequence-set ("" for none); when the daemon no longer knows that far back,
+  // every UID of the set below UIDNEXT that is not in the mailbox. known_seqs and
+  // known_uids are QRESYNC's sequence-match-data, used only in that second case.
+  string vanished_since(1: i64 session, 2: i64 view, 3: i64 modseq, 4: string uid_set, 5: list<i32> known_seqs, 6: list<i32> known_uids) throws (1: StorageError error),
 }

@@ -255,9 +255,9 @@ Task<ConditionalStoreResult> AsyncStorageClient::store_flags_unchanged_since(int
         });
 }
 
-Task<std::vector<int32_t>> AsyncStorageClient::vanished_since(int64_t session, int64_t view, int64_t modseq,
-                                                              std::string uid_set, std::vector<int32_t> known_seqs,
-                                                              std::vector<int32_t> known_uids)
+Task<std::string> AsyncStorageClient::vanished_since(int64_t session, int64_t view, int64_t modseq,
+                                                     std::string uid_set, std::vector<int32_t> known_seqs,
+                                                     std::vector<int32_t> known_uids)
 {
     co_return co_await call<StorageCobClient>(
         channel_,
@@ -265,7 +265,7 @@ Task<std::vector<int32_t>> AsyncStorageClient::vanished_since(int64_t session, i
             c.vanished_since(done, session, view, modseq, uid_set, known_seqs, known_uids);
         },
         [](StorageCobClient& c) {
-            std::vector<int32_t> result;
+            std::string result;
             c.recv_vanished_since(result);
             return result;
         });

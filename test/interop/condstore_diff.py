@@ -11,6 +11,7 @@ Maildir meanwhile, and imaplib copes with the replies. Needs root and Dovecot (e
 import imaplib
 import os
 import re
+import select
 import socket
 import sys
 
@@ -99,6 +100,10 @@ SCRIPT = [
     ("E", "UID STORE 2,5 +FLAGS.SILENT (\\Deleted)"),
     ("E", "UID EXPUNGE 1:5"),
     ("D", "NOOP"),
+    # IDLE: a flag change with MODSEQ, then VANISHED and the new HIGHESTMODSEQ untagged.
+    ("E", "APPEND Third {{20+}}\r\nSubject: f\r\n\r\nbody\r\n"),
+    ("D", "NOOP"),
+    ("D", ("IDLE", [("E", "STORE 1 +FLAGS.SILENT (\\Deleted)", "FETCH"), ("E", "EXPUNGE", "VANISHED")])),
 ]
 # Variables taken from the reply to a command.
 CAPTURES = {"STATUS INBOX (HIGHESTMODSEQ MESSAGES UIDVALIDITY)": ("H1", r"HIGHESTMODSEQ (\d+)")}
@@ -107,10 +112,31 @@ CAPTURES = {"STATUS INBOX (HIGHESTMODSEQ MESSAGES UIDVALIDITY)": ("H1", r"HIGHES
 class Session:
     def __init__(self, port, user):
         self.sock = socket.create_connection(("127.0.0.1", port), 20)
-        self.stream = self.sock.makefile("rb")
+        self.buffer = b""
         self.count = 0
-        self.stream.readline()
+        self.readline()
         self.command(f"LOGIN {user} secret")
+
+    def _fill(self, timeout):
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            raise TimeoutError("no data from the server")
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("server closed the connection")
+        self.buffer += data
+
+    def readline(self, timeout=20.0):
+        while b"\n" not in self.buffer:
+            self._fill(timeout)
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line + b"\n"
+
+    def read(self, size):
+        while len(self.buffer) < size:
+            self._fill(20.0)
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
 
     def command(self, text):
         self.count += 1
@@ -118,18 +144,47 @@ class Session:
         self.sock.sendall(f"{tag} {text}\r\n".encode())
         lines = []
         while True:
-            line = self.stream.readline()
-            if not line:
-                raise ConnectionError("server closed the connection")
+            line = self.readline()
             literal = re.search(rb"\{(\d+)\}\r\n$", line)
             if literal:
-                line += self.stream.read(int(literal.group(1)))
-                line += self.stream.readline()
+                line += self.read(int(literal.group(1)))
+                line += self.readline()
             text_line = line.decode("utf-8", "replace").rstrip("\r\n")
             if text_line.startswith(tag + " "):
                 lines.append("T " + text_line[len(tag) + 1:])
                 return lines
             lines.append(text_line)
+
+    def read_until(self, pattern, quiet=0.5, timeout=15.0):
+        """Untagged lines until one matches pattern, then any that follow within quiet."""
+        lines = []
+        try:
+            while True:
+                line = self.readline(timeout).decode("utf-8", "replace").rstrip("\r\n")
+                lines.append(line)
+                if re.search(pattern, line):
+                    break
+            while True:
+                lines.append(self.readline(quiet).decode("utf-8", "replace").rstrip("\r\n"))
+        except TimeoutError:
+            pass
+        return lines
+
+    def idle(self, triggers, sessions):
+        """IDLE while other sessions run commands; each trigger waits for its echo."""
+        self.count += 1
+        tag = f"x{self.count}"
+        self.sock.sendall(f"{tag} IDLE\r\n".encode())
+        lines = [self.readline().decode().rstrip("\r\n")]
+        for name, command, pattern in triggers:
+            lines.append(f"[{name}: {command}] " + " | ".join(sessions[name].command(command)))
+            lines += self.read_until(pattern)
+        self.sock.sendall(b"DONE\r\n")
+        while True:
+            line = self.readline().decode().rstrip("\r\n")
+            if line.startswith(tag + " "):
+                return lines + ["T " + line[len(tag) + 1:]]
+            lines.append(line)
 
     def append(self, body, flags):
         data = body.encode()
@@ -137,7 +192,7 @@ class Session:
         tag = f"x{self.count}"
         self.sock.sendall(f"{tag} APPEND INBOX ({flags}) {{{len(data)}+}}\r\n".encode() + data + b"\r\n")
         while True:
-            line = self.stream.readline().decode()
+            line = self.readline().decode()
             if line.startswith(tag + " "):
                 return line
 
@@ -174,8 +229,11 @@ def run_script(port, user, variables):
     for name, template in SCRIPT:
         if name not in sessions:
             sessions[name] = Session(port, user)
-        command = template.format(**variables)
-        reply = sessions[name].command(command)
+        if isinstance(template, tuple):
+            reply = sessions[name].idle(template[1], sessions)
+            template = repr(template)
+        else:
+            reply = sessions[name].command(template.format(**variables))
         transcript.append((name, template, reply))
         if template in CAPTURES:
             var, pattern = CAPTURES[template]
@@ -209,7 +267,7 @@ def normalise(transcript, variables):
     for name, template, reply in transcript:
         lines = []
         for line in reply:
-            line = re.sub(r" \(\d+\.\d+( \+ \d+\.\d+)+ secs\)\.$", ".", line)
+            line = re.sub(r" \(\d+\.\d+( \+ \d+\.\d+)+ secs\)\.", ".", line)
             line = re.sub(r"(UIDVALIDITY |COPYUID |APPENDUID )\d+", r"\1UV", line)
             if line.startswith("* CAPABILITY"):
                 line = "* CAPABILITY " + " ".join(w for w in line.split()[2:] if w in ("CONDSTORE", "QRESYNC", "ENABLE"))

@@ -341,7 +341,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
             try {
                 for (rpc::FetchItem::type item : items) {
                     switch (item) {
-                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(message.flags)); break;
+                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(view.visible(message.flags))); break;
                     case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
                     case rpc::FetchItem::MODSEQ: data.__set_modseq(static_cast<int64_t>(message.modseq)); break;
@@ -470,67 +470,77 @@ void StorageHandler::store_flags_unchanged_since(Reply<rpc::ConditionalStoreResu
     });
 }
 
-void StorageHandler::vanished_since(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session_id, int64_t view_id,
+void StorageHandler::vanished_since(Reply<std::string> cob, Fail fail, int64_t session_id, int64_t view_id,
                                     int64_t modseq, const std::string& uid_set, const std::vector<int32_t>& known_seqs,
                                     const std::vector<int32_t>& known_uids)
 {
+    using imap::protocol::NumberRange;
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
         MaildirMailbox& box = view.mailbox().box();
         if (modseq < 0 || known_seqs.size() != known_uids.size())
             throw rpc_error(rpc::ErrorKind::INVALID, "invalid vanished_since arguments");
-        std::vector<imap::protocol::NumberRange> ranges;
+        std::vector<NumberRange> ranges;
         try {
-            ranges = imap::protocol::SequenceSet::parse(uid_set, true).resolve(0);
+            auto set = imap::protocol::SequenceSet::parse(uid_set, true);
+            if (set.uses_star() || set.is_saved_result())
+                throw rpc_error(rpc::ErrorKind::INVALID, "vanished_since needs explicit UIDs");
+            ranges = set.resolve(0);
         } catch (const imap::protocol::CommandError& error) {
             throw rpc_error(rpc::ErrorKind::INVALID, error.what());
         }
-        auto in_set = [&](uint32_t uid) {
-            auto found = std::upper_bound(ranges.begin(), ranges.end(), uid,
-                                          [](uint32_t u, const imap::protocol::NumberRange& r) { return u < r.first; });
-            return found != ranges.begin() && std::prev(found)->last >= uid;
-        };
         bool complete = false;
         std::vector<uint32_t> expunged = box.expunged_since(static_cast<uint64_t>(modseq), complete);
         // A modseq above ours is not one we gave out (Dovecot's, from before Loft kept
         // this folder's index): the records prove nothing, so answer the long way.
         if (static_cast<uint64_t>(modseq) > box.highest_modseq())
             complete = false;
-        std::vector<int32_t> out;
         if (complete) {
-            for (uint32_t uid : expunged)
-                if (in_set(uid))
-                    out.push_back(static_cast<int32_t>(uid));
-            cob(out);
+            std::vector<uint32_t> wanted;
+            for (uint32_t uid : expunged) {
+                auto found = std::upper_bound(ranges.begin(), ranges.end(), uid,
+                                              [](uint32_t u, const NumberRange& r) { return u < r.first; });
+                if (found != ranges.begin() && std::prev(found)->last >= uid)
+                    wanted.push_back(uid);
+            }
+            cob(imap::protocol::format_sequence_set(std::move(wanted)));
             return;
         }
-        // Not known that far back: every UID of the set below UIDNEXT that is gone,
-        // minus those the client's sequence-match data proves it already knows gone.
-        uint32_t known_gone_up_to = 0;
-        const auto& messages = box.messages();
+        // Not known that far back: the gaps between the messages there are, within the
+        // set and below UIDNEXT, minus what the client's sequence-match data proves it
+        // already knows is gone (the UIDs up to its last sample that still matches).
+        uint64_t known_gone_up_to = 0;
         for (size_t i = 0; i < known_seqs.size(); i++) {
             size_t seq = static_cast<size_t>(known_seqs[i]);
             if (seq == 0 || seq > view.known_uids().size() || view.known_uids()[seq - 1] != uint32_t(known_uids[i]))
                 break;
             known_gone_up_to = static_cast<uint32_t>(known_uids[i]);
         }
-        uint32_t limit = box.uidnext();
-        size_t next = 0;
-        constexpr size_t kMaxVanished = 1'000'000;
-        for (const auto& range : ranges) {
-            for (uint64_t uid = std::max<uint32_t>(range.first, known_gone_up_to + 1); uid <= range.last && uid < limit;
-                 uid++) {
-                while (next < messages.size() && messages[next].uid < uid)
-                    next++;
-                if (next < messages.size() && messages[next].uid == uid)
-                    continue;
-                if (out.size() >= kMaxVanished)
-                    throw rpc_error(rpc::ErrorKind::LIMIT, "too many vanished UIDs");
-                out.push_back(static_cast<int32_t>(uid));
+        uint64_t end = box.uidnext();  // exclusive
+        const auto& messages = box.messages();
+        std::vector<NumberRange> gone;
+        auto add_gap = [&](uint64_t first, uint64_t last) {  // inclusive; may be empty
+            first = std::max(first, known_gone_up_to + 1);
+            last = std::min(last, end - 1);
+            if (end == 0 || first > last)
+                return;
+            if (!gone.empty() && uint64_t(gone.back().last) + 1 == first)
+                gone.back().last = static_cast<uint32_t>(last);
+            else
+                gone.push_back(NumberRange{static_cast<uint32_t>(first), static_cast<uint32_t>(last)});
+        };
+        for (const NumberRange& range : ranges) {
+            uint64_t next = range.first;
+            auto message = std::lower_bound(messages.begin(), messages.end(), range.first,
+                                            [](const MessageInfo& m, uint32_t u) { return m.uid < u; });
+            for (; message != messages.end() && message->uid <= range.last; ++message) {
+                add_gap(next, uint64_t(message->uid) - 1);
+                next = uint64_t(message->uid) + 1;
             }
+            add_gap(next, range.last);
         }
-        cob(out);
+        cob(imap::protocol::format_ranges(gone));
     });
 }
 

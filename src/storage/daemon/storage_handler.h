@@ -57,7 +57,7 @@ public:
     void store_flags_unchanged_since(Reply<rpc::ConditionalStoreResult> cob, Fail fail, int64_t session, int64_t view,
                                      const std::vector<int32_t>& uids, rpc::StoreMode::type mode,
                                      const rpc::Flags& flags, int64_t unchanged_since) override;
-    void vanished_since(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session, int64_t view, int64_t modseq,
+    void vanished_since(Reply<std::string> cob, Fail fail, int64_t session, int64_t view, int64_t modseq,
                         const std::string& uid_set, const std::vector<int32_t>& known_seqs,
                         const std::vector<int32_t>& known_uids) override;
     void plugin_call(Reply<std::string> cob, Fail fail, int64_t session, const std::string& plugin,

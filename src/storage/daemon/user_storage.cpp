@@ -11,8 +11,16 @@ View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std:
     mailbox_->attach(this);
     for (const MessageInfo& message : mailbox_->box().messages()) {
         known_order_.push_back(message.uid);
-        known_flags_[message.uid] = message.flags;
+        known_flags_[message.uid] = visible(message.flags);
     }
+}
+
+Flags View::visible(Flags flags) const
+{
+    // \Recent belongs to the read-write session that took it, never to an EXAMINE.
+    if (read_only_)
+        flags.system &= ~static_cast<uint32_t>(Recent);
+    return flags;
 }
 
 View::~View() { mailbox_->detach(this); }
@@ -43,12 +51,14 @@ ViewDelta View::take_changes()
             // re-added by nobody: UIDs only grow, so only newer ones are new.
             if (message.uid > last_known) {
                 delta.added.push_back(message);
+                delta.added.back().flags = visible(message.flags);
                 known_order_.push_back(message.uid);
-                known_flags_[message.uid] = message.flags;
+                known_flags_[message.uid] = visible(message.flags);
             }
-        } else if (!(known->second == message.flags)) {
+        } else if (!(known->second == visible(message.flags))) {
             delta.changed.push_back(message);
-            known->second = message.flags;
+            delta.changed.back().flags = visible(message.flags);
+            known->second = visible(message.flags);
         }
     }
     return delta;
@@ -59,7 +69,7 @@ void View::note_flags(const std::vector<MessageInfo>& updated)
     for (const MessageInfo& message : updated) {
         auto known = known_flags_.find(message.uid);
         if (known != known_flags_.end())
-            known->second = message.flags;
+            known->second = visible(message.flags);
     }
 }
 

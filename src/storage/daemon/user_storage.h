@@ -41,6 +41,8 @@ public:
     void note_flags(const std::vector<MessageInfo>& updated);
     void note_expunged(const std::vector<uint32_t>& uids);
     const std::vector<uint32_t>& known_uids() const { return known_order_; }
+    // The flags as this view shows them (an EXAMINE has no \Recent).
+    Flags visible(Flags flags) const;
 
     // A long poll: fires once when the mailbox changes (or never; the caller times out).
     void set_waiter(std::function<void()> waiter) { waiter_ = std::move(waiter); }
