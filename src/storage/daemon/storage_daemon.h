@@ -44,7 +44,7 @@ public:
     struct Append {
         std::string mailbox;
         std::shared_ptr<OpenMailbox> target;
-        std::optional<MaildirMailbox::Append> writer;
+        std::optional<Mailbox::Append> writer;
     };
     struct PendingWait {
         std::unique_ptr<Timer> deadline;

@@ -82,7 +82,7 @@ rpc::ViewChanges to_rpc(const ViewDelta& delta)
     return changes;
 }
 
-rpc::MailboxStatus status_of(MaildirMailbox& box)
+rpc::MailboxStatus status_of(Mailbox& box)
 {
     rpc::MailboxStatus status;
     MailboxStatus summary = box.status();
@@ -165,7 +165,7 @@ void StorageHandler::list_mailboxes(Reply<rpc::MailboxList> cob, Fail fail, int6
 {
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
-        MaildirStore& store = session.user->store();
+        MailStore& store = session.user->store();
         std::map<std::string, std::string> special_use;
         for (const config::Section* ns : daemon_.settings().sections("namespace")) {
             for (const config::Section* mailbox : ns->sections("mailbox")) {
@@ -327,7 +327,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         std::vector<rpc::MessageData> out;
         out.reserve(uids.size());
         for (int32_t uid : uids) {
@@ -417,11 +417,11 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
         View& view = daemon_.view(session, view_id);
         if (view.read_only())
             throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
-        MaildirMailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? MaildirMailbox::FlagOp::Add
-                                    : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
-                                                                     : MaildirMailbox::FlagOp::Replace;
+        Mailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? Mailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? Mailbox::FlagOp::Remove
+                                                                     : Mailbox::FlagOp::Replace;
         std::vector<uint32_t> targets(uids.begin(), uids.end());
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         uint64_t before = box.highest_modseq();
         auto updated = box.store_flags(targets, op, from_rpc(flags));
         view.note_flags(updated);
@@ -447,10 +447,10 @@ void StorageHandler::store_flags_unchanged_since(Reply<rpc::ConditionalStoreResu
             throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
         if (unchanged_since < 0)
             throw rpc_error(rpc::ErrorKind::INVALID, "negative modseq");
-        MaildirMailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? MaildirMailbox::FlagOp::Add
-                                    : mode == rpc::StoreMode::REMOVE ? MaildirMailbox::FlagOp::Remove
-                                                                     : MaildirMailbox::FlagOp::Replace;
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? Mailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? Mailbox::FlagOp::Remove
+                                                                     : Mailbox::FlagOp::Replace;
+        Mailbox& box = view.mailbox().box();
         // The check needs current modseqs, including changes made by other programs.
         box.sync();
         uint64_t before = box.highest_modseq();
@@ -478,7 +478,7 @@ void StorageHandler::vanished_since(Reply<std::string> cob, Fail fail, int64_t s
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         if (modseq < 0 || known_seqs.size() != known_uids.size())
             throw rpc_error(rpc::ErrorKind::INVALID, "invalid vanished_since arguments");
         std::vector<NumberRange> ranges;
@@ -552,12 +552,12 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
         View& view = daemon_.view(session, view_id);
         if (view.read_only())
             throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         box.sync();
         if (!uids.empty()) {
             // UID EXPUNGE: only the named messages may go, so take \Deleted off the
             // others for the duration and put it back afterwards.
-            auto gone = box.expunge(std::vector<uint32_t>(uids.begin(), uids.end()));
+            auto gone = box.expunge_uids(std::vector<uint32_t>(uids.begin(), uids.end()));
             view.note_expunged(gone);
             view.mailbox().changed();
             cob(std::vector<int32_t>(gone.begin(), gone.end()));
@@ -576,7 +576,7 @@ void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t sess
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         View& view = daemon_.view(session, view_id);
-        MaildirMailbox& box = view.mailbox().box();
+        Mailbox& box = view.mailbox().box();
         // The client's sequence numbers are the view's known UIDs; a message expunged
         // meanwhile keeps its place (and matches nothing that needs its content).
         std::vector<search::SearchMessage> messages;

@@ -1,6 +1,7 @@
 #include "storage/daemon/user_storage.h"
 
 #include "lib/strings.h"
+#include "storage/maildir/store.h"
 
 #include <algorithm>
 
@@ -27,7 +28,7 @@ View::~View() { mailbox_->detach(this); }
 
 ViewDelta View::take_changes()
 {
-    MaildirMailbox& box = mailbox_->box();
+    Mailbox& box = mailbox_->box();
     box.sync();
     ViewDelta delta;
     std::set<uint32_t> present;
@@ -101,7 +102,12 @@ void OpenMailbox::changed()
 }
 
 UserStorage::UserStorage(std::string user, std::string location, char separator)
-    : user_(std::move(user)), store_(std::move(location), separator)
+    : UserStorage(std::move(user), std::make_unique<MaildirStore>(std::move(location), separator))
+{
+}
+
+UserStorage::UserStorage(std::string user, std::unique_ptr<MailStore> store)
+    : user_(std::move(user)), store_(std::move(store))
 {
 }
 
@@ -110,22 +116,36 @@ std::string UserStorage::key_of(const std::string& mailbox)
     return iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
 }
 
+std::shared_ptr<OpenMailbox> UserStorage::find_open(const std::string& key)
+{
+    auto found = open_.find(key);
+    if (found == open_.end())
+        return nullptr;
+    auto alive = found->second.lock();
+    if (!alive)
+        open_.erase(found);
+    return alive;
+}
+
 std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool read_write)
 {
     // One instance per folder, made writable by the first read-write SELECT: two
     // instances would each number the same changes with their own modseqs.
-    std::string key = key_of(mailbox);
-    auto found = open_.find(key);
-    if (found != open_.end()) {
-        if (auto alive = found->second.lock()) {
-            if (read_write && alive->box().read_only()) {
-                alive->box().make_writable();
-                alive->box().sync();
-            }
+    std::string name = key_of(mailbox);
+    std::string key = name;
+    if (auto alive = find_open(name)) {
+        if (!read_write || !alive->box().read_only())
+            return alive;
+        if (alive->box().make_writable()) {
+            alive->box().sync();
             return alive;
         }
+        // A backend that cannot switch gets a read-write instance of its own.
+        key = name + kSeparateWritable;
+        if (auto writable = find_open(key))
+            return writable;
     }
-    auto opened = std::make_shared<OpenMailbox>(store_.open(key, !read_write));
+    auto opened = std::make_shared<OpenMailbox>(store_->open(name, !read_write));
     opened->box().sync();
     open_[key] = opened;
     return opened;
@@ -133,13 +153,11 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
 
 void UserStorage::mailbox_changed(const std::string& mailbox)
 {
-    auto found = open_.find(key_of(mailbox));
-    if (found == open_.end())
-        return;
-    if (auto alive = found->second.lock())
-        alive->changed();
-    else
-        open_.erase(found);
+    std::string name = key_of(mailbox);
+    for (const std::string& key : {name, name + kSeparateWritable}) {
+        if (auto alive = find_open(key))
+            alive->changed();
+    }
 }
 
 }  // namespace loft::storage::daemon

@@ -3,8 +3,7 @@
 #pragma once
 
 #include "lib/event_loop.h"
-#include "storage/maildir/mailbox.h"
-#include "storage/maildir/store.h"
+#include "storage/mail_store.h"
 
 #include <functional>
 #include <map>
@@ -60,24 +59,26 @@ private:
 // A mailbox open in this daemon, shared by every view of it.
 class OpenMailbox {
 public:
-    explicit OpenMailbox(std::unique_ptr<MaildirMailbox> box) : box_(std::move(box)) {}
-    MaildirMailbox& box() { return *box_; }
+    explicit OpenMailbox(std::unique_ptr<Mailbox> box) : box_(std::move(box)) {}
+    Mailbox& box() { return *box_; }
     void attach(View* view) { views_.insert(view); }
     void detach(View* view) { views_.erase(view); }
     // Something changed the mailbox: wake every view waiting for changes.
     void changed();
 
 private:
-    std::unique_ptr<MaildirMailbox> box_;
+    std::unique_ptr<Mailbox> box_;
     std::set<View*> views_;
 };
 
 class UserStorage {
 public:
+    // A Maildir store at location (mail_location without "maildir:").
     UserStorage(std::string user, std::string location, char separator);
+    UserStorage(std::string user, std::unique_ptr<MailStore> store);
 
     const std::string& user() const { return user_; }
-    MaildirStore& store() { return store_; }
+    MailStore& store() { return *store_; }
     // The shared open mailbox, opened and synced on first use. Only a read-write
     // SELECT makes it writable: from then on it moves new/ to cur/ and takes \Recent,
     // as Dovecot's SELECT does; until then deliveries, STATUS and EXAMINE leave new/
@@ -88,9 +89,12 @@ public:
 
 private:
     static std::string key_of(const std::string& mailbox);
+    // The instance open under key, if anyone still holds it.
+    std::shared_ptr<OpenMailbox> find_open(const std::string& key);
+    static constexpr const char* kSeparateWritable = "\n(read-write)";  // no mailbox name has a newline
 
     std::string user_;
-    MaildirStore store_;
+    std::unique_ptr<MailStore> store_;
     std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
 };
 

@@ -765,7 +765,7 @@ std::vector<uint32_t> MaildirMailbox::expunge()
     return deleted;
 }
 
-std::vector<uint32_t> MaildirMailbox::expunge(const std::vector<uint32_t>& uids)
+std::vector<uint32_t> MaildirMailbox::expunge_uids(const std::vector<uint32_t>& uids)
 {
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lib/unique_fd.h"
+#include "storage/mail_store.h"
 #include "storage/mail_types.h"
 #include "storage/maildir/dotlock.h"
 #include "storage/maildir/keywords.h"
@@ -42,60 +43,62 @@ struct MailboxOptions {
 
 namespace loft::storage {
 
-class MaildirMailbox {
+class MaildirMailbox : public Mailbox {
 public:
     MaildirMailbox(maildir::MailboxPaths paths, bool read_only, maildir::MailboxOptions options = {});
-    ~MaildirMailbox();
+    ~MaildirMailbox() override;
     MaildirMailbox(const MaildirMailbox&) = delete;
     MaildirMailbox& operator=(const MaildirMailbox&) = delete;
 
     // Scans new/ and cur/, assigns UIDs to unknown files under dovecot-uidlist.lock and
     // picks up changes by others. A read-write mailbox moves new/ to cur/ and marks those
     // messages \Recent, as Dovecot does.
-    void sync();
+    void sync() override;
 
-    const std::string& name() const { return paths_.name; }
-    bool read_only() const { return read_only_; }
+    const std::string& name() const override { return paths_.name; }
+    bool read_only() const override { return read_only_; }
     // A read-write SELECT of a folder already open read-only: from the next sync on,
-    // new/ moves to cur/ and changes are allowed. (One instance per folder keeps one
-    // set of modseqs: two would number the same change differently.)
-    void make_writable() { read_only_ = false; }
-    uint32_t uidvalidity() const { return uidvalidity_; }
-    uint32_t uidnext() const { return next_uid_; }
-    const std::string& guid() const { return guid_; }
-    const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
+    // new/ moves to cur/ and changes are allowed.
+    bool make_writable() override
+    {
+        read_only_ = false;
+        return true;
+    }
+    uint32_t uidvalidity() const override { return uidvalidity_; }
+    uint32_t uidnext() const override { return next_uid_; }
+    const std::string& guid() const override { return guid_; }
+    const std::vector<MessageInfo>& messages() const override { return messages_; }  // sorted by uid
     // CONDSTORE/QRESYNC. Modseqs live in Loft's loft.index (Dovecot's are in its own
     // index): flag changes made by others are counted when a sync notices them.
-    uint64_t highest_modseq() const { return highest_modseq_; }
+    uint64_t highest_modseq() const override { return highest_modseq_; }
     // UIDs expunged after `modseq`; `complete` is false when older records were dropped
     // and the caller must treat every UID it does not see as possibly vanished.
-    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
+    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const override;
     // Writes loft.index now (it is also written when the mailbox is closed).
-    void save_index();
-    MailboxStatus status() const;
+    void save_index() override;
+    MailboxStatus status() const override;
     // nullptr if the uid is not (any more) in the mailbox.
-    const MessageInfo* find(uint32_t uid) const;
+    const MessageInfo* find(uint32_t uid) const override;
 
     // Read-only fd of the stored message (LF line ends). Follows renames done by others;
     // throws StorageError(NotFound) if the message was expunged.
-    UniqueFd open_message(uint32_t uid);
+    UniqueFd open_message(uint32_t uid) override;
 
-    enum class FlagOp { Replace, Add, Remove };
+    using FlagOp = Mailbox::FlagOp;
     // Changes flags by renaming files. Returns the new state of each message that still
     // exists. \Recent in flags is ignored.
     // Every message changed by one call gets the same new modseq (one transaction).
-    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags);
-    // STORE (UNCHANGEDSINCE limit): a message whose modseq is above the limit, or whose
-    // file another process renamed meanwhile, is left alone and its uid added to
-    // `modified`. Returns only the messages whose flags changed.
+    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags) override;
+    // A message whose modseq is above the limit, or whose file another process renamed
+    // meanwhile, is left alone and its uid added to `modified`.
     std::vector<MessageInfo> store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
                                                          const Flags& flags, uint64_t limit,
-                                                         std::vector<uint32_t>& modified);
+                                                         std::vector<uint32_t>& modified) override;
 
     // Unlinks every \Deleted message; returns their uids (ascending).
-    std::vector<uint32_t> expunge();
-    // UID EXPUNGE: only the \Deleted messages among uids.
-    std::vector<uint32_t> expunge(const std::vector<uint32_t>& uids);
+    std::vector<uint32_t> expunge() override;
+    // Only the \Deleted messages among uids, without touching the others' flags.
+    std::vector<uint32_t> expunge_uids(const std::vector<uint32_t>& uids) override;
 
     // COPY/MOVE from another mailbox (or this one, for COPY): a hard link where possible,
     // keeping the base name and INTERNALDATE, flags re-encoded with this folder's keyword
@@ -103,6 +106,14 @@ public:
     // COPYUID. MOVE unlinks the sources afterwards, as Dovecot does.
     std::vector<std::pair<uint32_t, uint32_t>> copy_from(MaildirMailbox& source, const std::vector<uint32_t>& uids,
                                                          bool move = false);
+    // Any other mailbox: the typed copy above for the same backend, else read + append.
+    std::vector<std::pair<uint32_t, uint32_t>> copy_from(Mailbox& source, const std::vector<uint32_t>& uids,
+                                                         bool move = false) override
+    {
+        if (auto* same = dynamic_cast<MaildirMailbox*>(&source))
+            return copy_from(*same, uids, move);
+        return copy_by_append(source, uids, move);
+    }
 
     class Append {
     public:
@@ -136,6 +147,12 @@ public:
     };
     // internal_date 0 = now.
     Append begin_append(const Flags& flags, int64_t internal_date = 0);
+
+protected:
+    std::unique_ptr<Writer> start_append(const Flags& flags, int64_t internal_date) override
+    {
+        return std::make_unique<WriterFor<Append>>(begin_append(flags, internal_date));
+    }
 
 private:
     struct FileState {

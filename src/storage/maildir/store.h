@@ -3,6 +3,7 @@
 // opens folders as MaildirMailbox objects.
 #pragma once
 
+#include "storage/mail_store.h"
 #include "storage/mail_types.h"
 #include "storage/maildir/location.h"
 #include "storage/maildir/mailbox.h"
@@ -15,35 +16,41 @@
 
 namespace loft::storage {
 
-class MaildirStore {
+class MaildirStore : public MailStore {
 public:
     // location is mail_location after % and ~ expansion, with or without "maildir:",
     // e.g. "/home/a/Maildir" or "/home/a/Maildir:LAYOUT=fs:INBOX=/x". separator is the
     // namespace's IMAP hierarchy separator. Mailbox names in this API are UTF-8.
     explicit MaildirStore(std::string location, char separator = '/', maildir::MailboxOptions options = {});
 
-    char separator() const { return separator_; }
+    char separator() const override { return separator_; }
     const maildir::MaildirLocation& location() const { return location_; }
 
     // Special-use attributes from the namespace's `mailbox NAME { special_use = ... }`
     // blocks; list() reports them for mailboxes that exist (Dovecot does not invent them).
-    void set_special_use(std::map<std::string, std::string> by_name) { special_use_ = std::move(by_name); }
-    std::vector<MailboxListEntry> list() const;
-    bool exists(std::string_view mailbox) const;
-    void create(std::string_view mailbox);
-    void remove(std::string_view mailbox);
+    void set_special_use(std::map<std::string, std::string> by_name) override { special_use_ = std::move(by_name); }
+    std::vector<MailboxListEntry> list() const override;
+    bool exists(std::string_view mailbox) const override;
+    void create(std::string_view mailbox) override;
+    void remove(std::string_view mailbox) override;
     // Keeps UIDVALIDITY and UIDs (the directory moves with its dovecot-uidlist); children move too.
-    void rename(std::string_view from, std::string_view to);
+    void rename(std::string_view from, std::string_view to) override;
 
-    std::vector<std::string> subscriptions() const;
-    void subscribe(std::string_view mailbox, bool subscribed = true);
+    std::vector<std::string> subscriptions() const override;
+    void subscribe(std::string_view mailbox, bool subscribed = true) override;
 
     std::unique_ptr<MaildirMailbox> open(std::string_view mailbox, bool read_only);
     // Opens, syncs and summarises (read-only, so \Recent is not consumed).
-    MailboxStatus status(std::string_view mailbox);
+    MailboxStatus status(std::string_view mailbox) override;
 
     // Where a mailbox lives; throws BadName for names this layout cannot store.
     maildir::MailboxPaths paths_for(std::string_view mailbox) const;
+
+protected:
+    std::unique_ptr<Mailbox> open_mailbox(std::string_view mailbox, bool read_only) override
+    {
+        return open(mailbox, read_only);
+    }
 
 private:
     bool is_inbox(std::string_view mailbox) const;

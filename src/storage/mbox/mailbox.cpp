@@ -277,7 +277,6 @@ void MboxMailbox::sync()
 template <typename Change>
 void MboxMailbox::modify(Change change)
 {
-    require_writable();
     for (int attempt = 0;; attempt++) {
         UniqueFd fd = open_file(true);
         auto lock = mbox::MboxLock::acquire(paths_.file, fd.get(), true, options_.locks);
@@ -403,6 +402,7 @@ UniqueFd MboxMailbox::open_message(uint32_t uid)
 
 std::vector<MessageInfo> MboxMailbox::store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags)
 {
+    require_writable();
     for (const auto& keyword : flags.keywords)
         validate_keyword(keyword);
     std::set<uint32_t> wanted(uids.begin(), uids.end());
@@ -444,6 +444,7 @@ std::vector<MessageInfo> MboxMailbox::store_flags(const std::vector<uint32_t>& u
 
 std::vector<uint32_t> MboxMailbox::expunge()
 {
+    require_writable();
     std::vector<uint32_t> removed;
     modify([&](MboxFile& file, std::vector<uint32_t>&) {
         removed.clear();
@@ -498,6 +499,8 @@ std::vector<uint32_t> MboxMailbox::append_messages(std::vector<NewMessage> messa
 std::vector<std::pair<uint32_t, uint32_t>> MboxMailbox::copy_from(MboxMailbox& source, const std::vector<uint32_t>& uids,
                                                                   bool move)
 {
+    if (move)
+        source.require_writable();
     std::vector<NewMessage> copies;
     std::vector<uint32_t> source_uids;
     for (uint32_t uid : uids) {
@@ -526,7 +529,6 @@ std::vector<std::pair<uint32_t, uint32_t>> MboxMailbox::copy_from(MboxMailbox& s
 
 MboxMailbox::Append MboxMailbox::begin_append(const Flags& flags, int64_t internal_date)
 {
-    require_writable();
     for (const auto& keyword : flags.keywords)
         validate_keyword(keyword);
     return Append(*this, flags, internal_date ? internal_date : static_cast<int64_t>(::time(nullptr)));

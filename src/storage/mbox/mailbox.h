@@ -5,6 +5,7 @@
 #pragma once
 
 #include "lib/unique_fd.h"
+#include "storage/mail_store.h"
 #include "storage/mail_types.h"
 #include "storage/mbox/format.h"
 #include "storage/mbox/lock.h"
@@ -41,43 +42,53 @@ struct MboxOptions {
 
 namespace loft::storage {
 
-class MboxMailbox {
+class MboxMailbox : public Mailbox {
 public:
     MboxMailbox(mbox::MboxPaths paths, bool read_only, mbox::MboxOptions options = {});
     MboxMailbox(const MboxMailbox&) = delete;
     MboxMailbox& operator=(const MboxMailbox&) = delete;
 
+    // read_only is what EXAMINE, STATUS and deliveries use (as for Maildir): the mailbox
+    // takes no \Recent and refuses flag changes and expunges; appends and copies work.
     // Re-reads the file if it changed (under the read locks). Messages without a usable
     // X-UID get the next UIDs; a read-write mailbox writes them (and the X-IMAPbase) back.
-    void sync();
+    void sync() override;
 
-    const std::string& name() const { return paths_.name; }
-    bool read_only() const { return read_only_; }
-    uint32_t uidvalidity() const { return file_.uidvalidity; }
-    uint32_t uidnext() const { return file_.next_uid; }
-    const std::string& guid() const { return guid_; }
-    const std::vector<MessageInfo>& messages() const { return messages_; }  // sorted by uid
+    const std::string& name() const override { return paths_.name; }
+    bool read_only() const override { return read_only_; }
+    uint32_t uidvalidity() const override { return file_.uidvalidity; }
+    uint32_t uidnext() const override { return file_.next_uid; }
+    const std::string& guid() const override { return guid_; }
+    const std::vector<MessageInfo>& messages() const override { return messages_; }  // sorted by uid
     // Modseqs are kept for this object's lifetime only (mbox has no place for them).
-    uint64_t highest_modseq() const { return highest_modseq_; }
-    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const;
-    void save_index() {}
-    MailboxStatus status() const;
-    const MessageInfo* find(uint32_t uid) const;
+    uint64_t highest_modseq() const override { return highest_modseq_; }
+    std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const override;
+    void save_index() override {}
+    MailboxStatus status() const override;
+    const MessageInfo* find(uint32_t uid) const override;
 
     // The message as IMAP shows it (hidden headers removed, LF line ends) in an
     // anonymous read-only file; throws StorageError(NotFound) if it was expunged.
-    UniqueFd open_message(uint32_t uid);
+    UniqueFd open_message(uint32_t uid) override;
     std::string message_text(uint32_t uid) const;
 
-    enum class FlagOp { Replace, Add, Remove };
-    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags);
+    using FlagOp = Mailbox::FlagOp;
+    std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags) override;
 
     // Removes every \Deleted message; returns their uids (ascending).
-    std::vector<uint32_t> expunge();
+    std::vector<uint32_t> expunge() override;
 
     // COPY/MOVE from another mbox (or this one, for COPY), keeping INTERNALDATE and flags.
     std::vector<std::pair<uint32_t, uint32_t>> copy_from(MboxMailbox& source, const std::vector<uint32_t>& uids,
                                                          bool move = false);
+    // Any other mailbox: the typed copy above for the same backend, else read + append.
+    std::vector<std::pair<uint32_t, uint32_t>> copy_from(Mailbox& source, const std::vector<uint32_t>& uids,
+                                                         bool move = false) override
+    {
+        if (auto* same = dynamic_cast<MboxMailbox*>(&source))
+            return copy_from(*same, uids, move);
+        return copy_by_append(source, uids, move);
+    }
 
     class Append {
     public:
@@ -101,6 +112,12 @@ public:
         bool finished_ = false;
     };
     Append begin_append(const Flags& flags, int64_t internal_date = 0);
+
+protected:
+    std::unique_ptr<Writer> start_append(const Flags& flags, int64_t internal_date) override
+    {
+        return std::make_unique<WriterFor<Append>>(begin_append(flags, internal_date));
+    }
 
 private:
     struct Stamp {

@@ -116,7 +116,7 @@ public:
         box->store_flags({1, 2}, MaildirMailbox::FlagOp::Add, system_flags(Deleted));
         uint64_t kept_modseq = box->find(1)->modseq;
         uint64_t mark = box->highest_modseq();
-        CPPUNIT_ASSERT((std::vector<uint32_t>{2}) == box->expunge({2, 3}));
+        CPPUNIT_ASSERT((std::vector<uint32_t>{2}) == box->expunge_uids({2, 3}));
         CPPUNIT_ASSERT(box->find(1) != nullptr);
         CPPUNIT_ASSERT_EQUAL(kept_modseq, box->find(1)->modseq);
         CPPUNIT_ASSERT(box->find(3) != nullptr);

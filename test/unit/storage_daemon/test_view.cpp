@@ -59,7 +59,7 @@ public:
         View other(selected, false);
         Flags deleted;
         deleted.system = Deleted;
-        other.note_flags(selected->box().store_flags({second}, MaildirMailbox::FlagOp::Add, deleted));
+        other.note_flags(selected->box().store_flags({second}, Mailbox::FlagOp::Add, deleted));
         delta = view.take_changes();
         CPPUNIT_ASSERT_EQUAL(size_t(1), delta.changed.size());
         CPPUNIT_ASSERT(delta.changed[0].flags.system & Deleted);
@@ -80,7 +80,7 @@ public:
         View view(selected, false);
         Flags seen;
         seen.system = Seen;
-        view.note_flags(selected->box().store_flags({uid}, MaildirMailbox::FlagOp::Add, seen));
+        view.note_flags(selected->box().store_flags({uid}, Mailbox::FlagOp::Add, seen));
         CPPUNIT_ASSERT(view.take_changes().changed.empty());
     }
 
