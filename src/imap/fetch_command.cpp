@@ -36,32 +36,43 @@ std::optional<std::string> storage_section(const Attribute& attribute)
     case Attribute::Kind::Rfc822: return "";
     case Attribute::Kind::Rfc822Header: return "HEADER";
     case Attribute::Kind::Rfc822Text: return "TEXT";
-    case Attribute::Kind::BodySection: return attribute.section.to_string();
+    case Attribute::Kind::BodySection:
+    case Attribute::Kind::BinarySection:
+    case Attribute::Kind::BinarySize: return attribute.section.to_string();
     default: return std::nullopt;
     }
 }
 
+// Items Dovecot sends after the simple ones, in the order asked: message sections and
+// BINARY.SIZE.
 bool is_body_attribute(const Attribute& attribute)
 {
     return attribute.kind == Attribute::Kind::Rfc822 || attribute.kind == Attribute::Kind::Rfc822Header ||
-           attribute.kind == Attribute::Kind::Rfc822Text || attribute.kind == Attribute::Kind::BodySection;
+           attribute.kind == Attribute::Kind::Rfc822Text || attribute.kind == Attribute::Kind::BodySection ||
+           attribute.kind == Attribute::Kind::BinarySection || attribute.kind == Attribute::Kind::BinarySize;
 }
 
 }  // namespace
 
 Task<void> ImapSession::fetch_section(uint32_t uid, const std::string& section, std::optional<uint64_t> offset,
-                                      std::optional<uint64_t> length, std::string& prefix)
+                                      std::optional<uint64_t> length, std::string& prefix, bool binary)
 {
     // prefix ("BODY[] ") is written only once the size is known, so an expunged
     // message produces no half-written item.
     uint64_t position = offset.value_or(0);
-    rpc::SectionChunk chunk = co_await storage_->read_section(storage_session_, selected_->view,
-                                                              static_cast<int32_t>(uid), section,
-                                                              static_cast<int64_t>(position), rpc::kChunkSize);
+    auto read = [&](uint64_t at) {
+        // Plain calls, no ?: around co_await (GCC 12).
+        if (binary)
+            return storage_->read_binary(storage_session_, selected_->view, static_cast<int32_t>(uid), section,
+                                         static_cast<int64_t>(at), rpc::kChunkSize);
+        return storage_->read_section(storage_session_, selected_->view, static_cast<int32_t>(uid), section,
+                                      static_cast<int64_t>(at), rpc::kChunkSize);
+    };
+    rpc::SectionChunk chunk = co_await read(position);
     uint64_t total = static_cast<uint64_t>(chunk.total_size);
     uint64_t available = position >= total ? 0 : total - position;
     uint64_t to_send = length ? std::min(*length, available) : available;
-    send(prefix + protocol::literal_prefix(to_send));
+    send(prefix + protocol::literal_prefix(to_send, chunk.__isset.literal8 && chunk.literal8));
     uint64_t sent = 0;
     while (sent < to_send) {
         if (chunk.data.empty())
@@ -74,8 +85,7 @@ Task<void> ImapSession::fetch_section(uint32_t uid, const std::string& section, 
             break;
         if (stream_->output_pending() > kOutputHighWater)
             co_await stream_->drain();
-        chunk = co_await storage_->read_section(storage_session_, selected_->view, static_cast<int32_t>(uid), section,
-                                                static_cast<int64_t>(position), rpc::kChunkSize);
+        chunk = co_await read(position);
     }
 }
 
@@ -155,19 +165,23 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
     if (sets_seen && !selected_->read_only && !uids.empty()) {
         rpc::Flags seen;
         seen.system = protocol::kFlagSeen;
-        std::vector<int32_t> targets(uids.begin(), uids.end());
-        // A named vector, not a braced list: GCC 12 miscompiles initializer lists in co_await.
-        std::vector<rpc::FetchItem::type> flags_only = {rpc::FetchItem::FLAGS};
-        auto before = co_await storage_->fetch(storage_session_, selected_->view, targets, flags_only);
-        std::vector<int32_t> unseen;
-        for (const auto& message : before) {
-            if (message.__isset.flags && !(message.flags.system & protocol::kFlagSeen))
-                unseen.push_back(message.uid);
-        }
-        if (!unseen.empty()) {
-            auto now_seen = co_await storage_->store_flags(storage_session_, selected_->view, unseen,
-                                                           rpc::StoreMode::ADD, seen);
-            for (const auto& message : now_seen) {
+        // In batches, like the data below: no RPC carries the whole mailbox.
+        for (size_t batch_start = 0; batch_start < uids.size(); batch_start += kFetchBatch) {
+            size_t batch_end = std::min(uids.size(), batch_start + kFetchBatch);
+            std::vector<int32_t> targets(uids.begin() + batch_start, uids.begin() + batch_end);
+            // A named vector, not a braced list: GCC 12 miscompiles initializer lists in co_await.
+            std::vector<rpc::FetchItem::type> flags_only = {rpc::FetchItem::FLAGS};
+            auto before = co_await storage_->fetch(storage_session_, selected_->view, targets, flags_only);
+            std::vector<int32_t> unseen;
+            for (const auto& message : before) {
+                if (message.__isset.flags && !(message.flags.system & protocol::kFlagSeen))
+                    unseen.push_back(message.uid);
+            }
+            if (unseen.empty())
+                continue;
+            auto updated = co_await storage_->store_flags(storage_session_, selected_->view, unseen,
+                                                          rpc::StoreMode::ADD, seen);
+            for (const auto& message : updated) {
                 seen_changes[static_cast<uint32_t>(message.uid)] = message.flags;
                 if (message.__isset.modseq)
                     seen_modseqs[static_cast<uint32_t>(message.uid)] = static_cast<uint64_t>(message.modseq);
@@ -243,22 +257,43 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
                 parts.push_back("FLAGS " + protocol::flag_list_text(flag_set_of(seen_changes[message_uid])));
             std::string head = "* " + std::to_string(seq) + " FETCH (" + join(parts, " ");
             bool any_body = false;
+            std::optional<rpc::StorageError> failure;
             try {
                 for (const Attribute& attribute : request.attributes) {
                     if (!is_body_attribute(attribute))
                         continue;
-                    std::string prefix = (parts.empty() && !any_body ? head : (any_body ? " " : head + " ")) +
-                                         attribute.response_name() + " ";
-                    co_await fetch_section(message_uid, *storage_section(attribute), attribute.partial_offset,
-                                           attribute.partial_length, prefix);
+                    std::string lead = parts.empty() && !any_body ? head : (any_body ? " " : head + " ");
+                    std::string section = *storage_section(attribute);
+                    if (attribute.kind == Attribute::Kind::BinarySize) {
+                        int64_t size = co_await storage_->binary_size(storage_session_, selected_->view, id, section);
+                        send(lead + attribute.response_name() + " " + std::to_string(size));
+                    } else {
+                        std::string prefix = lead + attribute.response_name() + " ";
+                        co_await fetch_section(message_uid, section, attribute.partial_offset,
+                                               attribute.partial_length, prefix,
+                                               attribute.kind == Attribute::Kind::BinarySection);
+                    }
                     any_body = true;
                 }
             } catch (const rpc::StorageError& error) {
-                if (error.kind != rpc::ErrorKind::NOT_FOUND)
+                if (error.kind != rpc::ErrorKind::NOT_FOUND && !error.__isset.response_code)
                     throw;
+                failure = error;
+            }
+            if (failure && failure->kind == rpc::ErrorKind::NOT_FOUND) {
                 if (any_body)
                     send(")\r\n");
                 continue;  // expunged by someone else: no data, as Dovecot
+            }
+            if (failure) {
+                // Dovecot ends the FETCH at the first part it cannot decode, after sending
+                // what it had for this message (at least its UID).
+                if (!any_body)
+                    send(parts.empty() ? "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(message_uid)
+                                       : head);
+                send(")\r\n");
+                tagged(command.tag, "NO", failure->response_code, failure->message, started);
+                co_return;
             }
             if (!any_body)
                 send(head);

@@ -102,7 +102,7 @@ std::string ImapSession::capabilities() const
         return caps;
     }
     return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
-                  " NAMESPACE UIDPLUS CONDSTORE QRESYNC MOVE";
+                  " NAMESPACE UIDPLUS CONDSTORE QRESYNC BINARY MOVE";
 }
 
 Task<bool> ImapSession::pump()

@@ -115,8 +115,9 @@ private:
     Task<void> qresync_select(const protocol::QresyncParams& params);
     std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
     uint32_t sequence_of(uint32_t uid) const;
+    // binary: BINARY[section] (decoded, literal8 when the daemon says so) instead of BODY[].
     Task<void> fetch_section(uint32_t uid, const std::string& section, std::optional<uint64_t> offset,
-                             std::optional<uint64_t> length, std::string& out);
+                             std::optional<uint64_t> length, std::string& out, bool binary = false);
     Task<void> close_selected();
 
     std::shared_ptr<AsyncStream> stream_;

@@ -80,7 +80,7 @@ pid_t spawn_child(const ChildSpec& spec)
         gid_t group = spec.run_as->gid;
         if (setgroups(1, &group) != 0)
             child_fail("setgroups");
-        if (setresgid(spec.run_as->gid, spec.run_as->gid, spec.run_as->gid) != 0)
+        if (setresgid(spec.privileged_gid.value_or(spec.run_as->gid), spec.run_as->gid, spec.run_as->gid) != 0)
             child_fail("setresgid");
         if (setresuid(spec.run_as->uid, spec.run_as->uid, spec.run_as->uid) != 0)
             child_fail("setresuid");

@@ -18,6 +18,10 @@ struct ChildSpec {
     std::vector<std::string> args;             // argv[1..]
     std::vector<std::pair<int, int>> fds;      // (fd number in the child, fd in the parent)
     std::optional<Identity> run_as;            // switch before exec (root only)
+    // With run_as: becomes the real gid (execve resets the saved one), which the child
+    // may take as its effective gid for a moment (mail_privileged_group, for dotlocks
+    // in /var/mail); the effective gid stays run_as->gid.
+    std::optional<gid_t> privileged_gid;
     std::vector<std::string> environment;      // "NAME=value"; empty = inherit nothing but these
 };
 

@@ -341,27 +341,38 @@ bool is_binary_kind(FetchSection::Kind kind)
 
 }  // namespace
 
-std::string fetch_binary(std::string_view message, const MessagePart& root,
-                         const FetchSection& section, const Partial& partial)
+BinarySection fetch_binary_section(std::string_view message, const MessagePart& root,
+                                   const FetchSection& section)
 {
-    if (!is_binary_kind(section.kind))
-        return fetch_section(message, root, section, partial);
+    BinarySection result;
+    if (!is_binary_kind(section.kind)) {
+        result.data = fetch_section(message, root, section);
+        return result;
+    }
     const MessagePart* part = binary_target(root, section);
     if (part == nullptr)
-        return std::string();
+        return result;
     bool include_header = section.kind == FetchSection::Kind::Full;
     BinaryBuilder builder(message);
     builder.add_part(*part, include_header);
-    std::string data = builder.take();
+    result.data = builder.take();
     if (!builder.body_converted()) {
         // Nothing was decoded: Dovecot sends the original bytes instead, cut to the
         // length of what it built (so a dropped Content-Transfer-Encoding line shows).
         size_t start = part->physical_pos + (include_header ? 0 : part->header_size.physical_size);
         CrlfConverter converter;
         std::string original = converter.convert(message.substr(start));
-        original.resize(std::min(original.size(), data.size()));
-        data = std::move(original);
+        original.resize(std::min(original.size(), result.data.size()));
+        result.data = std::move(original);
     }
+    result.literal8 = builder.body_converted() || result.data.find('\0') != std::string::npos;
+    return result;
+}
+
+std::string fetch_binary(std::string_view message, const MessagePart& root,
+                         const FetchSection& section, const Partial& partial)
+{
+    std::string data = fetch_binary_section(message, root, section).data;
     if (partial.offset >= data.size())
         return std::string();
     return data.substr(partial.offset, partial.size);

@@ -27,6 +27,15 @@ private:
 std::string fetch_binary(std::string_view message, const MessagePart& root,
                          const FetchSection& section, const Partial& partial = Partial());
 
+// The whole BINARY[section] and whether Dovecot sends it as a literal8 (~{n}): when a part
+// in it was decoded from quoted-printable/base64, or it contains a NUL.
+struct BinarySection {
+    std::string data;
+    bool literal8 = false;
+};
+BinarySection fetch_binary_section(std::string_view message, const MessagePart& root,
+                                   const FetchSection& section);
+
 // BINARY.SIZE[section], computed as Dovecot does (which may differ from the length of
 // BINARY[section] for odd messages). Throws BinaryDecodeError.
 uint64_t fetch_binary_size(std::string_view message, const MessagePart& root,

@@ -12,6 +12,7 @@
 #include "master/master.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,9 +21,25 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace {
+
+// A group given by name or number, as Dovecot accepts mail_privileged_group.
+std::optional<gid_t> lookup_group(const std::string& group)
+{
+    struct group entry;
+    struct group* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found)
+        return found->gr_gid;
+    if (!group.empty() && group.find_first_not_of("0123456789") == std::string::npos)
+        return static_cast<gid_t>(std::stoul(group));
+    return std::nullopt;
+}
 
 struct Arguments {
     bool foreground = false;
@@ -193,6 +210,13 @@ int main(int argc, char** argv)
         }
         options.first_valid_uid = settings.get_uint("first_valid_uid");
         options.last_valid_uid = settings.get_uint("last_valid_uid");
+        if (std::string group = settings.get("mail_privileged_group"); !group.empty()) {
+            options.privileged_gid = lookup_group(group);
+            if (!options.privileged_gid) {
+                log.fatal("mail_privileged_group: Unknown group name: " + group);
+                return 89;
+            }
+        }
         if (loft::running_as_root()) {
             for (const std::string& user : {options.login_user, options.internal_user}) {
                 if (!loft::lookup_user(user)) {

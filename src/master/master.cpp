@@ -106,6 +106,8 @@ std::shared_ptr<Master::Child> Master::spawn(const std::string& service, Role ro
     spec.args = std::move(args);
     spec.fds = std::move(fds);
     spec.run_as = std::move(run_as);
+    if (role == Role::Storage)
+        spec.privileged_gid = options_.privileged_gid;
     if (const char* debug = getenv("LOFT_DEBUG"))
         spec.environment.push_back(std::string("LOFT_DEBUG=") + debug);
 

@@ -29,6 +29,7 @@ struct MasterOptions {
     std::string worker_chroot;  // loft_worker_chroot, relative to base_dir
     uint64_t first_valid_uid = 500;
     uint64_t last_valid_uid = 0;
+    std::optional<gid_t> privileged_gid;  // mail_privileged_group, for storage daemons
     std::vector<std::string> protocols;
 };
 

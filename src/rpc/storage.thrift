@@ -17,6 +17,7 @@ enum ErrorKind {
 exception StorageError {
   1: ErrorKind kind,
   2: string message,
+  40: optional string response_code,  // IMAP response code for the NO, e.g. UNKNOWN-CTE
 }
 
 // System flags as bits (see SystemFlag in src/rpc/flags.h) plus keywords by name.
@@ -80,6 +81,7 @@ struct MessageData {
 struct SectionChunk {
   1: binary data,
   2: i64 total_size,            // size of the whole section (before any partial range)
+  40: optional bool literal8,   // read_binary: send as ~{n} (decoded parts or NULs)
 }
 
 enum StoreMode {
@@ -139,6 +141,11 @@ service Storage {
   list<MessageData> fetch(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: list<FetchItem> items) throws (1: StorageError error),
   // section: "" (whole message), "HEADER", "TEXT", later MIME part paths.
   SectionChunk read_section(1: i64 session, 2: i64 view, 3: i32 uid, 4: string section, 5: i64 offset, 6: i32 max_bytes) throws (1: StorageError error),
+  // BINARY[section] (RFC 3516): the section with its transfer encodings undone. An
+  // unknown encoding or undecodable data fails with response_code UNKNOWN-CTE or PARSE.
+  SectionChunk read_binary(1: i64 session, 2: i64 view, 3: i32 uid, 4: string section, 5: i64 offset, 6: i32 max_bytes) throws (1: StorageError error),
+  // BINARY.SIZE[section], as Dovecot computes it.
+  i64 binary_size(1: i64 session, 2: i64 view, 3: i32 uid, 4: string section) throws (1: StorageError error),
   list<MessageData> store_flags(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: StoreMode mode, 5: Flags flags) throws (1: StorageError error),
   // Expunges the \Deleted messages among uids (all of them when uids is empty).
   list<i32> expunge(1: i64 session, 2: i64 view, 3: list<i32> uids) throws (1: StorageError error),

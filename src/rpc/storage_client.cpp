@@ -136,6 +136,26 @@ Task<SectionChunk> AsyncStorageClient::read_section(int64_t session, int64_t vie
         });
 }
 
+Task<SectionChunk> AsyncStorageClient::read_binary(int64_t session, int64_t view, int32_t uid, std::string section,
+                                               int64_t offset, int32_t max_bytes)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_,
+        [&](StorageCobClient& c, Done done) { c.read_binary(done, session, view, uid, section, offset, max_bytes); },
+        [](StorageCobClient& c) {
+            SectionChunk result;
+            c.recv_read_binary(result);
+            return result;
+        });
+}
+
+Task<int64_t> AsyncStorageClient::binary_size(int64_t session, int64_t view, int32_t uid, std::string section)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.binary_size(done, session, view, uid, section); },
+        [](StorageCobClient& c) { return c.recv_binary_size(); });
+}
+
 Task<std::vector<MessageData>> AsyncStorageClient::store_flags(int64_t session, int64_t view, std::vector<int32_t> uids,
                                                           StoreMode::type mode, Flags flags)
 {

@@ -36,6 +36,9 @@ public:
                                          std::vector<FetchItem::type> items);
     Task<SectionChunk> read_section(int64_t session, int64_t view, int32_t uid, std::string section, int64_t offset,
                                     int32_t max_bytes);
+    Task<SectionChunk> read_binary(int64_t session, int64_t view, int32_t uid, std::string section, int64_t offset,
+                                   int32_t max_bytes);
+    Task<int64_t> binary_size(int64_t session, int64_t view, int32_t uid, std::string section);
     Task<std::vector<MessageData>> store_flags(int64_t session, int64_t view, std::vector<int32_t> uids,
                                                StoreMode::type mode, Flags flags);
     Task<std::vector<int32_t>> expunge(int64_t session, int64_t view, std::vector<int32_t> uids);

@@ -36,6 +36,9 @@ public:
     // UIDs expunged after `modseq`; `complete` is false when older records were dropped.
     virtual std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const = 0;
     virtual void save_index() = 0;
+    // The directory for Loft's own disposable per-mailbox files (loft.cache); "" when
+    // the backend has none, and caches stay in memory.
+    virtual std::string loft_file_dir() const { return std::string(); }
     virtual MailboxStatus status() const = 0;
     // nullptr if the uid is not (any more) in the mailbox.
     virtual const MessageInfo* find(uint32_t uid) const = 0;

@@ -5,7 +5,8 @@ Generates a deterministic corpus (test/interop/mime/corpus.py), puts it into a p
 Dovecot's Maildir, FETCHes ENVELOPE, BODY, BODYSTRUCTURE, RFC822.SIZE and a set of
 BODY[section]<partial> items over IMAP, and compares them byte for byte with what
 test/interop/mime_fetch prints for the same files. Needs root and Dovecot (exit 77
-otherwise). Env: REF_INST, REF_PORT_BASE (defaults /tmp/ref-mail, 23000),
+otherwise). Env: REF_INST, REF_PORT_BASE (defaults: a directory
+in the run's data directory and free ports),
 MIME_DIFF_SEED, MIME_DIFF_COUNT, MIME_DIFF_KEEP=1 to keep the data directory.
 """
 import os
@@ -183,6 +184,7 @@ def main():
         print("SKIP: ref-dovecot.sh not found (set REF_DOVECOT)")
         return SKIP
     sys.path.insert(0, os.path.join(srcdir, "test", "interop", "mime"))
+    sys.path.insert(0, os.path.join(srcdir, "test", "interop"))
     import corpus
 
     seed = int(os.environ.get("MIME_DIFF_SEED", "20261130"))
@@ -190,8 +192,9 @@ def main():
     messages = corpus.generate(seed, count)
 
     env = dict(os.environ)
-    env.setdefault("REF_INST", "/tmp/ref-mail")
-    env.setdefault("REF_PORT_BASE", "23000")
+    import ref_ports
+    if "REF_PORT_BASE" not in env:
+        env["REF_PORT_BASE"] = str(ref_ports.free_port_base())
     port = int(env["REF_PORT_BASE"]) + 143
     data_dir = tempfile.mkdtemp(prefix="loft-mime-diff-")
     maildir = os.path.join(data_dir, "alice", "Maildir")
@@ -205,6 +208,8 @@ def main():
             f.write(body)
         files[base] = (name, path)
 
+    own_inst = "REF_INST" not in env
+    env.setdefault("REF_INST", "/tmp/ref-mail-%d" % os.getpid())
     log = open(os.path.join(data_dir, "ref-dovecot.out"), "w")
     subprocess.run([script, "stop", data_dir], env=env, stdout=log, stderr=log)
     started = subprocess.run([script, "start", data_dir], env=env, stdout=log, stderr=log)
@@ -284,6 +289,8 @@ def main():
         log.close()
         if os.environ.get("MIME_DIFF_KEEP") != "1":
             shutil.rmtree(data_dir, ignore_errors=True)
+            if own_inst:
+                shutil.rmtree(env["REF_INST"], ignore_errors=True)
 
     print("mime_diff: %d of %d messages byte-identical on %d FETCH items each (seed %d)"
           % (matched, len(messages), len(items) + len(BINARY_ITEMS), seed))

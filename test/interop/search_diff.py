@@ -5,7 +5,8 @@ Generates a deterministic corpus (test/interop/search_corpus.py), puts it into a
 Dovecot's Maildir with flags, keywords and INTERNALDATEs, then runs a fixed list of
 SEARCH, SORT and THREAD commands against Dovecot and through test/interop/search_driver
 (libloft_search) and compares the untagged replies. Needs root and Dovecot (exit 77
-otherwise). Env: REF_INST, REF_PORT_BASE (defaults /tmp/ref-search, 26000),
+otherwise). Env: REF_INST, REF_PORT_BASE (defaults: a directory
+in the run's data directory and free ports),
 SEARCH_DIFF_SEED, SEARCH_DIFF_COUNT, SEARCH_DIFF_KEEP=1 keeps the data directory,
 SEARCH_DIFF_VERBOSE=1 prints every mismatch in full, SEARCH_DIFF_ONLY=TEXT runs only the
 queries containing TEXT.
@@ -48,6 +49,22 @@ SEARCHES = [
     "KEYWORD $work", "KEYWORD TODO", "UNKEYWORD $WORK", "KEYWORD nosuchkeyword", "HEADER FROM alice",
     "HEADER To \"carol@\"", "LARGER 0", "SMALLER 1", "2:4 OR 1 3", "OR OR SEEN DRAFT DELETED",
     "MODSEQ 2", "MODSEQ 1", "NOT MODSEQ 3", "OLDER 3600", "YOUNGER 3600",
+    # HEADER <address field> matches the field as written (decoded), FROM/TO/CC the
+    # normalized address list; SUBJECT compresses whitespace runs, HEADER SUBJECT not.
+    "HEADER FROM comment", "HEADER FROM \"(Dave)\"", "FROM \"(Dave)\"", "HEADER FROM \"<dave@\"",
+    "HEADER FROM route.example", "HEADER FROM \"<@route\"", "FROM \"<@route\"", "HEADER FROM \"Carol Q\"",
+    "HEADER FROM \"\\\"Carol\"", "FROM \"\\\"Carol\"", "HEADER FROM \"J=F6rg\"", "HEADER FROM \"j\u00f6rg\"",
+    "HEADER FROM \"<q@\"", "FROM \"<q@\"", "HEADER FROM \"Quoted, Name\"", "HEADER TO \"<bob@\"", "TO \"<bob@\"",
+    "HEADER CC broken", "HEADER CC \"broken@\"", "CC \"broken@\"", "HEADER BCC dave",
+    "SUBJECT \"hello again\"", "HEADER SUBJECT \"hello again\"", "SUBJECT \"Hello\tagain\"",
+    "HEADER SUBJECT \"Hello\tagain\"", "SUBJECT \"again  \"", "HEADER SUBJECT \"again  \"",
+    "FROM \"Public\\\" <carol@\"", "TO \"Public\\\"\"", "FROM \"Name\\\" <q@\"", "FROM \"M\u00fcller <\"",
+    "FROM \"Frank <\"", "TO \"Frank <\"", "FROM \"eve <\"", "HEADER FROM \"Public <\"",
+    # i;unicode-casemap: titlecase plus canonical decomposition.
+    "SUBJECT \"cafe\u0301\"", "SUBJECT \"CAFE\"", "SUBJECT \"cafe\"", "FROM \"mu\u0308ller\"",
+    "FROM \"MU\u0308LLER\"", "FROM \"muller\"", "BODY \"gru\u0308\u00dfe\"", "BODY \"GR\u00dcSSE\"",
+    "BODY \"GR\u00dc\u1e9eE\"", "FROM \"zoe\u0308\"", "FROM \"ZO\u00cb\"", "TEXT \"k\u00e4se\"",
+    "TEXT \"KA\u0308SE\"", "HEADER FROM \"M\u00dcLLER\"", "BODY \"\u212auro\"", "BODY \"\u20acURO\"",
 ]
 SORTS = [
     "ARRIVAL", "DATE", "SIZE", "SUBJECT", "FROM", "TO", "CC", "DISPLAYFROM", "DISPLAYTO",
@@ -134,8 +151,9 @@ def main():
     corpus = search_corpus.generate(seed, count)
 
     env = dict(os.environ)
-    env.setdefault("REF_INST", "/tmp/ref-search")
-    env.setdefault("REF_PORT_BASE", "26000")
+    import ref_ports
+    if "REF_PORT_BASE" not in env:
+        env["REF_PORT_BASE"] = str(ref_ports.free_port_base())
     env["TZ"] = "UTC"
     port = int(env["REF_PORT_BASE"]) + 143
     data_dir = tempfile.mkdtemp(prefix="loft-search-diff-")
@@ -154,6 +172,8 @@ def main():
         os.utime(path, (m["mtime"], m["mtime"]))
     subprocess.run(["chown", "-R", "5000:5000", data_dir], check=False)
 
+    own_inst = "REF_INST" not in env
+    env.setdefault("REF_INST", "/tmp/ref-search-%d" % os.getpid())
     log = open(os.path.join(data_dir, "ref-dovecot.out"), "w")
     subprocess.run([script, "stop", data_dir], env=env, stdout=log, stderr=log)
     started = subprocess.run([script, "start", data_dir], env=env, stdout=log, stderr=log)
@@ -214,6 +234,8 @@ def main():
         subprocess.run([script, "stop", data_dir], env=env, stdout=log, stderr=log)
         if os.environ.get("SEARCH_DIFF_KEEP") != "1":
             shutil.rmtree(data_dir, ignore_errors=True)
+            if own_inst:
+                shutil.rmtree(env["REF_INST"], ignore_errors=True)
         else:
             print("kept", data_dir)
     total = matched + len(mismatched)

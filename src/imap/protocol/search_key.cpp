@@ -113,6 +113,7 @@ public:
             key.value = string_param(name);
         } else if (name == "HEADER") {
             key.kind = Kind::Header;
+            key.raw_header = true;
             key.field = to_upper(string_param(name));
             key.value = string_param(name);
         } else if (name == "BODY" || name == "TEXT") {
@@ -265,7 +266,8 @@ std::string describe(const SearchKey& key)
     case Kind::SaveDateSupported: return "SAVEDATESUPPORTED";
     case Kind::Larger: return "(LARGER " + std::to_string(key.number) + ")";
     case Kind::Smaller: return "(SMALLER " + std::to_string(key.number) + ")";
-    case Kind::Header: return "(HEADER " + key.field + " " + quote(key.value) + ")";
+    case Kind::Header:
+        return std::string(key.raw_header ? "(RAWHEADER " : "(HEADER ") + key.field + " " + quote(key.value) + ")";
     case Kind::Body: return "(BODY " + quote(key.value) + ")";
     case Kind::Text: return "(TEXT " + quote(key.value) + ")";
     case Kind::ModSeq:

@@ -42,6 +42,9 @@ struct SearchKey {
     SequenceSet set;
     uint8_t flag = 0;          // SystemFlag bit
     std::string field;         // Header
+    // HEADER <field>: Dovecot matches the decoded field as written; FROM/TO/CC/BCC match
+    // the normalized address list and SUBJECT with whitespace runs compressed.
+    bool raw_header = false;
     std::string value;         // Header/Body/Text/Keyword
     Date date;
     uint64_t number = 0;

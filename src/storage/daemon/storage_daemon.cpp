@@ -3,6 +3,8 @@
 #include "config/var_expand.h"
 #include "lib/strings.h"
 #include "storage/daemon/storage_handler.h"
+#include "storage/daemon/store_factory.h"
+#include "storage/storage_error.h"
 
 #include <unistd.h>
 
@@ -100,8 +102,7 @@ char StorageDaemon::hierarchy_separator(const std::string& location) const
                 return separator[0];
         }
     }
-    // Dovecot's defaults: Maildir++ shows its on-disk '.', LAYOUT=fs uses '/'.
-    return location.find(":LAYOUT=fs") != std::string::npos ? '/' : '.';
+    return default_separator(location);
 }
 
 UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
@@ -123,13 +124,13 @@ UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
     } catch (const std::exception& error) {
         throw rpc_error(rpc::ErrorKind::INTERNAL, std::string("mail_location: ") + error.what());
     }
-    size_t colon = expanded.find(':');
-    std::string format = colon == std::string::npos ? "" : expanded.substr(0, colon);
-    if (format != "maildir")
-        throw rpc_error(rpc::ErrorKind::INTERNAL, "mail_location format '" + format + "' is not supported yet");
-    std::string path = expanded.substr(colon + 1);
-    path = config::expand_home(path, grant.home);
-    auto storage = std::make_unique<UserStorage>(grant.user, path, hierarchy_separator(path));
+    std::unique_ptr<UserStorage> storage;
+    try {
+        storage = std::make_unique<UserStorage>(
+            grant.user, make_store(expanded, grant.home, hierarchy_separator(expanded), settings_));
+    } catch (const StorageError& error) {
+        throw rpc_error(rpc::ErrorKind::INTERNAL, std::string("mail_location: ") + error.what());
+    }
     auto& result = *storage;
     users_.emplace(grant.user, std::move(storage));
     return result;

@@ -4,6 +4,7 @@
 
 #include "auth/session_grant.h"
 #include "config/config.h"
+#include "mail/binary.h"
 #include "mail/mime_parser.h"
 #include "lib/event_loop.h"
 #include "lib/log.h"
@@ -58,6 +59,9 @@ public:
         uint32_t uid = 0;
         std::string bytes;
         std::unique_ptr<mail::MessagePart> root;
+        // The last BINARY[section] decoded from it, so its chunks decode once.
+        std::optional<std::string> binary_section;
+        mail::BinarySection binary;
     };
     struct Session {
         rpc::FrameServer::ConnectionId connection = 0;

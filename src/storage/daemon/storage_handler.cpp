@@ -1,6 +1,7 @@
 #include "storage/daemon/storage_handler.h"
 
 #include "lib/strings.h"
+#include "mail/binary.h"
 #include "mail/imap_structure.h"
 #include "mail/message.h"
 #include "mail/section.h"
@@ -130,6 +131,24 @@ std::string read_message(UniqueFd fd)
     }
     data.resize(done);
     return data;
+}
+
+mail::FetchSection section_of(const std::string& text)
+{
+    auto spec = mail::parse_section(text);
+    if (!spec)
+        throw rpc_error(rpc::ErrorKind::INVALID, "invalid section " + text);
+    return *spec;
+}
+
+// Dovecot's NO for BINARY of a part it cannot decode.
+rpc::StorageError binary_error(const mail::BinaryDecodeError& error)
+{
+    bool unknown = error.kind() == mail::BinaryDecodeError::Kind::UnknownTransferEncoding;
+    rpc::StorageError out = rpc_error(rpc::ErrorKind::INVALID, unknown ? "Unknown Content-Transfer-Encoding"
+                                                                       : "Invalid data in MIME part");
+    out.__set_response_code(unknown ? "UNKNOWN-CTE" : "PARSE");
+    return out;
 }
 
 }  // namespace
@@ -346,15 +365,13 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
                     case rpc::FetchItem::MODSEQ: data.__set_modseq(static_cast<int64_t>(message.modseq)); break;
                     case rpc::FetchItem::ENVELOPE:
-                        data.__set_envelope(mail::imap_envelope(message_of(session, view_id, message.uid).bytes));
+                        data.__set_envelope(structure_of(session, view_id, message.uid).envelope);
                         break;
                     case rpc::FetchItem::BODYSTRUCTURE:
-                        data.__set_bodystructure(
-                            mail::imap_bodystructure(*message_of(session, view_id, message.uid).root, true));
+                        data.__set_bodystructure(structure_of(session, view_id, message.uid).bodystructure);
                         break;
                     case rpc::FetchItem::BODY:
-                        data.__set_body(
-                            mail::imap_bodystructure(*message_of(session, view_id, message.uid).root, false));
+                        data.__set_body(structure_of(session, view_id, message.uid).body);
                         break;
                     default:
                         throw rpc_error(rpc::ErrorKind::INVALID, "fetch item not supported yet");
@@ -367,8 +384,32 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
             }
             out.push_back(std::move(data));
         }
+        view.mailbox().fetch_cache().flush();
         cob(out);
     });
+}
+
+const MessageStructure& StorageHandler::structure_of(StorageDaemon::Session& session, int64_t view_id, uint32_t uid)
+{
+    OpenMailbox& mailbox = daemon_.view(session, view_id).mailbox();
+    FetchCache& cache = mailbox.fetch_cache();
+    uint32_t uidvalidity = mailbox.box().uidvalidity();
+    if (!cache.retained(uidvalidity)) {
+        std::vector<uint32_t> live;
+        live.reserve(mailbox.box().messages().size());
+        for (const MessageInfo& message : mailbox.box().messages())
+            live.push_back(message.uid);
+        cache.retain(uidvalidity, live);
+    }
+    if (const MessageStructure* cached = cache.find(uidvalidity, uid))
+        return *cached;
+    // One parse gives all three strings: a client asking for one usually asks for the others.
+    const auto& message = message_of(session, view_id, uid);
+    MessageStructure structure;
+    structure.envelope = mail::imap_envelope(message.bytes);
+    structure.bodystructure = mail::imap_bodystructure(*message.root, true);
+    structure.body = mail::imap_bodystructure(*message.root, false);
+    return cache.insert(uidvalidity, uid, std::move(structure));
 }
 
 const StorageDaemon::CachedMessage& StorageHandler::message_of(StorageDaemon::Session& session, int64_t view_id,
@@ -381,7 +422,10 @@ const StorageDaemon::CachedMessage& StorageHandler::message_of(StorageDaemon::Se
     cache = StorageDaemon::CachedMessage{};
     std::string bytes = read_message(view.mailbox().box().open_message(uid));
     auto root = mail::parse_mime(bytes);
-    cache = StorageDaemon::CachedMessage{view_id, uid, std::move(bytes), std::move(root)};
+    cache.view = view_id;
+    cache.uid = uid;
+    cache.bytes = std::move(bytes);
+    cache.root = std::move(root);
     return cache;
 }
 
@@ -405,6 +449,53 @@ void StorageHandler::read_section(Reply<rpc::SectionChunk> cob, Fail fail, int64
             static_cast<uint64_t>(offset) + chunk.data.size() >= static_cast<uint64_t>(chunk.total_size))
             session.cache = StorageDaemon::CachedMessage{};  // do not keep a huge message around
         cob(chunk);
+    });
+}
+
+void StorageHandler::read_binary(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                 int32_t uid, const std::string& section, int64_t offset, int32_t max_bytes)
+{
+    guarded(fail, [&] {
+        if (offset < 0 || max_bytes < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative offset or size");
+        mail::FetchSection spec = section_of(section);
+        auto& session = daemon_.session(connection_, session_id);
+        message_of(session, view_id, static_cast<uint32_t>(uid));
+        auto& message = session.cache;
+        if (message.binary_section != section) {
+            try {
+                message.binary = mail::fetch_binary_section(message.bytes, *message.root, spec);
+            } catch (const mail::BinaryDecodeError& error) {
+                throw binary_error(error);
+            }
+            message.binary_section = section;
+        }
+        const std::string& data = message.binary.data;
+        rpc::SectionChunk chunk;
+        chunk.total_size = static_cast<int64_t>(data.size());
+        chunk.__set_literal8(message.binary.literal8);
+        if (static_cast<uint64_t>(offset) < data.size())
+            chunk.data = data.substr(static_cast<size_t>(offset),
+                                     std::min<size_t>(static_cast<size_t>(max_bytes), rpc::kChunkSize));
+        if (message.bytes.size() > kMaxCachedMessage &&
+            static_cast<uint64_t>(offset) + chunk.data.size() >= data.size())
+            session.cache = StorageDaemon::CachedMessage{};  // do not keep a huge message around
+        cob(chunk);
+    });
+}
+
+void StorageHandler::binary_size(Reply<int64_t> cob, Fail fail, int64_t session_id, int64_t view_id, int32_t uid,
+                                 const std::string& section)
+{
+    guarded(fail, [&] {
+        mail::FetchSection spec = section_of(section);
+        auto& session = daemon_.session(connection_, session_id);
+        const auto& message = message_of(session, view_id, static_cast<uint32_t>(uid));
+        try {
+            cob(static_cast<int64_t>(mail::fetch_binary_size(message.bytes, *message.root, spec)));
+        } catch (const mail::BinaryDecodeError& error) {
+            throw binary_error(error);
+        }
     });
 }
 

@@ -39,6 +39,10 @@ public:
                const std::vector<int32_t>& uids, const std::vector<rpc::FetchItem::type>& items) override;
     void read_section(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session, int64_t view, int32_t uid,
                       const std::string& section, int64_t offset, int32_t max_bytes) override;
+    void read_binary(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session, int64_t view, int32_t uid,
+                     const std::string& section, int64_t offset, int32_t max_bytes) override;
+    void binary_size(Reply<int64_t> cob, Fail fail, int64_t session, int64_t view, int32_t uid,
+                     const std::string& section) override;
     void store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail fail, int64_t session, int64_t view,
                      const std::vector<int32_t>& uids, rpc::StoreMode::type mode, const rpc::Flags& flags) override;
     void expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session, int64_t view,
@@ -70,6 +74,8 @@ private:
     rpc::ViewChanges changes_of(StorageDaemon::Session& session, View& view);
     // The message, read and parsed (kept for the next call on the same message).
     const StorageDaemon::CachedMessage& message_of(StorageDaemon::Session& session, int64_t view, uint32_t uid);
+    // ENVELOPE/BODY/BODYSTRUCTURE from the mailbox's fetch cache, computed on a miss.
+    const MessageStructure& structure_of(StorageDaemon::Session& session, int64_t view, uint32_t uid);
 
     StorageDaemon& daemon_;
     rpc::FrameServer::ConnectionId connection_;

@@ -145,7 +145,18 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
         if (auto writable = find_open(key))
             return writable;
     }
-    auto opened = std::make_shared<OpenMailbox>(store_->open(name, !read_write));
+    auto box = store_->open(name, !read_write);
+    // Backends without a place for Loft's files (dir "") keep the cache in memory only.
+    std::string dir = box->loft_file_dir();
+    std::string cache_path = dir.empty() ? std::string() : dir + "/" + kFetchCacheFileName;
+    std::string cache_key = cache_path.empty() ? "memory:" + name : cache_path;
+    std::shared_ptr<FetchCache> cache = caches_[cache_key].lock();
+    if (!cache) {
+        std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
+        cache = std::make_shared<FetchCache>(cache_path);
+        caches_[cache_key] = cache;
+    }
+    auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
     open_[key] = opened;
     return opened;

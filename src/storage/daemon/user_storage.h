@@ -3,6 +3,7 @@
 #pragma once
 
 #include "lib/event_loop.h"
+#include "storage/daemon/fetch_cache.h"
 #include "storage/mail_store.h"
 
 #include <functional>
@@ -59,8 +60,13 @@ private:
 // A mailbox open in this daemon, shared by every view of it.
 class OpenMailbox {
 public:
-    explicit OpenMailbox(std::unique_ptr<Mailbox> box) : box_(std::move(box)) {}
+    explicit OpenMailbox(std::unique_ptr<Mailbox> box, std::shared_ptr<FetchCache> cache = nullptr)
+        : box_(std::move(box)), cache_(cache ? std::move(cache) : std::make_shared<FetchCache>(""))
+    {
+    }
     Mailbox& box() { return *box_; }
+    // Shared by the read-only and read-write instances of the same mailbox.
+    FetchCache& fetch_cache() { return *cache_; }
     void attach(View* view) { views_.insert(view); }
     void detach(View* view) { views_.erase(view); }
     // Something changed the mailbox: wake every view waiting for changes.
@@ -68,6 +74,7 @@ public:
 
 private:
     std::unique_ptr<Mailbox> box_;
+    std::shared_ptr<FetchCache> cache_;
     std::set<View*> views_;
 };
 
@@ -96,6 +103,7 @@ private:
     std::string user_;
     std::unique_ptr<MailStore> store_;
     std::map<std::string, std::weak_ptr<OpenMailbox>> open_;
+    std::map<std::string, std::weak_ptr<FetchCache>> caches_;  // by loft.cache path
 };
 
 }  // namespace loft::storage::daemon

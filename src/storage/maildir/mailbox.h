@@ -76,6 +76,8 @@ public:
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const override;
     // Writes loft.index now (it is also written when the mailbox is closed).
     void save_index() override;
+    // Loft's other per-mailbox files (loft.cache) go next to loft.index.
+    std::string loft_file_dir() const override { return index_path_.substr(0, index_path_.rfind('/')); }
     MailboxStatus status() const override;
     // nullptr if the uid is not (any more) in the mailbox.
     const MessageInfo* find(uint32_t uid) const override;

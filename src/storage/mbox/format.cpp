@@ -358,6 +358,34 @@ MboxFile parse_mbox(std::string_view data, const FormatLimits& limits)
     return file;
 }
 
+void append_message(std::string& out, const MboxMessage& message, bool recent, std::string_view imapbase)
+{
+    out += message.from_line + "\n";
+    out += message.header;
+    if (!imapbase.empty())
+        out += "X-IMAPbase: " + std::string(imapbase) + "\n";
+    out += "X-UID: " + std::to_string(message.uid) + "\n";
+    out += "Status: ";
+    if (message.flags.system & Seen)
+        out += 'R';
+    if (!recent)
+        out += 'O';
+    out += "\nX-Keywords:";
+    for (const auto& keyword : message.flags.keywords)
+        out += " " + keyword;
+    out += "\nContent-Length: " + std::to_string(message.body.size()) + "\n";
+    std::string x_status;
+    if (message.flags.system & Answered) x_status += 'A';
+    if (message.flags.system & Flagged) x_status += 'F';
+    if (message.flags.system & Draft) x_status += 'T';
+    if (message.flags.system & Deleted) x_status += 'D';
+    if (!x_status.empty())
+        out += "X-Status: " + x_status + "\n";
+    out += "\n";
+    out += message.body;
+    out += "\n";
+}
+
 std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recent, std::string_view hostname)
 {
     std::string out;
@@ -378,32 +406,9 @@ std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recen
     }
     bool first = !file.has_pseudo;
     for (const auto& message : file.messages) {
-        out += message.from_line + "\n";
-        out += message.header;
-        if (first)
-            out += "X-IMAPbase: " + base + "\n";
-        first = false;
-        out += "X-UID: " + std::to_string(message.uid) + "\n";
         bool is_recent = std::find(recent.begin(), recent.end(), message.uid) != recent.end();
-        out += "Status: ";
-        if (message.flags.system & Seen)
-            out += 'R';
-        if (!is_recent)
-            out += 'O';
-        out += "\nX-Keywords:";
-        for (const auto& keyword : message.flags.keywords)
-            out += " " + keyword;
-        out += "\nContent-Length: " + std::to_string(message.body.size()) + "\n";
-        std::string x_status;
-        if (message.flags.system & Answered) x_status += 'A';
-        if (message.flags.system & Flagged) x_status += 'F';
-        if (message.flags.system & Draft) x_status += 'T';
-        if (message.flags.system & Deleted) x_status += 'D';
-        if (!x_status.empty())
-            out += "X-Status: " + x_status + "\n";
-        out += "\n";
-        out += message.body;
-        out += "\n";
+        append_message(out, message, is_recent, first ? base : std::string_view());
+        first = false;
     }
     return out;
 }

@@ -50,6 +50,10 @@ MboxFile parse_mbox(std::string_view data, const FormatLimits& limits = {});
 // A message is "not recent" (Status O) unless its uid is in `recent`.
 std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recent, std::string_view hostname);
 
+// One message as format_mbox writes it (From line to the blank line after the body),
+// appended to out; imapbase (the X-IMAPbase value) only for the first message of a file.
+void append_message(std::string& out, const MboxMessage& message, bool recent, std::string_view imapbase = {});
+
 // "Thu Feb 01 09:00:00 2024" in UTC, as in From lines; and back (nullopt if malformed).
 std::string ctime_utc(int64_t when);
 std::optional<int64_t> parse_from_line_date(std::string_view from_line);

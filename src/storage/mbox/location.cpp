@@ -49,8 +49,10 @@ MboxLocation MboxLocation::parse(std::string_view location)
         std::string value = eq == std::string::npos ? std::string() : part.substr(eq + 1);
         if (key == "INBOX")
             result.inbox = value;
-        else if (key == "INDEX")
-            result.index = value == "MEMORY" ? std::string() : without_trailing_slash(value);
+        else if (key == "INDEX") {
+            result.index_in_memory = value == "MEMORY";
+            result.index = result.index_in_memory ? std::string() : without_trailing_slash(value);
+        }
         else if (key == "CONTROL")
             result.control = without_trailing_slash(value);
         else if (key == "LAYOUT") {

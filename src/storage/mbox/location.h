@@ -12,6 +12,7 @@ struct MboxLocation {
     std::string inbox;    // INBOX file; ROOT/inbox when INBOX= is not given
     std::string index;    // INDEX=; empty: ROOT/.imap
     std::string control;  // CONTROL=; empty: ROOT (subscriptions)
+    bool index_in_memory = false;  // INDEX=MEMORY: no index files at all
 
     static MboxLocation parse(std::string_view location);
 

@@ -1,6 +1,7 @@
 #include "storage/mbox/lock.h"
 
 #include "lib/strings.h"
+#include "storage/mbox/privileged_group.h"
 #include "storage/storage_error.h"
 
 #include <errno.h>
@@ -71,6 +72,8 @@ MboxLock MboxLock::acquire(const std::string& path, int fd, bool write, const Lo
             dotlock_settings.stale_timeout = settings.dotlock_change_timeout;
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             dotlock_settings.timeout = std::max(left, std::chrono::milliseconds(0));
+            // /var/mail is writable only with mail_privileged_group, as for Dovecot.
+            PrivilegedGroup group(directory_of(path));
             if (method == LockMethod::Dotlock) {
                 lock.dotlock_ = maildir::Dotlock::acquire(path, dotlock_settings);
                 break;
@@ -139,7 +142,10 @@ void MboxLock::release_kernel_locks()
 MboxLock::~MboxLock()
 {
     release_kernel_locks();
-    // dotlock_ releases itself.
+    if (dotlock_) {
+        PrivilegedGroup group(directory_of(dotlock_->lock_path()));
+        dotlock_.reset();
+    }
 }
 
 }  // namespace loft::storage::mbox

@@ -4,6 +4,7 @@
 #include "lib/system_error.h"
 #include "storage/maildir/fs_util.h"
 #include "storage/maildir/uidvalidity.h"
+#include "storage/mbox/privileged_group.h"
 #include "storage/storage_error.h"
 
 #include <fcntl.h>
@@ -24,6 +25,13 @@ using mbox::MboxMessage;
 namespace {
 
 constexpr int max_reopen_attempts = 5;
+// How much of the end of the file a dirty sync compares before trusting that the file
+// only grew (mbox_dirty_syncs).
+constexpr size_t kTailCheckSize = 4096;
+// Expunge records kept for QRESYNC; older ones are summarised by a floor modseq.
+constexpr size_t kMaxExpungeRecords = 100'000;
+constexpr std::string_view kIndexName = "loft.mbox-index";
+constexpr std::string_view kIndexMagic = "loft-mbox-index 1";
 
 std::string dir_of(const std::string& path)
 {
@@ -66,7 +74,17 @@ void validate_keyword(const std::string& keyword)
 MboxMailbox::MboxMailbox(mbox::MboxPaths paths, bool read_only, mbox::MboxOptions options)
     : paths_(std::move(paths)), read_only_(read_only), options_(std::move(options))
 {
+    load_index();
     sync();
+}
+
+MboxMailbox::~MboxMailbox()
+{
+    try {
+        save_index();
+    } catch (const std::exception&) {
+        // Losing modseqs only makes clients resync; never throw from a destructor.
+    }
 }
 
 void MboxMailbox::require_writable() const
@@ -136,6 +154,13 @@ StampT stamp_of(const struct stat& st)
 bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
 {
     MboxFile parsed = mbox::parse_mbox(content, options_.limits);
+    bool needs_write = apply(std::move(parsed), stamp);
+    tail_ = std::string(content.substr(content.size() - std::min(content.size(), kTailCheckSize)));
+    return needs_write;
+}
+
+bool MboxMailbox::apply(MboxFile parsed, const Stamp& stamp)
+{
     bool needs_write = false;
     bool had_base = parsed.uidvalidity != 0;
 
@@ -157,11 +182,13 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
         next = std::max(next, last + 1);
     }
     parsed.next_uid = std::max(next, header_next);
+    // Lazily given UIDs are not in the file yet: it must be rewritten, not appended to.
+    uids_unwritten_ = renumbering || !had_base;
 
     if (parsed.uidvalidity == 0) {
         if (loaded_ && file_.uidvalidity != 0) {
             parsed.uidvalidity = file_.uidvalidity;
-        } else if (!read_only_) {
+        } else if (!read_only_ || parsed.messages.empty()) {
             try {
                 maildir::make_dir(paths_.uidvalidity_dir, 0700);
                 parsed.uidvalidity = maildir::next_uidvalidity(paths_.uidvalidity_dir);
@@ -172,35 +199,59 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
             // Not stored anywhere yet: stable for as long as the file is not touched.
             parsed.uidvalidity = static_cast<uint32_t>(stamp.mtime_sec > 0 ? stamp.mtime_sec : ::time(nullptr));
         }
-        if (!parsed.messages.empty())
-            needs_write = true;
+        // An empty file gets the pseudo message (X-IMAP) that Dovecot also writes when
+        // a mailbox becomes empty, so the UIDVALIDITY given now is the one everyone reads
+        // later instead of a new one per opener.
+        needs_write = true;
     }
+    // UIDs never go back within one UIDVALIDITY, even if the messages that had the
+    // highest ones vanished (expunged by an MUA, a torn append cut off).
+    if (loaded_ && parsed.uidvalidity == file_.uidvalidity)
+        parsed.next_uid = std::max(parsed.next_uid, file_.next_uid);
     for (const auto& message : parsed.messages)
         add_keywords(parsed.keywords, message.flags.keywords);
 
-    // Work out expunges, new messages and flag changes against what we had.
+    // Work out expunges, new messages and flag changes against what we had: in memory,
+    // or on the first load what loft.mbox-index remembered.
     std::set<uint32_t> present;
     for (const auto& message : parsed.messages)
         present.insert(message.uid);
-    if (loaded_) {
-        if (parsed.uidvalidity != file_.uidvalidity) {
+    bool comparing = loaded_ || index_uidvalidity_ != 0;
+    if (!loaded_ && index_uidvalidity_ != 0 && index_uidvalidity_ != parsed.uidvalidity) {
+        // The index belongs to an older incarnation of the mailbox.
+        comparing = false;
+        last_flags_.clear();
+        modseq_by_uid_.clear();
+        expunged_.clear();
+        expunge_floor_ = highest_modseq_;
+    } else if (comparing) {
+        std::vector<uint32_t> known;
+        if (loaded_) {
             for (const auto& info : messages_)
-                note_expunged(info.uid);
+                known.push_back(info.uid);
+        } else {
+            for (const auto& [uid, flags] : last_flags_)
+                known.push_back(uid);
+        }
+        if (loaded_ && parsed.uidvalidity != file_.uidvalidity) {
+            for (uint32_t uid : known)
+                note_expunged(uid);
             last_flags_.clear();
             modseq_by_uid_.clear();
         } else {
-            for (const auto& info : messages_)
-                if (!present.count(info.uid))
-                    note_expunged(info.uid);
+            for (uint32_t uid : known)
+                if (!present.count(uid))
+                    note_expunged(uid);
         }
     }
+    index_uidvalidity_ = 0;
     std::map<uint32_t, Flags> flags_now;
     for (const auto& message : parsed.messages) {
         auto old = last_flags_.find(message.uid);
         Flags flags = message.flags;
         std::sort(flags.keywords.begin(), flags.keywords.end());
         if (old == last_flags_.end() || !(old->second == flags)) {
-            if (loaded_)
+            if (comparing)
                 highest_modseq_++;
             modseq_by_uid_[message.uid] = highest_modseq_;
         }
@@ -221,6 +272,7 @@ bool MboxMailbox::load(std::string_view content, const Stamp& stamp)
     file_ = std::move(parsed);
     stamp_ = stamp;
     loaded_ = true;
+    needs_write_back_ = needs_write;
     rebuild_infos();
     return needs_write;
 }
@@ -251,6 +303,124 @@ void MboxMailbox::note_expunged(uint32_t uid)
     highest_modseq_++;
     expunged_.emplace_back(highest_modseq_, uid);
     recent_.erase(uid);
+    if (expunged_.size() > kMaxExpungeRecords) {
+        auto drop = expunged_.begin() + static_cast<std::ptrdiff_t>(expunged_.size() / 2);
+        expunge_floor_ = std::prev(drop)->first;
+        expunged_.erase(expunged_.begin(), drop);
+    }
+}
+
+std::string MboxMailbox::index_path() const
+{
+    return paths_.index_dir.empty() ? std::string() : maildir::join_path(paths_.index_dir, kIndexName);
+}
+
+void MboxMailbox::load_index()
+{
+    std::string path = index_path();
+    if (path.empty())
+        return;
+    std::optional<std::string> text;
+    try {
+        text = maildir::read_file_if_exists(path, 512ull * 1024 * 1024);
+    } catch (const std::exception&) {
+        return;  // unreadable or too large: start afresh, as if it had been deleted
+    }
+    if (!text)
+        return;
+    // Parsed into locals first: a damaged index is ignored as a whole.
+    uint32_t uidvalidity = 0;
+    uint64_t highest = 0, floor = 0;
+    std::map<uint32_t, Flags> flags_by_uid;
+    std::map<uint32_t, uint64_t> modseqs;
+    std::vector<std::pair<uint64_t, uint32_t>> expunged;
+    std::vector<std::string> lines = split(*text, '\n');
+    if (lines.empty() || lines[0] != kIndexMagic)
+        return;
+    for (size_t i = 1; i < lines.size(); i++) {
+        std::vector<std::string> words = split_words(lines[i]);
+        if (words.empty())
+            continue;
+        try {
+            if (words[0] == "uidvalidity" && words.size() == 2) {
+                uidvalidity = static_cast<uint32_t>(std::stoul(words[1]));
+            } else if (words[0] == "highest" && words.size() == 2) {
+                highest = std::stoull(words[1]);
+            } else if (words[0] == "floor" && words.size() == 2) {
+                floor = std::stoull(words[1]);
+            } else if (words[0] == "m" && words.size() >= 4) {
+                auto uid = static_cast<uint32_t>(std::stoul(words[1]));
+                modseqs[uid] = std::stoull(words[2]);
+                Flags flags;
+                flags.system = static_cast<uint32_t>(std::stoul(words[3])) & (Answered | Flagged | Deleted | Seen | Draft);
+                flags.keywords.assign(words.begin() + 4, words.end());
+                if (flags.keywords.size() > options_.limits.max_keywords)
+                    return;
+                flags_by_uid[uid] = std::move(flags);
+            } else if (words[0] == "x" && words.size() == 3) {
+                expunged.emplace_back(std::stoull(words[1]), static_cast<uint32_t>(std::stoul(words[2])));
+            } else {
+                return;
+            }
+        } catch (const std::exception&) {
+            return;
+        }
+        if (flags_by_uid.size() > options_.limits.max_messages || expunged.size() > kMaxExpungeRecords)
+            return;
+    }
+    if (uidvalidity == 0 || highest == 0)
+        return;
+    index_uidvalidity_ = uidvalidity;
+    highest_modseq_ = highest;
+    saved_modseq_ = highest;
+    expunge_floor_ = floor;
+    last_flags_ = std::move(flags_by_uid);
+    modseq_by_uid_ = std::move(modseqs);
+    expunged_ = std::move(expunged);
+}
+
+void MboxMailbox::save_index()
+{
+    std::string path = index_path();
+    if (path.empty() || !loaded_ || highest_modseq_ == saved_modseq_ ||
+        static_cast<uint64_t>(stamp_.size) < options_.min_index_size)
+        return;
+    // Another instance of this mailbox (a delivery's, another session's) may have saved
+    // a higher modseq meanwhile: never let the saved one go back.
+    uint64_t highest = highest_modseq_;
+    try {
+        if (auto existing = maildir::read_file_if_exists(path, 512ull * 1024 * 1024)) {
+            for (const auto& line : split(existing->substr(0, 256), '\n'))
+                if (line.rfind("highest ", 0) == 0)
+                    highest = std::max<uint64_t>(highest, std::stoull(line.substr(8)));
+        }
+    } catch (const std::exception&) {
+    }
+    std::string text = std::string(kIndexMagic) + "\n";
+    text += "uidvalidity " + std::to_string(file_.uidvalidity) + "\n";
+    text += "highest " + std::to_string(highest) + "\n";
+    text += "floor " + std::to_string(expunge_floor_) + "\n";
+    for (const auto& [uid, flags] : last_flags_) {
+        auto modseq = modseq_by_uid_.find(uid);
+        text += "m " + std::to_string(uid) + " " +
+                std::to_string(modseq == modseq_by_uid_.end() ? highest_modseq_ : modseq->second) + " " +
+                std::to_string(flags.system);
+        for (const auto& keyword : flags.keywords)
+            text += " " + keyword;
+        text += "\n";
+    }
+    for (const auto& [modseq, uid] : expunged_)
+        text += "x " + std::to_string(modseq) + " " + std::to_string(uid) + "\n";
+    // Dovecot creates the same directories for its own index files.
+    std::string dir;
+    for (const auto& part : split(paths_.index_dir, '/')) {
+        if (part.empty())
+            continue;
+        dir += "/" + part;
+        maildir::make_dir(dir, 0700);
+    }
+    maildir::replace_file_durably(path, text, 0600);
+    saved_modseq_ = highest_modseq_;
 }
 
 void MboxMailbox::sync()
@@ -267,15 +437,78 @@ void MboxMailbox::sync()
         auto lock = mbox::MboxLock::acquire(paths_.file, fd.get(), false, options_.locks);
         if (::fstat(fd.get(), &st) < 0)
             throw_errno("fstat " + paths_.file);
-        std::string content = read_all(fd.get());
-        needs_write = load(content, stamp_of<Stamp>(st));
+        Stamp now = stamp_of<Stamp>(st);
+        if (auto appended = sync_appended(fd.get(), now)) {
+            needs_write = *appended;
+        } else {
+            std::string content = read_all(fd.get());
+            needs_write = load(content, now);
+        }
     }
-    if (needs_write && !read_only_)
+    if (needs_write && !read_only_) {
         modify([](MboxFile&, std::vector<uint32_t>&) { return false; });
+    } else if (needs_write && file_.messages.empty() && !file_.has_pseudo) {
+        // Read-only opens (STATUS, EXAMINE) change nothing a user sees, but an empty
+        // file still gets its UIDVALIDITY stored when we may write it.
+        try {
+            modify([](MboxFile&, std::vector<uint32_t>&) { return false; });
+        } catch (const StorageError&) {
+        }
+    }
+}
+
+std::optional<bool> MboxMailbox::sync_appended(int fd, const Stamp& now)
+{
+    if (!loaded_ || !options_.dirty_syncs || now.dev != stamp_.dev || now.ino != stamp_.ino ||
+        now.size <= stamp_.size || static_cast<uint64_t>(now.size) > options_.max_file_size)
+        return std::nullopt;
+    // Only a file that ended with a complete message (blank line) can have grown by
+    // whole messages.
+    if (tail_.size() < 2 || tail_.compare(tail_.size() - 2, 2, "\n\n") != 0 ||
+        static_cast<size_t>(stamp_.size) < tail_.size())
+        return std::nullopt;
+    off_t start = stamp_.size - static_cast<off_t>(tail_.size());
+    std::string bytes(static_cast<size_t>(now.size - start), '\0');
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, start + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return std::nullopt;
+        done += static_cast<size_t>(n);
+    }
+    // mbox_very_dirty_syncs trusts the size alone; plain dirty syncs check the bytes
+    // before the new part are still the ones parsed last time.
+    if (!options_.very_dirty_syncs && bytes.compare(0, tail_.size(), tail_) != 0)
+        return std::nullopt;
+    std::string_view added = std::string_view(bytes).substr(tail_.size());
+    if (added.substr(0, 5) != "From ")
+        return std::nullopt;
+    MboxFile grown;
+    try {
+        grown = mbox::parse_mbox(added, options_.limits);
+    } catch (const StorageError&) {
+        return std::nullopt;
+    }
+    if (grown.uidvalidity != 0 || grown.has_pseudo ||
+        file_.messages.size() + grown.messages.size() > options_.limits.max_messages)
+        return std::nullopt;
+    MboxFile merged = std::move(file_);
+    file_.uidvalidity = merged.uidvalidity;
+    for (auto& message : grown.messages)
+        merged.messages.push_back(std::move(message));
+    // The old messages' UIDs are taken as they are in memory: what was not written yet
+    // still is not.
+    bool unwritten_before = uids_unwritten_;
+    bool needs_write = apply(std::move(merged), now);
+    uids_unwritten_ = uids_unwritten_ || unwritten_before;
+    tail_ = bytes.substr(bytes.size() - std::min(bytes.size(), kTailCheckSize));
+    return needs_write;
 }
 
 template <typename Change>
-void MboxMailbox::modify(Change change)
+void MboxMailbox::modify(Change change, bool append_only)
 {
     for (int attempt = 0;; attempt++) {
         UniqueFd fd = open_file(true);
@@ -294,12 +527,33 @@ void MboxMailbox::modify(Change change)
                 throw StorageError(StorageError::Kind::Locked, "mbox keeps being replaced: " + paths_.file);
             continue;
         }
-        std::string content = read_all(fd.get());
-        bool needs_write = load(content, stamp_of<Stamp>(by_fd));
+        if (recover_torn_append(fd.get(), by_fd) && ::fstat(fd.get(), &by_fd) < 0)
+            throw_errno("fstat " + paths_.file);
+        Stamp now = stamp_of<Stamp>(by_fd);
+        bool needs_write = needs_write_back_;
+        if (!loaded_ || !(now == stamp_)) {
+            if (auto appended = sync_appended(fd.get(), now)) {
+                needs_write = *appended;
+            } else {
+                std::string content = read_all(fd.get());
+                needs_write = load(content, now);
+            }
+        }
+        size_t messages_before = file_.messages.size();
+        bool had_messages = messages_before > 0 || file_.has_pseudo;
         std::vector<uint32_t> new_recent;
         bool changed = change(file_, new_recent);
         if (!changed && !needs_write)
             return;
+        bool keywords_known = true;
+        for (size_t i = messages_before; i < file_.messages.size(); i++)
+            for (const auto& keyword : file_.messages[i].flags.keywords)
+                keywords_known = keywords_known && has_keyword(file_.keywords, keyword);
+        bool ends_cleanly = tail_.size() >= 2 && tail_.compare(tail_.size() - 2, 2, "\n\n") == 0;
+        if (append_only && !needs_write && !uids_unwritten_ && had_messages && ends_cleanly && keywords_known) {
+            append_to_file(fd.get(), now, messages_before, new_recent);
+            return;
+        }
         add_keywords(file_.keywords, {});
         for (const auto& message : file_.messages)
             add_keywords(file_.keywords, message.flags.keywords);
@@ -315,18 +569,124 @@ void MboxMailbox::modify(Change change)
     }
 }
 
+void MboxMailbox::append_to_file(int fd, const Stamp& now, size_t first_new, const std::vector<uint32_t>& new_recent)
+{
+    // Like an MTA (and Dovecot's own saves): the new messages go after the last one,
+    // with their X-UIDs; X-IMAPbase is brought up to date by the next rewrite.
+    std::string out;
+    for (size_t i = first_new; i < file_.messages.size(); i++) {
+        const auto& message = file_.messages[i];
+        bool recent = std::find(new_recent.begin(), new_recent.end(), message.uid) != new_recent.end();
+        mbox::append_message(out, message, recent);
+    }
+    mbox::PrivilegedGroup group(dir_of(paths_.file));
+    if (!temporaries_checked_)
+        remove_stale_temporaries();
+    // The journal lets the next writer cut off this append if we die halfway through it.
+    std::string journal = append_journal_path();
+    {
+        UniqueFd journal_fd(::open(journal.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!journal_fd.valid())
+            throw StorageError(StorageError::Kind::Io, "cannot create " + journal + ": " + strerror(errno));
+        maildir::write_all(journal_fd.get(),
+                           "loft-append " + std::to_string(now.dev) + " " + std::to_string(now.ino) + " " +
+                               std::to_string(now.size) + " " + std::to_string(now.size + static_cast<off_t>(out.size())) +
+                               "\n",
+                           journal);
+        if (::fdatasync(journal_fd.get()) < 0)
+            throw_errno("fdatasync " + journal);
+    }
+    size_t done = 0;
+    try {
+        while (done < out.size()) {
+            ssize_t n = ::pwrite(fd, out.data() + done, out.size() - done, now.size + static_cast<off_t>(done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw_errno("append to " + paths_.file);
+            done += static_cast<size_t>(n);
+        }
+        maildir::fsync_fd(fd, paths_.file);
+    } catch (...) {
+        // Leave the file as it was: a partial message would be misread by everyone.
+        (void)::ftruncate(fd, now.size);
+        (void)::unlink(journal.c_str());
+        throw;
+    }
+    // A journal left by a crash after this point describes a complete append: harmless.
+    (void)::unlink(journal.c_str());
+    struct stat st;
+    if (::fstat(fd, &st) < 0)
+        throw_errno("fstat " + paths_.file);
+    for (uint32_t uid : new_recent)
+        recent_.insert(uid);
+    std::string tail = tail_ + out;
+    MboxFile updated = std::move(file_);
+    file_.uidvalidity = updated.uidvalidity;
+    apply(std::move(updated), stamp_of<Stamp>(st));
+    tail_ = tail.substr(tail.size() - std::min(tail.size(), kTailCheckSize));
+}
+
+void MboxMailbox::remove_stale_temporaries()
+{
+    // We hold the write locks, so a temporary file of this mbox is left from a writer that died.
+    std::string dir = dir_of(paths_.file);
+    std::string tmp_prefix = "." + base_of(paths_.file) + ".loft-tmp.";
+    if (auto names = maildir::list_dir(dir))
+        for (const auto& name : *names)
+            if (name.compare(0, tmp_prefix.size(), tmp_prefix) == 0)
+                (void)::unlink(maildir::join_path(dir, name).c_str());
+    temporaries_checked_ = true;
+}
+
+std::string MboxMailbox::append_journal_path() const
+{
+    return maildir::join_path(dir_of(paths_.file), "." + base_of(paths_.file) + ".loft-append");
+}
+
+bool MboxMailbox::recover_torn_append(int fd, const struct stat& st)
+{
+    std::string journal = append_journal_path();
+    std::optional<std::string> text;
+    try {
+        text = maildir::read_file_if_exists(journal, 256);
+    } catch (const std::exception&) {
+    }
+    if (!text)
+        return false;
+    mbox::PrivilegedGroup group(dir_of(paths_.file));
+    std::vector<std::string> words = split_words(*text);
+    bool truncated = false;
+    try {
+        if (words.size() == 5 && words[0] == "loft-append" && std::stoull(words[1]) == st.st_dev &&
+            std::stoull(words[2]) == st.st_ino) {
+            auto old_size = static_cast<off_t>(std::stoll(words[3]));
+            auto new_size = static_cast<off_t>(std::stoll(words[4]));
+            // Between the two sizes: a writer died in the middle of its append, which was
+            // never acknowledged; cut it off so nobody reads half a message.
+            if (st.st_size > old_size && st.st_size < new_size) {
+                if (::ftruncate(fd, old_size) < 0)
+                    throw_errno("truncate torn append in " + paths_.file);
+                maildir::fsync_fd(fd, paths_.file);
+                truncated = true;
+            }
+        }
+    } catch (const std::invalid_argument&) {
+    } catch (const std::out_of_range&) {
+    }
+    (void)::unlink(journal.c_str());
+    return truncated;
+}
+
 void MboxMailbox::write_file(int fd, const std::string& content)
 {
     struct stat st;
     if (::fstat(fd, &st) < 0)
         throw_errno("fstat " + paths_.file);
     std::string dir = dir_of(paths_.file);
+    mbox::PrivilegedGroup group(dir);  // a spool such as /var/mail needs mail_privileged_group
     std::string tmp_prefix = "." + base_of(paths_.file) + ".loft-tmp.";
-    // We hold the write locks, so a temporary file of this mbox is left from a writer that died.
-    if (auto names = maildir::list_dir(dir))
-        for (const auto& name : *names)
-            if (name.compare(0, tmp_prefix.size(), tmp_prefix) == 0)
-                (void)::unlink(maildir::join_path(dir, name).c_str());
+    remove_stale_temporaries();
     std::string tmp = maildir::join_path(dir, tmp_prefix + std::to_string(::getpid()));
     UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777));
     if (!out.valid())
@@ -348,7 +708,7 @@ void MboxMailbox::write_file(int fd, const std::string& content)
 
 std::vector<uint32_t> MboxMailbox::expunged_since(uint64_t modseq, bool& complete) const
 {
-    complete = true;
+    complete = modseq >= expunge_floor_;
     std::vector<uint32_t> uids;
     for (const auto& [when, uid] : expunged_)
         if (when > modseq)
@@ -492,7 +852,7 @@ std::vector<uint32_t> MboxMailbox::append_messages(std::vector<NewMessage> messa
             file.messages.push_back(std::move(message));
         }
         return true;
-    });
+    }, true);
     return uids;
 }
 

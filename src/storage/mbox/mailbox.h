@@ -1,7 +1,8 @@
 // One mbox file as an IMAP mailbox, with the same operations as MaildirMailbox: sync
 // with the file (UIDs from X-UID, new ones for MTA-delivered mail), flags and keywords,
-// expunge, copy and appends. Every change rewrites the file under the write locks into a
-// temporary file that is renamed over the mbox, so a crash leaves the old or the new file.
+// expunge, copy and appends. Appends are appended; other changes rewrite the file under
+// the write locks into a temporary file that is renamed over the mbox, so a crash leaves
+// the old or the new file.
 #pragma once
 
 #include "lib/unique_fd.h"
@@ -10,10 +11,12 @@
 #include "storage/mbox/format.h"
 #include "storage/mbox/lock.h"
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,6 +28,8 @@ struct MboxPaths {
     std::string name;              // UTF-8 IMAP name, for messages
     std::string file;              // the mbox file
     std::string uidvalidity_dir;   // where dovecot-uidvalidity lives (ROOT/.imap unless INDEX=)
+    std::string index_dir;         // Dovecot's index directory of this mailbox; Loft keeps
+                                   // loft.mbox-index (modseqs) there. Empty: none (INDEX=MEMORY)
 };
 
 struct MboxOptions {
@@ -35,6 +40,16 @@ struct MboxOptions {
     // mbox_lazy_writes: UIDs given to MTA-delivered mail are written with the next change
     // instead of at once (they are the same either way: the next UIDs in file order).
     bool lazy_writes = true;
+    // mbox_dirty_syncs: when the file only grew, read just the new part (after checking
+    // that the bytes before it are what we parsed) instead of re-reading all of it.
+    bool dirty_syncs = true;
+    // mbox_very_dirty_syncs: trust growth alone (skip comparing the bytes before the
+    // new part). Loft has no separate "full sync on SELECT" to skip: a SELECT re-reads
+    // only a file whose size or mtime changed, dirty or not.
+    bool very_dirty_syncs = false;
+    // mbox_min_index_size: Loft's modseq index (loft.mbox-index) is written only for
+    // mbox files at least this large; smaller ones start from fresh modseqs.
+    uint64_t min_index_size = 0;
     std::string from_sender;  // envelope sender on From lines of APPENDed mail; empty: user@host
 };
 
@@ -45,6 +60,7 @@ namespace loft::storage {
 class MboxMailbox : public Mailbox {
 public:
     MboxMailbox(mbox::MboxPaths paths, bool read_only, mbox::MboxOptions options = {});
+    ~MboxMailbox() override;  // writes loft.mbox-index if modseqs changed
     MboxMailbox(const MboxMailbox&) = delete;
     MboxMailbox& operator=(const MboxMailbox&) = delete;
 
@@ -60,10 +76,11 @@ public:
     uint32_t uidnext() const override { return file_.next_uid; }
     const std::string& guid() const override { return guid_; }
     const std::vector<MessageInfo>& messages() const override { return messages_; }  // sorted by uid
-    // Modseqs are kept for this object's lifetime only (mbox has no place for them).
+    // Modseqs live in Loft's loft.mbox-index in the mailbox's index directory (deletable:
+    // modseqs then start afresh); changes made by others count when a sync notices them.
     uint64_t highest_modseq() const override { return highest_modseq_; }
     std::vector<uint32_t> expunged_since(uint64_t modseq, bool& complete) const override;
-    void save_index() override {}
+    void save_index() override;
     MailboxStatus status() const override;
     const MessageInfo* find(uint32_t uid) const override;
 
@@ -139,10 +156,29 @@ private:
     std::string read_all(int fd) const;
     // Parses content and makes the in-memory state match; returns true if UIDs were
     // assigned or the X-IMAPbase is missing, i.e. the file should be written back.
+    // Remembers the end of content for dirty syncs.
     bool load(std::string_view content, const Stamp& stamp);
+    // The same for an already parsed file.
+    bool apply(mbox::MboxFile parsed, const Stamp& stamp);
     // Under the write locks: re-reads the file, lets change() edit it, writes it back.
+    // append_only: change() only adds messages at the end, which are then appended to
+    // the file instead of rewriting it when the file allows (it has its X-IMAPbase,
+    // needs no UIDs written and knows every keyword used).
     template <typename Change>
-    void modify(Change change);
+    void modify(Change change, bool append_only = false);
+    // mbox_dirty_syncs: the file grew; parses just the new part if the bytes before it
+    // are the ones last parsed. Returns load()'s answer, or nullopt if a full read is needed.
+    std::optional<bool> sync_appended(int fd, const Stamp& now);
+    // Writes file_.messages[first_new..] at the end of the file (fd holds the write locks).
+    void append_to_file(int fd, const Stamp& now, size_t first_new, const std::vector<uint32_t>& new_recent);
+    void load_index();
+    std::string index_path() const;
+    void remove_stale_temporaries();
+    // ".<mbox>.loft-append" beside the mbox: "loft-append DEV INO OLD_SIZE NEW_SIZE" while
+    // an append is being written.
+    std::string append_journal_path() const;
+    // Under the write locks: cuts off an append whose writer died. True if it did.
+    bool recover_torn_append(int fd, const struct stat& st);
     void write_file(int fd, const std::string& content);
     void rebuild_infos();
     void note_expunged(uint32_t uid);
@@ -162,8 +198,15 @@ private:
     std::map<uint32_t, uint64_t> modseq_by_uid_;
     std::map<uint32_t, Flags> last_flags_;
     uint64_t highest_modseq_ = 1;
-    std::vector<std::pair<uint64_t, uint32_t>> expunged_;
+    std::vector<std::pair<uint64_t, uint32_t>> expunged_;  // (modseq, uid), oldest first
+    uint64_t expunge_floor_ = 0;  // expunges at or below this modseq were forgotten
+    uint32_t index_uidvalidity_ = 0;  // of the restored loft.mbox-index, until the first load
+    uint64_t saved_modseq_ = 0;
     Stamp stamp_;
+    std::string tail_;  // the last bytes of the file as last parsed (dirty syncs)
+    bool needs_write_back_ = false;  // the last load wants the file written (UIDs, X-IMAPbase)
+    bool uids_unwritten_ = false;    // UIDs were given that the file does not hold yet
+    bool temporaries_checked_ = false;
     bool loaded_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "storage/mbox/store.h"
 
+#include "storage/mbox/privileged_group.h"
+
 #include "lib/strings.h"
 #include "lib/system_error.h"
 #include "storage/maildir/fs_util.h"
@@ -115,6 +117,9 @@ mbox::MboxPaths MboxStore::paths_for(std::string_view mailbox) const
     paths.name = is_inbox(mailbox) ? "INBOX" : std::string(mailbox);
     paths.file = is_inbox(mailbox) ? location_.inbox : path_of(storage_components(mailbox));
     paths.uidvalidity_dir = location_.index_root();
+    if (!location_.index_in_memory)
+        paths.index_dir = is_inbox(mailbox) ? join_path(location_.index_root(), "INBOX")
+                                            : index_dir_of(storage_components(mailbox));
     return paths;
 }
 
@@ -297,6 +302,7 @@ std::unique_ptr<MboxMailbox> MboxStore::open(std::string_view mailbox, bool read
     auto paths = paths_for(mailbox);
     if (is_inbox(mailbox) && kind_of(paths.file) == Kind::Missing) {
         // INBOX always exists for IMAP; Dovecot creates the file on first use.
+        mbox::PrivilegedGroup group(mbox::directory_of(paths.file));
         UniqueFd fd(::open(paths.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (!fd.valid() && errno != EEXIST)
             throw_errno("create " + paths.file);

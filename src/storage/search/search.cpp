@@ -5,6 +5,7 @@
 #include "mail/rfc2047.h"
 #include "storage/search/text_fold.h"
 
+#include <cctype>
 #include <ctime>
 
 namespace loft::storage::search {
@@ -20,12 +21,17 @@ bool is_address_header(std::string_view field)
     return field == "FROM" || field == "TO" || field == "CC" || field == "BCC";
 }
 
+// Dovecot writes a display name in quotes unless it is all atext (RFC 5322) or 8-bit:
+// "Bob Jones" and "Bob.Jones" get quotes, Bob's and Bob#Jones do not (measured).
 bool needs_quotes(std::string_view name)
 {
-    for (char c : name)
-        if (c == ',' || c == '"' || c == '<' || c == '>' || c == '@' || c == ':' || c == ';' || c == '(' ||
-            c == ')' || c == '[' || c == ']' || c == '\\')
-            return true;
+    static constexpr std::string_view kAtextSpecials = "!#$%&'*+-/=?^_`{|}~";
+    for (char c : name) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x80 || std::isalnum(byte) || kAtextSpecials.find(c) != std::string_view::npos)
+            continue;
+        return true;
+    }
     return false;
 }
 
@@ -79,6 +85,22 @@ std::string normalized_addresses(std::string_view value)
                 out += *addr.route + ":";
             out += spec + ">";
         }
+    }
+    return out;
+}
+
+// SUBJECT (not HEADER SUBJECT) compares with every run of spaces and tabs as one space.
+std::string compress_whitespace(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    bool in_space = false;
+    for (char c : text) {
+        bool space = c == ' ' || c == '\t';
+        if (space && in_space)
+            continue;
+        out += space ? ' ' : c;
+        in_space = space;
     }
     return out;
 }
@@ -144,8 +166,12 @@ bool MessageSet::match_header(const SearchKey& key, MessageView& message)
         return true;  // an empty string asks only whether the field exists
     std::string needle = fold_case(key.value);
     for (const std::string& value : values) {
-        std::string text = is_address_header(key.field) ? normalized_addresses(value) : std::string(value);
-        if (contains_folded(mail::decode_header_text(text), needle))
+        bool addresses = !key.raw_header && is_address_header(key.field);
+        std::string text = addresses ? normalized_addresses(value) : std::string(value);
+        std::string decoded = mail::decode_header_text(text);
+        if (!key.raw_header && key.field == "SUBJECT")
+            decoded = compress_whitespace(decoded);
+        if (contains_folded(decoded, needle))
             return true;
     }
     return false;

@@ -2,37 +2,22 @@
 
 #include "mail/charset.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 
 namespace loft::storage::search {
 namespace {
 
-uint32_t upper_code_point(uint32_t c)
-{
-    if (c >= 'a' && c <= 'z')
-        return c - 32;
-    if (c < 0x80)
-        return c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
-        return c - 32;
-    if (c == 0xFF)
-        return 0x178;
-    if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149) {
-        // Latin Extended-A pairs upper/lower on even/odd (shifted in 0x139..0x148, 0x179..0x17E).
-        bool shifted = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-        bool lower = shifted ? (c % 2 == 0) : (c % 2 == 1);
-        return lower ? c - 1 : c;
-    }
-    if (c >= 0x3B1 && c <= 0x3C9 && c != 0x3C2)
-        return c - 32;
-    if (c == 0x3C2)
-        return 0x3A3;
-    if (c >= 0x430 && c <= 0x44F)
-        return c - 32;
-    if (c >= 0x450 && c <= 0x45F)
-        return c - 80;
-    return c;
-}
+struct CasemapEntry {
+    char32_t code;
+    uint32_t start;
+    uint32_t count;
+};
+
+#include "storage/search/casemap_table.inc"
+
+constexpr uint32_t kHangulFirst = 0xAC00, kHangulLast = 0xD7A3;
 
 void append_utf8(std::string& out, uint32_t c)
 {
@@ -51,6 +36,29 @@ void append_utf8(std::string& out, uint32_t c)
         out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (c & 0x3F));
     }
+}
+
+// Appends c in Dovecot's i;unicode-casemap form: simple titlecase, then the canonical
+// decomposition (Hangul syllables algorithmically).
+void append_folded(std::string& out, uint32_t c)
+{
+    if (c >= kHangulFirst && c <= kHangulLast) {
+        uint32_t index = c - kHangulFirst;
+        append_utf8(out, 0x1100 + index / (21 * 28));
+        append_utf8(out, 0x1161 + (index % (21 * 28)) / 28);
+        if (index % 28 != 0)
+            append_utf8(out, 0x11A7 + index % 28);
+        return;
+    }
+    const auto* end = std::end(kCasemapEntries);
+    const auto* found = std::lower_bound(std::begin(kCasemapEntries), end, c,
+                                         [](const CasemapEntry& e, uint32_t code) { return e.code < code; });
+    if (found == end || found->code != c) {
+        append_utf8(out, c);
+        return;
+    }
+    for (uint32_t i = 0; i < found->count; i++)
+        append_utf8(out, kCasemapPool[found->start + i]);
 }
 
 }  // namespace
@@ -87,7 +95,7 @@ std::string fold_case(std::string_view utf8)
         }
         for (size_t k = 1; k < len && i + k < clean.size(); ++k)
             c = (c << 6) | (static_cast<unsigned char>(clean[i + k]) & 0x3F);
-        append_utf8(out, upper_code_point(c));
+        append_folded(out, c);
         i += len;
     }
     return out;

@@ -1,5 +1,5 @@
-// Case-insensitive text for SEARCH substring matching and SORT keys: a UTF-8 "title
-// case" fold close to Dovecot's i;unicode-casemap (ASCII, Latin-1, Greek, Cyrillic).
+// Case-insensitive text for SEARCH substring matching and SORT keys: Dovecot 2.3's
+// i;unicode-casemap (simple titlecase, then canonical decomposition; "é" = "E\u0301").
 #pragma once
 
 #include <string>
@@ -7,7 +7,7 @@
 
 namespace loft::storage::search {
 
-// Upper-cases letters (the fold Dovecot compares SORT keys and base subjects with).
+// Titlecases and decomposes (the fold Dovecot compares SORT keys and base subjects with).
 // Invalid UTF-8 bytes are replaced with U+FFFD first.
 std::string fold_case(std::string_view utf8);
 

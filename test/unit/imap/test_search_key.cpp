@@ -58,6 +58,9 @@ public:
         CPPUNIT_ASSERT(header.kind == SearchKey::Kind::Header);
         CPPUNIT_ASSERT_EQUAL(std::string("X-SPAM-FLAG"), header.field);
         CPPUNIT_ASSERT_EQUAL(std::string("YES"), header.value);
+        CPPUNIT_ASSERT(header.raw_header);
+        CPPUNIT_ASSERT_EQUAL(std::string("(AND (RAWHEADER FROM \"a\") (HEADER FROM \"a\"))"),
+                             tree("HEADER From a FROM a"));
     }
     void date_keys()
     {

@@ -62,6 +62,7 @@ class SectionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(partial_ranges);
     CPPUNIT_TEST(binary_decodes_parts);
     CPPUNIT_TEST(binary_errors);
+    CPPUNIT_TEST(binary_literal8_as_dovecot);
     CPPUNIT_TEST(binary_size_matches_decoded_length);
     CPPUNIT_TEST(transfer_decoders);
     CPPUNIT_TEST(encoded_words_become_utf8);
@@ -135,6 +136,28 @@ public:
         CPPUNIT_ASSERT(full.find("Content-Transfer-Encoding: binary\r\n\r\n\x00\x01\x02\r\n--b--") !=
                        std::string::npos);
         CPPUNIT_ASSERT(full.find("base64") == std::string::npos);
+    }
+    // Dovecot 2.3 sends ~{n} when a part in the section was decoded or it has a NUL,
+    // {n} for untouched 8-bit text and for header sections (measured).
+    void binary_literal8_as_dovecot()
+    {
+        auto check = [](std::string_view message, std::string_view section, bool literal8) {
+            auto root = parse_mime(message);
+            CPPUNIT_ASSERT_EQUAL(literal8, fetch_binary_section(message, *root, *parse_section(section)).literal8);
+        };
+        std::string_view qp_ascii = "Subject: q\nContent-Transfer-Encoding: quoted-printable\n\nhello=3D\n";
+        check(qp_ascii, "", true);
+        check(qp_ascii, "1", true);
+        check(qp_ascii, "HEADER", false);
+        check("Subject: r\nContent-Transfer-Encoding: 8bit\n\nhej \xC3\xA5\n", "1", false);
+        check(std::string_view("Subject: n\n\nhe\0lo\n", 18), "TEXT", true);
+        std::string_view mixed = "Content-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\nplain\n"
+                                 "--X\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n--X--\n";
+        check(mixed, "1", false);
+        check(mixed, "2", true);
+        check(mixed, "", true);
+        auto root = parse_mime(mixed);
+        CPPUNIT_ASSERT_EQUAL(std::string("hello"), fetch_binary_section(mixed, *root, *parse_section("2")).data);
     }
     void binary_errors()
     {

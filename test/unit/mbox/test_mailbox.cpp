@@ -7,6 +7,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,6 +68,12 @@ class MboxMailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(fcntl_lock_held_elsewhere_blocks_writes);
     CPPUNIT_TEST(store_tree_operations);
     CPPUNIT_TEST(subscriptions);
+    CPPUNIT_TEST(appends_append_without_rewriting);
+    CPPUNIT_TEST(dirty_sync_reads_only_what_an_mta_appended);
+    CPPUNIT_TEST(dirty_sync_notices_a_rewrite_of_the_same_prefix_size);
+    CPPUNIT_TEST(modseqs_survive_reopening_and_count_outside_changes);
+    CPPUNIT_TEST(index_min_size_and_memory_index);
+    CPPUNIT_TEST(torn_append_is_cut_off_by_the_next_writer);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -365,6 +372,177 @@ public:
 
 private:
     static void sleep_for_mtime() { ::usleep(20'000); }
+
+    void appends_append_without_rewriting()
+    {
+        TempDir dir;
+        MboxStore store(location_of(dir));
+        auto box = store.open("INBOX", false);
+        uint32_t first = append(*box, "Subject: one\r\n\r\nbody\r\n");
+        std::string before = read_file(dir / "inbox");
+        struct stat st_before;
+        CPPUNIT_ASSERT_EQUAL(0, ::stat((dir / "inbox").c_str(), &st_before));
+        Flags flags;
+        flags.system = Seen;
+        uint32_t second = append(*box, "Subject: two\n\nbody two\n", flags, 1700000000);
+        std::string after = read_file(dir / "inbox");
+        struct stat st_after;
+        CPPUNIT_ASSERT_EQUAL(0, ::stat((dir / "inbox").c_str(), &st_after));
+        CPPUNIT_ASSERT_EQUAL(first + 1, second);
+        // Same file (no rename), old bytes untouched, the new message after them.
+        CPPUNIT_ASSERT_EQUAL(st_before.st_ino, st_after.st_ino);
+        CPPUNIT_ASSERT_EQUAL(before, after.substr(0, before.size()));
+        CPPUNIT_ASSERT(after.find("X-UID: " + std::to_string(second) + "\n", before.size()) != std::string::npos);
+        // Another reader (a fresh parse) agrees on UIDs, flags and UIDNEXT.
+        MboxStore other(location_of(dir));
+        auto again = other.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), again->messages().size());
+        CPPUNIT_ASSERT_EQUAL(second, again->messages()[1].uid);
+        CPPUNIT_ASSERT(again->messages()[1].flags.system & Seen);
+        CPPUNIT_ASSERT_EQUAL(second + 1, again->uidnext());
+        CPPUNIT_ASSERT_EQUAL(std::string("Subject: two\n\nbody two\n"), again->message_text(second));
+        // A keyword the X-IMAPbase does not list yet makes it a rewrite (the list is updated).
+        Flags keyword;
+        keyword.keywords = {"$New"};
+        append(*box, "Subject: three\n\nx\n", keyword);
+        std::string rewritten = read_file(dir / "inbox");
+        auto base = rewritten.find("X-IMAP");  // X-IMAP (pseudo message) or X-IMAPbase
+        CPPUNIT_ASSERT(base != std::string::npos);
+        CPPUNIT_ASSERT(rewritten.substr(base, rewritten.find('\n', base) - base).find(" $New") != std::string::npos);
+    }
+
+    void dirty_sync_reads_only_what_an_mta_appended()
+    {
+        TempDir dir;
+        MboxStore store(location_of(dir));
+        auto box = store.open("INBOX", false);
+        append(*box, "Subject: one\n\nbody\n");
+        std::string content = read_file(dir / "inbox");
+        std::string mta = "From mta@example.org  Mon Jan  1 10:00:00 2024\nSubject: mta\n\nfrom the MTA\n\n";
+        write_file(dir / "inbox", content + mta);
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(size_t(2), box->messages().size());
+        CPPUNIT_ASSERT_EQUAL(2u, box->messages()[1].uid);
+        CPPUNIT_ASSERT(box->messages()[1].flags.system & Recent);
+        CPPUNIT_ASSERT_EQUAL(std::string("Subject: mta\n\nfrom the MTA\n"), box->message_text(2));
+        // Lazy writes: the UID is given but not written yet; the next change writes it.
+        CPPUNIT_ASSERT_EQUAL(content + mta, read_file(dir / "inbox"));
+        Flags seen;
+        seen.system = Seen;
+        box->store_flags({2}, Mailbox::FlagOp::Add, seen);
+        CPPUNIT_ASSERT(read_file(dir / "inbox").find("X-UID: 2\n") != std::string::npos);
+    }
+
+    void dirty_sync_notices_a_rewrite_of_the_same_prefix_size()
+    {
+        TempDir dir;
+        MboxStore store(location_of(dir));
+        auto box = store.open("INBOX", false);
+        append(*box, "Subject: one\n\nbody\n");
+        std::string content = read_file(dir / "inbox");
+        // Someone changed a byte of the old part and appended: a full read must follow.
+        std::string changed = content;
+        changed.replace(changed.find("Subject: one"), 12, "Subject: uno");
+        write_file(dir / "inbox", changed + "From x  Mon Jan  1 10:00:00 2024\nSubject: mta\n\nx\n\n");
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(size_t(2), box->messages().size());
+        CPPUNIT_ASSERT_EQUAL(std::string("Subject: uno\n\nbody\n"), box->message_text(1));
+    }
+
+    void modseqs_survive_reopening_and_count_outside_changes()
+    {
+        TempDir dir;
+        uint64_t modseq_after_store;
+        {
+            MboxStore store(location_of(dir));
+            auto box = store.open("INBOX", false);
+            append(*box, "Subject: one\n\nbody\n");
+            append(*box, "Subject: two\n\nbody\n");
+            Flags flagged;
+            flagged.system = Flagged;
+            box->store_flags({1}, Mailbox::FlagOp::Add, flagged);
+            Flags deleted;
+            deleted.system = Deleted;
+            box->store_flags({2}, Mailbox::FlagOp::Add, deleted);
+            box->expunge();
+            modseq_after_store = box->highest_modseq();
+            CPPUNIT_ASSERT(modseq_after_store > 1);
+        }
+        CPPUNIT_ASSERT(storage_test::read_file(dir / "mail/.imap/INBOX/loft.mbox-index").find("loft-mbox-index 1\n") == 0);
+        {
+            MboxStore store(location_of(dir));
+            auto box = store.open("INBOX", false);
+            CPPUNIT_ASSERT_EQUAL(modseq_after_store, box->highest_modseq());
+            bool complete = false;
+            CPPUNIT_ASSERT(std::vector<uint32_t>{2} == box->expunged_since(1, complete));
+            CPPUNIT_ASSERT(complete);
+        }
+        // Another program (Dovecot, mutt) sets \Seen while Loft is not looking.
+        std::string text = read_file(dir / "inbox");
+        auto status = text.find("Status: O\n");
+        CPPUNIT_ASSERT(status != std::string::npos);
+        text.replace(status, 10, "Status: RO\n");
+        write_file(dir / "inbox", text);
+        {
+            MboxStore store(location_of(dir));
+            auto box = store.open("INBOX", true);
+            CPPUNIT_ASSERT(box->highest_modseq() > modseq_after_store);
+            CPPUNIT_ASSERT_EQUAL(box->highest_modseq(), box->find(1)->modseq);
+        }
+        // The index is Loft's own cache: deleting it only restarts the modseqs.
+        ::unlink((dir / "mail/.imap/INBOX/loft.mbox-index").c_str());
+        MboxStore store(location_of(dir));
+        auto box = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(1), box->highest_modseq());
+        CPPUNIT_ASSERT(box->find(1)->flags.system & Seen);
+    }
+
+    void index_min_size_and_memory_index()
+    {
+        TempDir dir;
+        {
+            auto options = quick_locks();
+            options.min_index_size = 1 << 20;
+            MboxStore store(location_of(dir), '/', options);
+            auto box = store.open("INBOX", false);
+            append(*box, "Subject: small\n\nbody\n");
+        }
+        CPPUNIT_ASSERT(::access((dir / "mail/.imap/INBOX/loft.mbox-index").c_str(), F_OK) != 0);
+        {
+            MboxStore store(location_of(dir) + ":INDEX=MEMORY");
+            auto box = store.open("INBOX", false);
+            append(*box, "Subject: memory\n\nbody\n");
+        }
+        CPPUNIT_ASSERT(::access((dir / "mail/.imap/INBOX/loft.mbox-index").c_str(), F_OK) != 0);
+    }
+
+    void torn_append_is_cut_off_by_the_next_writer()
+    {
+        TempDir dir;
+        MboxStore store(location_of(dir));
+        {
+            auto box = store.open("INBOX", false);
+            append(*box, "Subject: whole\n\nbody\n");
+        }
+        std::string whole = read_file(dir / "inbox");
+        struct stat st;
+        CPPUNIT_ASSERT_EQUAL(0, ::stat((dir / "inbox").c_str(), &st));
+        // What a writer killed in the middle of an append leaves behind.
+        std::string torn = "From someone  Mon Jan  1 10:00:00 2024\nSubject: half\nX-UID: 2\n\nhalf a bo";
+        write_file(dir / "inbox", whole + torn);
+        write_file(dir / ".inbox.loft-append", "loft-append " + std::to_string(st.st_dev) + " " +
+                                                   std::to_string(st.st_ino) + " " + std::to_string(whole.size()) +
+                                                   " " + std::to_string(whole.size() + 500) + "\n");
+        auto box = store.open("INBOX", false);
+        uint32_t uid = append(*box, "Subject: next\n\nbody\n");
+        std::string after = read_file(dir / "inbox");
+        CPPUNIT_ASSERT_EQUAL(whole, after.substr(0, whole.size()));
+        CPPUNIT_ASSERT(after.find("half a bo") == std::string::npos);
+        CPPUNIT_ASSERT(::access((dir / ".inbox.loft-append").c_str(), F_OK) != 0);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), box->messages().size());
+        CPPUNIT_ASSERT_EQUAL(std::string("Subject: next\n\nbody\n"), box->message_text(uid));
+        CPPUNIT_ASSERT_EQUAL(3u, uid);  // this session saw UID 2 (the torn message): never reused
+    }
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(MboxMailboxTest);
