@@ -6,7 +6,7 @@ set -eu
 what=${1:-build}
 build_packages="autoconf automake libtool pkg-config g++ make thrift-compiler libthrift-dev libboost-dev
   libevent-dev libssl-dev libcppunit-dev libpam0g-dev libcrypt-dev python3"
-test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps"
+test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps fail2ban"
 packages=$build_packages
 [ "$what" = test ] && packages="$build_packages $test_packages"
 

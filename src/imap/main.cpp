@@ -1,5 +1,6 @@
 // loft-imap: the IMAP worker. Runs unprivileged and chrooted, serves many clients from
 // one event loop, and reaches mail only through loft-auth grants and storage daemons.
+#include "auth/network.h"
 #include "config/config.h"
 #include "imap/session.h"
 #include "lib/acceptor.h"
@@ -29,6 +30,11 @@ int main(int argc, char** argv)
         loft::imap::ImapSettings imap_settings;
         imap_settings.greeting = settings.get("login_greeting");
         imap_settings.disable_plaintext_auth = settings.get_bool("disable_plaintext_auth");
+        auto trusted = loft::auth::parse_network_list(settings.get("login_trusted_networks"));
+        if (!trusted)
+            throw std::runtime_error("login_trusted_networks: invalid network in \"" +
+                                     settings.get("login_trusted_networks") + "\"");
+        imap_settings.trusted_networks = std::move(*trusted);
         imap_settings.max_line_length = settings.get_size("imap_max_line_length");
         imap_settings.idle_notify_interval = std::chrono::milliseconds(settings.get_time_ms("imap_idle_notify_interval"));
         if (imap_settings.idle_notify_interval.count() <= 0)

@@ -20,7 +20,9 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxAuthLine = 16 * 1024;
-constexpr unsigned kMaxFailedLogins = 3;
+// Dovecot itself never disconnects for failed logins (only auth penalty slows them);
+// a generous bound keeps one connection from guessing forever.
+constexpr unsigned kMaxFailedLogins = 10;
 
 std::string new_session_id()
 {
@@ -50,8 +52,10 @@ ImapSession::ImapSession(std::shared_ptr<AsyncStream> stream, rpc::Connector& co
       session_id_(new_session_id())
 {
     const auto& addresses = stream_->addresses();
-    // Dovecot treats a client on the same address as the server as secured.
-    secured_ = !addresses.remote_ip.empty() && addresses.remote_ip == addresses.local_ip;
+    // Dovecot's rule: a client on the server's own address or in login_trusted_networks
+    // counts as secured (TLS would too; it is not offered yet).
+    secured_ = !addresses.remote_ip.empty() &&
+               auth::connection_is_secured(false, addresses.remote_ip, addresses.local_ip, settings_.trusted_networks);
 }
 
 void ImapSession::send(std::string_view text)
@@ -94,11 +98,12 @@ std::string ImapSession::capabilities() const
         return settings_.imap_capability;
     std::string caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+";
     if (state_ == State::NotAuthenticated) {
-        bool plaintext_ok = secured_ || !settings_.disable_plaintext_auth;
-        if (plaintext_ok)
-            caps += " AUTH=PLAIN AUTH=LOGIN";
-        else
+        // As Dovecot: LOGINDISABLED when plaintext is refused here, then the mechanisms
+        // loft-auth offers this client (it leaves out the plaintext ones then).
+        if (!secured_ && settings_.disable_plaintext_auth)
             caps += " LOGINDISABLED";
+        for (const std::string& mechanism : auth_mechanisms_)
+            caps += " AUTH=" + mechanism;
         return caps;
     }
     return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
@@ -128,6 +133,14 @@ Task<std::optional<std::string>> ImapSession::read_continuation_line()
 Task<void> ImapSession::run()
 {
     auto self = shared_from_this();
+    try {
+        auto auth = co_await connector_.auth();
+        auto client = client_info();
+        auth_mechanisms_ = co_await auth->mechanisms(client);
+    } catch (const std::exception& error) {
+        // LOGIN still works once loft-auth is back; only the AUTH= list is missing.
+        log_.error(std::string("auth unavailable: ") + error.what());
+    }
     send("* OK [CAPABILITY " + capabilities() + "] " + settings_.greeting + "\r\n");
     while (state_ != State::Logout) {
         ReaderEvent event = reader_.next();
@@ -148,24 +161,55 @@ Task<void> ImapSession::run()
         } catch (const std::exception&) {
         }
     }
-    const auto& addresses = stream_->addresses();
-    if (!user_.empty()) {
-        log_.with_prefix("imap(" + user_ + ")<" + std::to_string(getpid()) + "><" + session_id_ + ">")
-            .info(std::string(state_ == State::Logout ? "Logged out" : "Disconnected: Connection closed") +
-                  " in=" + std::to_string(bytes_in_) + " out=" + std::to_string(bytes_out_));
-    } else {
-        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - connected_at_).count();
-        std::string reason = failed_logins_ > 0
-                                 ? "auth failed, " + std::to_string(failed_logins_) + " attempts in " +
-                                       std::to_string(seconds) + " secs"
-                                 : "no auth attempts in " + std::to_string(seconds) + " secs";
-        log_.info("Disconnected (" + reason + "): user=<" + last_auth_user_ + ">" +
-                  (last_auth_method_.empty() ? "" : ", method=" + last_auth_method_) + ", rip=" +
-                  addresses.remote_ip + ", lip=" + addresses.local_ip + (secured_ ? ", secured" : "") +
-                  ", session=<" + session_id_ + ">");
-    }
+    log_disconnect();
     co_await stream_->drain();
     stream_->close();
+}
+
+std::string ImapSession::login_fields(bool with_method, bool with_mpid) const
+{
+    const auto& addresses = stream_->addresses();
+    std::string fields = "user=<" + last_auth_user_ + ">";
+    if (with_method && !last_auth_method_.empty())
+        fields += ", method=" + last_auth_method_;
+    fields += ", rip=" + addresses.remote_ip + ", lip=" + addresses.local_ip;
+    if (with_mpid)
+        fields += ", mpid=" + std::to_string(getpid());
+    if (secured_)
+        fields += ", secured";
+    return fields + ", session=<" + session_id_ + ">";
+}
+
+void ImapSession::log_disconnect()
+{
+    if (!user_.empty()) {
+        log_.with_prefix("imap(" + user_ + ")<" + std::to_string(getpid()) + "><" + session_id_ + ">")
+            .info(std::string("Disconnected: ") + (state_ == State::Logout ? "Logged out" : "Connection closed") +
+                  " in=" + std::to_string(bytes_in_) + " out=" + std::to_string(bytes_out_));
+        return;
+    }
+    // Dovecot's imap-login line; fail2ban's dovecot filter matches the "auth failed" form.
+    auto now = Clock::now();
+    auto seconds = [](Clock::duration elapsed) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+    };
+    std::string detail;
+    if (auth_in_progress_)
+        detail = "client didn't finish SASL auth, waited " + seconds(now - auth_started_) + " secs";
+    else if (failed_logins_ > 0)
+        detail = "auth failed, " + std::to_string(failed_logins_) + " attempts in " + seconds(now - connected_at_) +
+                 " secs";
+    else
+        detail = "no auth attempts in " + seconds(now - connected_at_) + " secs";
+    std::string reason = disconnect_reason_.empty() ? "Connection closed" : disconnect_reason_;
+    log_.info("Disconnected: " + reason + " (" + detail + "): " +
+              login_fields(failed_logins_ > 0 || auth_in_progress_, false));
+}
+
+void ImapSession::refuse_attempt(const std::string& what, const std::string& reason)
+{
+    failed_logins_++;
+    log_.info(what + " failed: " + reason + ": " + login_fields(what != "Login", false));
 }
 
 Task<void> ImapSession::handle_event(ReaderEvent& event)
@@ -228,7 +272,13 @@ Task<void> ImapSession::execute(Command command)
             tagged(command.tag, "OK", "", name == "NOOP" ? "NOOP completed" : "Check completed", started);
         } else if (name == "LOGOUT") {
             untagged("BYE Logging out");
-            tagged(command.tag, "OK", "", "Logout completed", started);
+            if (state_ == State::NotAuthenticated) {
+                // Dovecot's login process answers without timing.
+                tagged(command.tag, "OK", "", "Logout completed.", started);
+                disconnect_reason_ = "Aborted login by logging out";
+            } else {
+                tagged(command.tag, "OK", "", "Logout completed", started);
+            }
             state_ = State::Logout;
         } else if (name == "ID") {
             untagged("ID NIL");
@@ -248,7 +298,8 @@ Task<void> ImapSession::execute(Command command)
             else
                 tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Unknown command", started);
         } else if (name == "LOGIN" || name == "AUTHENTICATE") {
-            tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Already logged in", started);
+            // Dovecot's imap process does not know these commands at all.
+            tagged(command.tag, "BAD", "", "Error in IMAP command " + name + ": Unknown command", started);
         } else if (name == "LIST") {
             co_await cmd_list(command, started);
         } else if (name == "NAMESPACE") {
@@ -363,13 +414,18 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
     }
     std::string user = protocol::astring(command.args[0]);
     std::string password = protocol::astring(command.args[1]);
-    last_auth_user_ = user;
-    last_auth_method_ = "PLAIN";
     if (!secured_ && settings_.disable_plaintext_auth) {
+        untagged("BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway. "
+                 "If anyone was listening, the password was exposed.");
         tagged(command.tag, "NO", "PRIVACYREQUIRED",
                "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", started);
+        refuse_attempt("Login", "Plaintext authentication disabled");
+        last_auth_user_ = user;
         co_return;
     }
+    last_auth_user_ = user;
+    last_auth_method_ = "PLAIN";
+    // LOGIN is SASL PLAIN to loft-auth, as in Dovecot (so "user*master" works the same).
     rpc::AuthRequest request;
     request.mechanism = "PLAIN";
     request.client = client_info();
@@ -387,21 +443,32 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
 
 Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_point started)
 {
-    if (command.args.empty() || !command.args[0].is_atom()) {
+    if (command.args.empty() || command.args.size() > 2 || !command.args[0].is_atom()) {
         bad(command, "Invalid arguments", started);
         co_return;
     }
     std::string mechanism = to_upper(command.args[0].value);
     last_auth_method_ = mechanism;
+    bool offered = false;
+    for (const std::string& name : auth_mechanisms_)
+        offered = offered || name == mechanism;
+    if (!offered && !secured_ && settings_.disable_plaintext_auth && (mechanism == "PLAIN" || mechanism == "LOGIN")) {
+        tagged(command.tag, "NO", "PRIVACYREQUIRED", "Plaintext authentication disabled.", started);
+        refuse_attempt("Authenticate " + mechanism, "Plaintext authentication disabled.");
+        co_return;
+    }
     rpc::AuthRequest request;
     request.mechanism = mechanism;
     request.client = client_info();
-    if (command.args.size() >= 2) {
+    if (command.args.size() == 2) {
+        // SASL-IR: "=" stands for an empty initial response.
         std::string initial = protocol::astring(command.args[1]);
         if (initial != "=") {
             auto decoded = auth::base64_decode(initial, kMaxAuthLine);
             if (!decoded) {
-                tagged(command.tag, "BAD", "", "Invalid base64 data in initial response", started);
+                failed_logins_++;
+                // Dovecot's login process words these without the timing.
+                send(command.tag + " BAD Invalid base64 data in initial response\r\n");
                 co_return;
             }
             request.__set_initial_response(*decoded);
@@ -410,10 +477,16 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
         }
     }
     rpc::AuthReply reply;
+    auth_in_progress_ = true;
+    auth_started_ = Clock::now();
     try {
         auto auth = co_await connector_.auth();
         reply = co_await auth->start(request);
-        while (reply.status == rpc::AuthStatus::CONTINUE) {
+        while (reply.status == rpc::AuthStatus::CONTINUE ||
+               (reply.status == rpc::AuthStatus::OK && !reply.challenge.empty())) {
+            // A success with data (SCRAM's server signature) goes out as one more
+            // continuation whose answer ends the exchange, as in Dovecot.
+            bool final_message = reply.status == rpc::AuthStatus::OK;
             send("+ " + auth::base64_encode(reply.challenge) + "\r\n");
             auto line = co_await read_continuation_line();
             if (!line) {
@@ -421,15 +494,25 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
                 co_return;
             }
             if (*line == "*") {
-                co_await auth->abort(reply.request);
+                if (!final_message)
+                    co_await auth->abort(reply.request);
+                auth_in_progress_ = false;
+                failed_logins_++;
                 tagged(command.tag, "BAD", "", "Authentication aborted by client.", started);
                 co_return;
             }
             auto decoded = auth::base64_decode(*line, kMaxAuthLine);
             if (!decoded) {
-                co_await auth->abort(reply.request);
-                tagged(command.tag, "BAD", "", "Invalid base64 data in continued response", started);
+                if (!final_message)
+                    co_await auth->abort(reply.request);
+                auth_in_progress_ = false;
+                send(command.tag + " NO [ALERT] Invalid base64 in response\r\n");
+                refuse_attempt("Authenticate " + mechanism, "Invalid base64 in response");
                 co_return;
+            }
+            if (final_message) {
+                reply.challenge.clear();
+                break;
             }
             reply = co_await auth->proceed(reply.request, *decoded);
         }
@@ -437,6 +520,7 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
         log_.error(std::string("auth unavailable: ") + error.what());
         reply.status = rpc::AuthStatus::TEMPFAIL;
     }
+    auth_in_progress_ = false;
     co_await finish_login(command, reply, mechanism, started);
 }
 
@@ -450,14 +534,16 @@ Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthRepl
             tagged(command.tag, "NO", "UNAVAILABLE", "Temporary authentication failure.", started);
             co_return;
         }
-        failed_logins_++;
-        bool unsupported = reply.reason == "Unsupported authentication mechanism.";
-        if (unsupported)
-            tagged(command.tag, "NO", "", "Unsupported authentication mechanism.", started);
-        else
+        if (reply.reason == "Unsupported authentication mechanism.") {
+            tagged(command.tag, "NO", "ALERT", "Unsupported authentication mechanism.", started);
+            refuse_attempt("Authenticate " + method, "Unsupported authentication mechanism.");
+        } else {
+            failed_logins_++;
             tagged(command.tag, "NO", "AUTHENTICATIONFAILED", "Authentication failed.", started);
+        }
         if (failed_logins_ >= kMaxFailedLogins) {
             untagged("BYE Too many invalid commands.");
+            disconnect_reason_ = "Too many invalid commands.";
             state_ = State::Logout;
         }
         co_return;
@@ -474,10 +560,8 @@ Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthRepl
     user_ = reply.user;
     grant_ = reply.grant;
     state_ = State::Authenticated;
-    const auto& addresses = stream_->addresses();
-    log_.info("Login: user=<" + user_ + ">, method=" + method + ", rip=" + addresses.remote_ip +
-              ", lip=" + addresses.local_ip + ", mpid=" + std::to_string(getpid()) + (secured_ ? ", secured" : "") +
-              ", session=<" + session_id_ + ">");
+    last_auth_method_ = method;
+    log_.info("Login: " + login_fields(true, true));
     tagged(command.tag, "OK", "CAPABILITY " + capabilities(), "Logged in", started);
 }
 

@@ -3,6 +3,7 @@
 // as coroutines against loft-auth and the user's storage daemon.
 #pragma once
 
+#include "auth/network.h"
 #include "imap/protocol/command_reader.h"
 #include "imap/protocol/fetch_attributes.h"
 #include "imap/protocol/select_params.h"
@@ -26,6 +27,7 @@ struct ImapSettings {
     size_t max_line_length = 65536;
     std::chrono::milliseconds idle_notify_interval{120000};
     std::string imap_capability;   // imap_capability override ("" = ours)
+    std::vector<auth::IpNetwork> trusted_networks;  // login_trusted_networks
 };
 
 class ImapSession : public std::enable_shared_from_this<ImapSession> {
@@ -81,6 +83,12 @@ private:
     Task<void> cmd_authenticate(const Command& command, Clock::time_point started);
     Task<void> finish_login(const Command& command, const rpc::AuthReply& reply, const std::string& method,
                             Clock::time_point started);
+    // A refused attempt that never reached a passdb: counted and logged as Dovecot does
+    // ("Authenticate FOO failed: <reason>: user=<>, method=FOO, rip=...").
+    void refuse_attempt(const std::string& what, const std::string& reason);
+    // "user=<u>, method=M, rip=..., lip=..., [secured, ]session=<...>" for imap-login lines.
+    std::string login_fields(bool with_method, bool with_mpid) const;
+    void log_disconnect();
     Task<void> cmd_list(const Command& command, Clock::time_point started);
     Task<void> cmd_select(const Command& command, bool read_only, Clock::time_point started);
     Task<void> cmd_status(const Command& command, Clock::time_point started);
@@ -145,6 +153,10 @@ private:
     Clock::time_point connected_at_ = Clock::now();
     std::string last_auth_method_;
     std::string last_auth_user_;
+    std::vector<std::string> auth_mechanisms_;  // what loft-auth offers this client
+    bool auth_in_progress_ = false;              // client left in the middle of AUTHENTICATE
+    Clock::time_point auth_started_;
+    std::string disconnect_reason_;              // e.g. "Aborted login by logging out"
     uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 

@@ -46,11 +46,11 @@ int priority_of(std::string_view line)
     return LOG_INFO;
 }
 
-[[noreturn]] void forward_to_syslog(int input, int facility)
+[[noreturn]] void forward_to_syslog(int input, int facility, const std::string& ident)
 {
     signal(SIGTERM, SIG_IGN);  // stay until every writer has closed the pipe
     signal(SIGINT, SIG_IGN);
-    openlog("loft", LOG_NDELAY, facility);
+    openlog(ident.c_str(), LOG_NDELAY, facility);
     FILE* in = fdopen(input, "r");
     char line[8192];
     while (in && fgets(line, sizeof(line), in)) {
@@ -64,7 +64,8 @@ int priority_of(std::string_view line)
 
 }  // namespace
 
-void route_logs(const std::string& log_path, const std::string& syslog_facility, bool foreground, Logger& log)
+void route_logs(const std::string& log_path, const std::string& syslog_facility, bool foreground, Logger& log,
+                const std::string& ident)
 {
     if (log_path == "syslog") {
         if (foreground)
@@ -77,7 +78,7 @@ void route_logs(const std::string& log_path, const std::string& syslog_facility,
             throw_errno("fork");
         if (pid == 0) {
             close(pipe_fds[1]);
-            forward_to_syslog(pipe_fds[0], facility_value(syslog_facility));
+            forward_to_syslog(pipe_fds[0], facility_value(syslog_facility), ident.empty() ? "dovecot" : ident);
         }
         close(pipe_fds[0]);
         dup2(pipe_fds[1], 2);

@@ -260,7 +260,8 @@ int main(int argc, char** argv)
             listeners["auth"] = std::move(bound);
         }
 
-        loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log);
+        loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log,
+                                 settings.get("instance_name"));
         if (!args.foreground) {
             if (daemon(0, 1) != 0)
                 loft::throw_errno("daemon");

@@ -29,7 +29,8 @@ struct AuthRequest {
 struct AuthReply {
   1: AuthStatus status,
   2: i64 request,           // pass back to proceed() when CONTINUE
-  3: binary challenge,
+  3: binary challenge,      // CONTINUE: for the client; OK: the mechanism's final
+                            // server message (SCRAM's verifier), empty if none
   4: string user,
   5: binary grant,
   6: string reason,         // for the client, e.g. "Authentication failed."

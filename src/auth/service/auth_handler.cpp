@@ -1,6 +1,5 @@
 #include "auth/service/auth_handler.h"
 
-#include "auth/sasl_plain.h"
 #include "lib/strings.h"
 
 namespace loft::auth::service {
@@ -20,7 +19,8 @@ void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rp
     Exchange exchange;
     exchange.mechanism = to_upper(request.mechanism);
     exchange.client = client_of(request.client, service_);
-    if (!authenticator_.mechanism_allowed(exchange.mechanism, exchange.client)) {
+    if (exchange.mechanism.size() > 64 || !authenticator_.mechanism_allowed(exchange.mechanism, exchange.client) ||
+        !(exchange.sasl = make_sasl_mechanism(exchange.mechanism, authenticator_.sasl_settings()))) {
         rpc::AuthReply reply;
         reply.status = rpc::AuthStatus::FAILED;
         reply.reason = "Unsupported authentication mechanism.";
@@ -35,15 +35,8 @@ void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rp
         return;
     }
     int64_t id = next_id_++;
-    if (request.__isset.initial_response) {
-        step(cob, id, std::move(exchange), request.initial_response);
-        return;
-    }
-    if (exchange.mechanism == "LOGIN") {
-        challenge(cob, id, std::move(exchange), "Username:");
-        return;
-    }
-    challenge(cob, id, std::move(exchange), "");
+    bool has_initial = request.__isset.initial_response;
+    step(cob, id, std::move(exchange), has_initial ? request.initial_response : std::string(), has_initial);
 }
 
 void AuthHandler::proceed(std::function<void(rpc::AuthReply const&)> cob, int64_t request, const std::string& response)
@@ -58,7 +51,7 @@ void AuthHandler::proceed(std::function<void(rpc::AuthReply const&)> cob, int64_
     }
     Exchange exchange = std::move(found->second);
     exchanges_.erase(found);
-    step(cob, request, std::move(exchange), response);
+    step(cob, request, std::move(exchange), response, true);
 }
 
 void AuthHandler::abort(std::function<void()> cob, int64_t request)
@@ -77,36 +70,73 @@ void AuthHandler::challenge(ReplyCob cob, int64_t id, Exchange exchange, const s
     cob(reply);
 }
 
-void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response)
+void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data)
 {
-    if (exchange.mechanism == "PLAIN") {
-        auto credentials = parse_sasl_plain(response);
-        if (!credentials) {
-            finish(cob, Outcome{Outcome::Status::Failed, "", "", "Invalid base64 data in continued response"});
+    SaslOutcome outcome = exchange.sasl->step(response, has_data);
+    if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
+        std::string credentials;
+        Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials);
+        if (found.status == Outcome::Status::TempFail) {
+            finish(cob, found);
             return;
         }
-        if (!credentials->authzid.empty() && credentials->authzid != credentials->authcid) {
-            // Master users (authzid) come with the master passdb support.
-            finish(cob, Outcome{Outcome::Status::Failed, credentials->authcid, "", "Authentication failed."});
+        if (found.status != Outcome::Status::Ok) {
+            // The passdb step already logged why (unknown user, wrong scheme).
+            finish(cob, Outcome{Outcome::Status::Failed, found.user, "", "Authentication failed."});
             return;
         }
-        finish(cob, authenticator_.verify(credentials->authcid, credentials->password, exchange.client));
+        exchange.user = found.user;
+        outcome = exchange.sasl->credentials(credentials);
+    }
+    switch (outcome.kind) {
+    case SaslOutcome::Kind::Challenge:
+        challenge(cob, id, std::move(exchange), outcome.data);
+        return;
+    case SaslOutcome::Kind::VerifyPassword:
+        if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
+            finish(cob, authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
+        else
+            finish(cob, authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
+        return;
+    case SaslOutcome::Kind::Success:
+        succeed(cob, exchange, outcome);
+        return;
+    case SaslOutcome::Kind::LookupUser:
+        // EXTERNAL: only a verified TLS client certificate names the user, and there is none.
+        refuse(cob, exchange, outcome.user, "no verified client certificate");
+        return;
+    case SaslOutcome::Kind::LookupCredentials:
+    case SaslOutcome::Kind::Failure:
+        refuse(cob, exchange, exchange.user.empty() ? outcome.user : exchange.user, outcome.error);
         return;
     }
-    if (exchange.mechanism == "LOGIN") {
-        if (exchange.step == 0) {
-            exchange.login = response;
-            exchange.step = 1;
-            challenge(cob, id, std::move(exchange), "Password:");
-            return;
-        }
-        finish(cob, authenticator_.verify(exchange.login, response, exchange.client));
-        return;
-    }
-    finish(cob, Outcome{Outcome::Status::Failed, "", "", "Unsupported authentication mechanism."});
 }
 
-void AuthHandler::finish(ReplyCob cob, const Outcome& outcome)
+void AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome)
+{
+    std::string user = exchange.user.empty() ? outcome.user : exchange.user;
+    if (!outcome.authzid.empty() && outcome.authzid != outcome.user && outcome.authzid != user) {
+        // Master logins go through PLAIN/LOGIN (user*master or authzid), where the master
+        // passdbs check the master's password.
+        refuse(cob, exchange, user, "authzid not allowed for this mechanism");
+        return;
+    }
+    if (exchange.mechanism == "ANONYMOUS" && authenticator_.verbose())
+        authenticator_.log_mechanism(exchange.mechanism, exchange.client, outcome.user, "login");
+    finish(cob, authenticator_.grant_login(user, exchange.client), outcome.data);
+}
+
+void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error)
+{
+    if (authenticator_.verbose() && !error.empty()) {
+        // Dovecot capitalizes this one message of the mechanisms.
+        authenticator_.log_mechanism(exchange.mechanism, exchange.client, user.empty() ? "?" : user,
+                          error == "password mismatch" ? "Password mismatch" : error);
+    }
+    finish(cob, Outcome{Outcome::Status::Failed, user, "", "Authentication failed."});
+}
+
+void AuthHandler::finish(ReplyCob cob, const Outcome& outcome, const std::string& final_data)
 {
     rpc::AuthReply reply;
     reply.user = outcome.user;
@@ -114,6 +144,7 @@ void AuthHandler::finish(ReplyCob cob, const Outcome& outcome)
     if (outcome.status == Outcome::Status::Ok) {
         reply.status = rpc::AuthStatus::OK;
         reply.grant = outcome.grant;
+        reply.challenge = final_data;
         cob(reply);
         return;
     }

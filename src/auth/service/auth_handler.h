@@ -1,7 +1,9 @@
-// The Thrift face of loft-auth for one worker connection: runs SASL exchanges
-// (PLAIN, LOGIN) step by step and answers failures only after auth_failure_delay.
+// The Thrift face of loft-auth for one worker connection: runs SASL exchanges (every
+// mechanism of sasl_mechanism.h) step by step and answers failures only after
+// auth_failure_delay.
 #pragma once
 
+#include "auth/sasl_mechanism.h"
 #include "auth/service/authenticator.h"
 #include "lib/event_loop.h"
 #include "rpc/gen-cpp/Auth.h"
@@ -35,12 +37,16 @@ private:
     struct Exchange {
         std::string mechanism;
         Client client;
-        int step = 0;
-        std::string login;
+        std::unique_ptr<SaslMechanism> sasl;
+        std::string user;  // as the passdb named it, once credentials were looked up
     };
     using ReplyCob = std::function<void(rpc::AuthReply const&)>;
-    void step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response);
-    void finish(ReplyCob cob, const Outcome& outcome);
+    void step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data);
+    // Success of a mechanism that proved the password itself: userdb, grant, and the
+    // mechanism's final server message (SCRAM's verifier) in the reply's challenge.
+    void succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
+    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error);
+    void finish(ReplyCob cob, const Outcome& outcome, const std::string& final_data = {});
     void challenge(ReplyCob cob, int64_t id, Exchange exchange, const std::string& text);
 
     event_base* base_;

@@ -1,5 +1,7 @@
 #include "auth/service/authenticator.h"
 
+#include "auth/digest.h"
+#include "auth/encoding.h"
 #include "auth/password_scheme.h"
 #include "auth/service/auth_settings.h"
 #include "auth/session_grant.h"
@@ -8,6 +10,7 @@
 
 #include <grp.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <ctime>
 
@@ -66,6 +69,17 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
         mechanisms_.push_back(to_upper(mechanism));
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
     verbose_ = settings.get_bool("auth_verbose");
+    verbose_passwords_ = to_lower(settings.get("auth_verbose_passwords"));
+    sasl_settings_.hostname = settings.get("hostname");
+    if (sasl_settings_.hostname.empty()) {
+        char name[256] = {};
+        if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0')
+            sasl_settings_.hostname = name;
+        else
+            sasl_settings_.hostname = "localhost";
+    }
+    sasl_settings_.realms = split_words(settings.get("auth_realms"));
+    sasl_settings_.anonymous_username = settings.get("auth_anonymous_username");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
     AuthSetup setup = load_auth_setup(settings);
@@ -89,10 +103,10 @@ bool Authenticator::mechanism_allowed(const std::string& mechanism, const Client
     bool known = false;
     for (const std::string& configured : mechanisms_)
         known = known || configured == mechanism;
-    if (!known)
+    // A configured name this library cannot run (e.g. GSSAPI) is never offered.
+    if (!known || !make_sasl_mechanism(mechanism, sasl_settings_))
         return false;
-    bool plaintext = mechanism == "PLAIN" || mechanism == "LOGIN";
-    return !(plaintext && disable_plaintext_auth_ && !client.secured);
+    return !(sasl_mechanism_is_plaintext(mechanism) && disable_plaintext_auth_ && !client.secured);
 }
 
 AuthRequest Authenticator::request_for(const std::string& user, const Client& client) const
@@ -106,56 +120,91 @@ AuthRequest Authenticator::request_for(const std::string& user, const Client& cl
     return request;
 }
 
-void Authenticator::log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client) const
+void Authenticator::log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client,
+                              bool master, const std::string& note) const
 {
     if (!verbose_)
         return;
     for (const ChainStep& step : steps) {
         if (step.status == PassdbStatus::Ok || step.error.empty())
             continue;
-        log_.info(step.driver + "(" + user + "," + client.remote_ip + ",<" + client.session_id + ">): " + step.error);
+        std::string line = step.driver + "(" + user + "," + client.remote_ip + (master ? ",master" : "") + ",<" +
+                           client.session_id + ">): " + step.error;
+        // Dovecot's wording: the password note follows "unknown user" and "Password
+        // mismatch" (an empty note still leaves the space after "unknown user").
+        if (step.status == PassdbStatus::UserUnknown)
+            line += " " + note;
+        else if (step.status == PassdbStatus::PasswordMismatch && !note.empty())
+            line += " " + note;
+        log_.info(line);
     }
 }
 
-std::optional<Outcome> Authenticator::run_passdbs(const std::string& login, const std::string& password,
+void Authenticator::log_mechanism(const std::string& mechanism, const Client& client, const std::string& user,
+                                  const std::string& message) const
+{
+    log_.info(to_lower(mechanism) + "(" + user + "," + client.remote_ip + ",<" + client.session_id + ">): " + message);
+}
+
+std::string Authenticator::password_note(const std::string& password) const
+{
+    if (verbose_passwords_ == "plain" || verbose_passwords_ == "yes")
+        return "(given password: " + password + ")";
+    if (verbose_passwords_.rfind("sha1", 0) != 0)
+        return "";
+    std::string hash = hex_encode(digest(HashAlgorithm::Sha1, password));
+    if (verbose_passwords_.size() > 5 && verbose_passwords_[4] == ':') {
+        if (auto length = parse_uint(verbose_passwords_.substr(5)); length && *length > 0 && *length < hash.size())
+            hash.resize(*length);
+    }
+    return "(SHA1 of given password: " + hash + ")";
+}
+
+std::optional<Outcome> Authenticator::run_passdbs(const LoginName& name, const std::string& password,
                                                   const Client& client, std::string& user)
 {
     Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
-    std::string error;
-    auto name = normalize_login(login, username_, error);
-    if (!name) {
-        if (verbose_)
-            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
-        failed.user = login;
-        return failed;
-    }
-    failed.user = name->user;
+    // A failed master login names the master user, as Dovecot's "Disconnected" line does.
+    failed.user = name.master_user.empty() ? name.user : name.master_user;
     PassdbChainResult result;
+    std::string note = password_note(password);
     try {
-        if (name->master_user.empty()) {
-            result = passdbs_.verify_plain(request_for(name->user, client), password);
+        if (name.master_user.empty()) {
+            result = passdbs_.verify_plain(request_for(name.user, client), password);
         } else {
-            result = passdbs_.verify_master_plain(request_for(name->master_user, client),
-                                                  request_for(name->user, client), password);
+            result = passdbs_.verify_master_plain(request_for(name.master_user, client),
+                                                  request_for(name.user, client), password);
         }
     } catch (const std::exception& failure) {
-        log_.error("passdb(" + name->user + "): " + failure.what());
+        log_.error("passdb(" + name.user + "): " + failure.what());
         return temporary_failure();
     }
-    log_steps(result.steps, name->user, client);
+    if (name.master_user.empty())
+        log_steps(result.steps, name.user, client, false, note);
+    else
+        log_steps(result.steps, name.master_user, client, true, note);
     if (result.status == PassdbStatus::InternalFailure)
         return temporary_failure();
     if (result.status != PassdbStatus::Ok)
         return failed;
+    if (!name.master_user.empty() && verbose_)
+        log_.info("Master user logging in as " + name.user);
     // The passdb may have changed the user name (user= field).
-    user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    user = result.fields.count("user") ? result.fields.at("user") : name.user;
     return std::nullopt;
 }
 
 Outcome Authenticator::check_password(const std::string& login, const std::string& password, const Client& client)
 {
+    std::string error;
+    auto name = normalize_login(login, username_, error);
+    if (!name) {
+        if (verbose_)
+            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
+        return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
+    }
     std::string user;
-    if (auto refused = run_passdbs(login, password, client, user))
+    if (auto refused = run_passdbs(*name, password, client, user))
         return *refused;
     return Outcome{Outcome::Status::Ok, user, "", ""};
 }
@@ -168,7 +217,7 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
     auto name = normalize_username(login, username_, error);
     if (!name) {
         if (verbose_)
-            log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
+            log_mechanism(scheme, client, "?", error);
         return failed;
     }
     failed.user = *name;
@@ -188,16 +237,51 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
     return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : *name, "", ""};
 }
 
-Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client)
+Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client,
+                              const std::string& mechanism)
+{
+    std::string error;
+    auto name = normalize_login(login, username_, error);
+    if (!name) {
+        if (verbose_)
+            log_mechanism(mechanism, client, "?", error);
+        return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
+    }
+    return verify_name(*name, password, client);
+}
+
+Outcome Authenticator::verify_as(const std::string& target, const std::string& master, const std::string& password,
+                                 const Client& client)
+{
+    if (target.empty() || target == master)
+        return verify(master, password, client);
+    std::string error;
+    auto master_name = normalize_username(master, username_, error);
+    auto target_name = master_name ? normalize_username(target, username_, error) : std::nullopt;
+    if (!master_name || !target_name) {
+        if (verbose_)
+            log_mechanism("PLAIN", client, "?", error);
+        return Outcome{Outcome::Status::Failed, master, "", "Authentication failed."};
+    }
+    return verify_name(LoginName{*target_name, *master_name}, password, client);
+}
+
+Outcome Authenticator::verify_name(const LoginName& name, const std::string& password, const Client& client)
 {
     std::string user;
-    if (auto refused = run_passdbs(login, password, client, user))
+    if (auto refused = run_passdbs(name, password, client, user))
         return *refused;
+    return grant_login(user, client);
+}
+
+Outcome Authenticator::grant_login(const std::string& user, const Client& client)
+{
     try {
         AuthRequest request = request_for(user, client);
         auto fields = userdb_lookup(request);
         if (!fields) {
-            log_.error("userdb(" + user + "," + client.remote_ip + "): user not found from any userdb");
+            log_.error("userdb(" + user + "," + client.remote_ip + ",<" + client.session_id +
+                       ">): user not found from any userdb");
             return temporary_failure();
         }
         return grant_for(*fields, client);

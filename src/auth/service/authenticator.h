@@ -4,6 +4,7 @@
 
 #include "auth/auth_chain.h"
 #include "auth/passdb.h"
+#include "auth/sasl_mechanism.h"
 #include "auth/username.h"
 #include "config/config.h"
 #include "lib/log.h"
@@ -37,7 +38,22 @@ public:
     // when disable_plaintext_auth is set.
     std::vector<std::string> mechanisms(const Client& client) const;
     bool mechanism_allowed(const std::string& mechanism, const Client& client) const;
-    Outcome verify(const std::string& login, const std::string& password, const Client& client);
+    // mechanism names the exchange in log lines ("plain(?,rip,<session>): ...").
+    Outcome verify(const std::string& login, const std::string& password, const Client& client,
+                   const std::string& mechanism = "PLAIN");
+    // SASL PLAIN with an authzid: master authenticates with its password and logs in as
+    // target (master=yes passdbs). With target equal to master, a normal login.
+    Outcome verify_as(const std::string& target, const std::string& master, const std::string& password,
+                      const Client& client);
+    // A challenge-response mechanism proved the password (or ANONYMOUS ran): the userdb
+    // look-up and the grant for user, whose name the passdb already settled.
+    Outcome grant_login(const std::string& user, const Client& client);
+    // The settings SASL mechanisms need (hostname, realms, anonymous user name).
+    const SaslSettings& sasl_settings() const { return sasl_settings_; }
+    bool verbose() const { return verbose_; }
+    // "cram-md5(user,rip,<session>): message", Dovecot's auth_verbose line for a mechanism.
+    void log_mechanism(const std::string& mechanism, const Client& client, const std::string& user,
+                       const std::string& message) const;
     // Passdbs only, for SASL clients such as Postfix that need no session: Ok carries
     // the user name the passdb settled on, and no grant.
     Outcome check_password(const std::string& login, const std::string& password, const Client& client);
@@ -55,13 +71,19 @@ private:
         std::string home, mail;
     };
     // The passdb part of verify(): nullopt on success (user set to the final name).
-    std::optional<Outcome> run_passdbs(const std::string& login, const std::string& password, const Client& client,
+    std::optional<Outcome> run_passdbs(const LoginName& name, const std::string& password, const Client& client,
                                        std::string& user);
+    Outcome verify_name(const LoginName& name, const std::string& password, const Client& client);
+    // auth_verbose_passwords: the "(SHA1 of given password: ...)" suffix, empty for "no".
+    std::string password_note(const std::string& password) const;
     AuthRequest request_for(const std::string& user, const Client& client) const;
     // nullopt: unknown user; throws for internal failures.
     std::optional<UserFields> userdb_lookup(const AuthRequest& request);
     Outcome grant_for(const UserFields& fields, const Client& client);
-    void log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client) const;
+    // "passwd-file(user,rip,<session>): error" for each passdb that refused, as Dovecot's
+    // auth_verbose does; master adds ",master" and note goes after the password errors.
+    void log_steps(const std::vector<ChainStep>& steps, const std::string& user, const Client& client,
+                   bool master = false, const std::string& note = {}) const;
 
     const Logger& log_;
     std::string secret_;
@@ -71,6 +93,8 @@ private:
     std::vector<std::string> mechanisms_;
     bool disable_plaintext_auth_;
     bool verbose_;
+    std::string verbose_passwords_;
+    SaslSettings sasl_settings_;
     std::string mail_uid_, mail_gid_;
 };
 
