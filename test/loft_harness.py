@@ -221,7 +221,7 @@ class Dovecot:
     def available(cls):
         return os.geteuid() == 0 and os.path.exists(cls.BINARY)
 
-    def __init__(self, loft):
+    def __init__(self, loft, extra_config=""):
         self.loft = loft
         self.dir = os.path.join(loft.dir, "dovecot")
         os.makedirs(self.dir, exist_ok=True)
@@ -262,6 +262,7 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
+{extra_config}
 """)
         self.pid = None
 

@@ -360,6 +360,8 @@ Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_
     } else if (!targets.empty()) {
         updated = co_await storage_->store_flags(storage_session_, selected_->view, targets, mode, flags);
     }
+    if (!targets.empty() && mode != rpc::StoreMode::REMOVE)
+        announce_keywords(flags.keywords);
     // What Dovecot's sync after STORE shows: UID for UID STORE (unless .SILENT
     // without CONDSTORE) or with QRESYNC, MODSEQ with CONDSTORE, FLAGS unless .SILENT.
     bool send_uid = qresync_ || (uid && (!request.silent || condstore_));

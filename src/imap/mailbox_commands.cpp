@@ -1,7 +1,9 @@
 // LIST, SELECT/EXAMINE, STATUS, CREATE/DELETE/RENAME, CLOSE/UNSELECT, EXPUNGE and the
 // bookkeeping of the selected mailbox (sequence numbers, unsolicited updates).
+#include "imap/list_extended.h"
 #include "imap/list_match.h"
 #include "imap/protocol/arg_values.h"
+#include "imap/protocol/mutf7.h"
 #include "imap/protocol/response.h"
 #include "imap/protocol/select_params.h"
 #include "imap/protocol/sequence_set.h"
@@ -31,6 +33,30 @@ std::string flags_response(const rpc::MailboxStatus& status)
     return flags;
 }
 
+std::vector<std::string> status_items_text(uint16_t items, const rpc::MailboxStatus& status)
+{
+    std::vector<std::string> parts;
+    if (items & protocol::kStatusMessages)
+        parts.push_back("MESSAGES " + std::to_string(status.messages));
+    if (items & protocol::kStatusRecent)
+        parts.push_back("RECENT " + std::to_string(status.recent));
+    if (items & protocol::kStatusUidNext)
+        parts.push_back("UIDNEXT " + std::to_string(status.uidnext));
+    if (items & protocol::kStatusUidValidity)
+        parts.push_back("UIDVALIDITY " + std::to_string(static_cast<uint32_t>(status.uidvalidity)));
+    if (items & protocol::kStatusUnseen)
+        parts.push_back("UNSEEN " + std::to_string(status.unseen));
+    if (items & protocol::kStatusHighestModSeq)
+        parts.push_back("HIGHESTMODSEQ " + std::to_string(status.highest_modseq));
+    if (items & protocol::kStatusSize)
+        parts.push_back("SIZE " + std::to_string(status.size));
+    if (items & protocol::kStatusXSize)
+        parts.push_back("X-SIZE " + std::to_string(status.size));
+    if ((items & protocol::kStatusXGuid) && !status.guid.empty())
+        parts.push_back("X-GUID " + status.guid);
+    return parts;
+}
+
 // list-mailbox (RFC 3501): an astring that may also contain the wildcards % and *.
 std::string list_mailbox(const protocol::Arg& arg)
 {
@@ -43,27 +69,33 @@ std::string list_mailbox(const protocol::Arg& arg)
 
 Task<void> ImapSession::cmd_list(const Command& command, Clock::time_point started)
 {
-    if (command.args.size() != 2) {
-        bad(command, "Invalid arguments", started);
-        co_return;
-    }
-    std::string reference = protocol::astring(command.args[0]);
-    std::string mailbox = list_mailbox(command.args[1]);
+    ListRequest request = parse_list_request(command.args);
     rpc::MailboxList list = co_await storage_->list_mailboxes(storage_session_);
     char separator = list.separator.empty() ? '/' : list.separator[0];
     std::string quoted_separator = protocol::string_text(list.separator);
-    if (mailbox.empty()) {
+    if (!request.extended && request.patterns[0].empty()) {
         // LIST "" "": just the hierarchy delimiter and root.
         untagged("LIST (\\Noselect) " + quoted_separator + " \"\"");
         tagged(command.tag, "OK", "", "List completed", started);
         co_return;
     }
-    std::string pattern = list_pattern(reference, mailbox, separator);
-    for (const rpc::MailboxEntry& entry : list.mailboxes) {
-        if (!list_matches(pattern, entry.name, separator))
-            continue;
-        untagged("LIST (" + join(entry.attributes, " ") + ") " + quoted_separator + " " +
-                 protocol::astring_text(entry.name));
+    std::vector<std::string> subscriptions;
+    if (request.select_subscribed || request.return_subscribed)
+        subscriptions = co_await storage_->list_subscriptions(storage_session_);
+    std::vector<ListedMailbox> mailboxes;
+    for (const rpc::MailboxEntry& entry : list.mailboxes)
+        mailboxes.push_back({entry.name, entry.attributes});
+    for (const ListLine& line : list_lines(request, mailboxes, subscriptions, separator)) {
+        std::string text = "LIST (" + join(line.attributes, " ") + ") " + quoted_separator + " " +
+                           protocol::astring_text(line.name);
+        if (line.child_info_subscribed)
+            text += " (CHILDINFO (\"SUBSCRIBED\"))";
+        untagged(text);
+        if (request.return_status && line.selectable) {
+            rpc::MailboxStatus status = co_await storage_->mailbox_status(storage_session_, line.name);
+            untagged("STATUS " + protocol::astring_text(line.name) + " (" +
+                     join(status_items_text(request.return_status, status), " ") + ")");
+        }
     }
     tagged(command.tag, "OK", "", "List completed", started);
 }
@@ -96,7 +128,15 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
     }
     if (params.condstore)
         enable_condstore();  // no mailbox open: no HIGHESTMODSEQ for the old one
-    rpc::SelectReply reply = co_await storage_->select_mailbox(storage_session_, name, read_only);
+    rpc::SelectReply reply;
+    try {
+        reply = co_await storage_->select_mailbox(storage_session_, name, read_only);
+    } catch (const rpc::StorageError& error) {
+        if (error.kind != rpc::ErrorKind::NOT_FOUND)
+            throw;
+        tagged(command.tag, "NO", "", error.message, started);  // Dovecot: no NONEXISTENT here
+        co_return;
+    }
     Selected selected;
     selected.name = name;
     selected.view = reply.view;
@@ -106,14 +146,16 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
     for (int32_t uid : reply.uids)
         selected.uids.push_back(static_cast<uint32_t>(uid));
     const rpc::MailboxStatus& status = reply.status;
+    selected.recent = static_cast<uint32_t>(status.recent);
+    selected.keywords = status.keywords;
     untagged("FLAGS (" + flags_response(status) + ")");
     if (read_only)
         untagged("OK [PERMANENTFLAGS ()] Read-only mailbox.");
     else
         untagged("OK [PERMANENTFLAGS (" + flags_response(status) + " \\*)] Flags permitted.");
     untagged(std::to_string(selected.uids.size()) + " EXISTS");
-    selected.recent = read_only ? 0 : static_cast<uint32_t>(status.recent);
-    untagged(std::to_string(selected.recent) + " RECENT");
+    // EXAMINE shows what is still \Recent without taking it (as Dovecot does).
+    untagged(std::to_string(status.recent) + " RECENT");
     if (status.first_unseen_uid != 0) {
         auto seq = std::find(selected.uids.begin(), selected.uids.end(), static_cast<uint32_t>(status.first_unseen_uid));
         if (seq != selected.uids.end())
@@ -141,27 +183,30 @@ Task<void> ImapSession::cmd_status(const Command& command, Clock::time_point sta
     }
     std::string name = protocol::mailbox_name(command.args[0]);
     uint16_t items = protocol::parse_status_items(command.args[1]);
-    rpc::MailboxStatus status = co_await storage_->mailbox_status(storage_session_, name);
-    std::vector<std::string> parts;
-    if (items & protocol::kStatusMessages)
-        parts.push_back("MESSAGES " + std::to_string(status.messages));
-    if (items & protocol::kStatusRecent)
-        parts.push_back("RECENT " + std::to_string(status.recent));
-    if (items & protocol::kStatusUidNext)
-        parts.push_back("UIDNEXT " + std::to_string(status.uidnext));
-    if (items & protocol::kStatusUidValidity)
-        parts.push_back("UIDVALIDITY " + std::to_string(static_cast<uint32_t>(status.uidvalidity)));
-    if (items & protocol::kStatusUnseen)
-        parts.push_back("UNSEEN " + std::to_string(status.unseen));
+    rpc::MailboxStatus status;
+    try {
+        status = co_await storage_->mailbox_status(storage_session_, name);
+    } catch (const rpc::StorageError& error) {
+        if (error.kind != rpc::ErrorKind::NOT_FOUND)
+            throw;
+        tagged(command.tag, "NO", "", error.message, started);  // Dovecot: no NONEXISTENT here
+        co_return;
+    }
+    // On the selected mailbox Dovecot answers from the session's own view.
+    bool on_selected = selected_ && selected_->name == name;
+    if (on_selected)
+        status.recent = static_cast<int32_t>(selected_->recent);
     if (items & protocol::kStatusHighestModSeq)
         enable_condstore();
-    if (items & protocol::kStatusHighestModSeq)
-        parts.push_back("HIGHESTMODSEQ " + std::to_string(status.highest_modseq));
+    std::vector<std::string> parts = status_items_text(items, status);
     // Dovecot repeats the name as the client wrote it ("inbox" stays "inbox").
     untagged("STATUS " + protocol::astring_text(protocol::astring(command.args[0])) + " (" + join(parts, " ") + ")");
     if (state_ == State::Selected)
         co_await sync_selected(true);
-    tagged(command.tag, "OK", "", "Status completed", started);
+    if (on_selected)
+        tagged(command.tag, "OK", "CLIENTBUG", "Status on selected mailbox completed", started);
+    else
+        tagged(command.tag, "OK", "", "Status completed", started);
 }
 
 Task<void> ImapSession::cmd_mailbox_change(const Command& command, Clock::time_point started)
@@ -173,10 +218,27 @@ Task<void> ImapSession::cmd_mailbox_change(const Command& command, Clock::time_p
         co_return;
     }
     std::string mailbox = protocol::mailbox_name(command.args[0]);
+    for (size_t i = 0; i < wanted; i++) {
+        if (!protocol::is_valid_mutf7(protocol::mailbox_name(command.args[i]))) {
+            tagged(command.tag, "NO", "", std::string(protocol::kInvalidMutf7Text), started);
+            co_return;
+        }
+    }
+    try {
+        co_await change_mailbox(command, mailbox, started);
+    } catch (const rpc::StorageError& error) {
+        // Dovecot refuses these without a response code.
+        if (error.kind != rpc::ErrorKind::DENIED)
+            throw;
+        tagged(command.tag, "NO", "", error.message, started);
+    }
+}
+
+Task<void> ImapSession::change_mailbox(const Command& command, std::string mailbox, Clock::time_point started)
+{
+    const std::string& name = command.name;
     if (name == "CREATE") {
-        // A trailing separator only says the mailbox will have children.
-        while (!mailbox.empty() && mailbox.back() == '/')
-            mailbox.pop_back();
+        // A trailing separator is passed on: with LAYOUT=fs it makes a directory only.
         co_await storage_->create_mailbox(storage_session_, mailbox);
         tagged(command.tag, "OK", "", "Create completed", started);
     } else if (name == "DELETE") {
@@ -246,7 +308,14 @@ Task<void> ImapSession::cmd_subscribe(const Command& command, bool subscribe, Cl
         co_return;
     }
     std::string name = protocol::mailbox_name(command.args[0]);
-    co_await storage_->set_subscribed(storage_session_, name, subscribe);
+    try {
+        co_await storage_->set_subscribed(storage_session_, name, subscribe);
+    } catch (const rpc::StorageError& error) {
+        if (error.kind != rpc::ErrorKind::NOT_FOUND)
+            throw;
+        tagged(command.tag, "NO", "", error.message, started);
+        co_return;
+    }
     tagged(command.tag, "OK", "", subscribe ? "Subscribe completed" : "Unsubscribe completed", started);
 }
 
@@ -262,17 +331,12 @@ Task<void> ImapSession::cmd_lsub(const Command& command, Clock::time_point start
     char separator = list.separator.empty() ? '/' : list.separator[0];
     std::string quoted_separator = protocol::string_text(list.separator);
     std::vector<std::string> subscribed = co_await storage_->list_subscriptions(storage_session_);
-    std::string pattern = list_pattern(reference, mailbox, separator);
-    for (const std::string& name : subscribed) {
-        if (!list_matches(pattern, name, separator))
-            continue;
-        bool exists = std::any_of(list.mailboxes.begin(), list.mailboxes.end(), [&](const rpc::MailboxEntry& entry) {
-            return entry.name == name && std::find(entry.attributes.begin(), entry.attributes.end(), "\\Noselect") ==
-                                             entry.attributes.end();
-        });
-        untagged(std::string("LSUB (") + (exists ? "" : "\\Noselect") + ") " + quoted_separator + " " +
-                 protocol::astring_text(name));
-    }
+    std::vector<ListedMailbox> mailboxes;
+    for (const rpc::MailboxEntry& entry : list.mailboxes)
+        mailboxes.push_back({entry.name, entry.attributes});
+    for (const ListLine& line : lsub_lines(reference, mailbox, mailboxes, subscribed, separator))
+        untagged("LSUB (" + join(line.attributes, " ") + ") " + quoted_separator + " " +
+                 protocol::astring_text(line.name));
     tagged(command.tag, "OK", "", "Lsub completed", started);
 }
 
@@ -381,6 +445,30 @@ Task<void> ImapSession::sync_selected(bool allow_expunge, bool send_uid)
     report_changes(changes, allow_expunge, send_uid);
 }
 
+void ImapSession::announce_keywords(const std::vector<std::string>& keywords)
+{
+    if (!selected_)
+        return;
+    bool added = false;
+    for (const std::string& keyword : keywords) {
+        bool known = std::any_of(selected_->keywords.begin(), selected_->keywords.end(),
+                                 [&](const std::string& k) { return iequals(k, keyword); });
+        if (!known) {
+            selected_->keywords.push_back(keyword);
+            added = true;
+        }
+    }
+    if (!added)
+        return;
+    rpc::MailboxStatus shown;
+    shown.keywords = selected_->keywords;
+    untagged("FLAGS (" + flags_response(shown) + ")");
+    if (selected_->read_only)
+        untagged("OK [PERMANENTFLAGS ()] Read-only mailbox.");
+    else
+        untagged("OK [PERMANENTFLAGS (" + flags_response(shown) + " \\*)] Flags permitted.");
+}
+
 void ImapSession::report_expunged(std::vector<uint32_t> uids)
 {
     if (!selected_)
@@ -415,6 +503,7 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
 {
     if (!selected_)
         return;
+    announce_keywords(changes.status.keywords);
     Selected& selected = *selected_;
     // Flag changes first (sequence numbers from before the expunges), as Dovecot.
     for (const rpc::MessageData& message : changes.changed) {
@@ -445,9 +534,9 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
         }
         untagged(std::to_string(selected.uids.size()) + " EXISTS");
     }
-    // Like Dovecot, RECENT whenever the count changed (new mail, or recent mail expunged).
-    if (!selected.read_only && changes.status.recent >= 0 &&
-        static_cast<uint32_t>(changes.status.recent) != selected.recent) {
+    // Like Dovecot, RECENT whenever this session's count changed (new mail, or recent
+    // mail expunged); an EXAMINE has a count too.
+    if (changes.status.recent >= 0 && static_cast<uint32_t>(changes.status.recent) != selected.recent) {
         selected.recent = static_cast<uint32_t>(changes.status.recent);
         untagged(std::to_string(selected.recent) + " RECENT");
     }

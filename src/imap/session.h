@@ -49,7 +49,8 @@ private:
         uint32_t uidvalidity = 0;
         uint32_t uidnext = 0;
         std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
-        uint32_t recent = 0;  // the RECENT count the client was last told
+        uint32_t recent = 0;  // this session's \Recent count, as last told
+        std::vector<std::string> keywords;  // as last told in FLAGS
         // CONDSTORE/QRESYNC: the mailbox's HIGHESTMODSEQ as last heard, and the one
         // the client last heard in full (all expunges included).
         uint64_t highest_modseq = 0;
@@ -110,6 +111,10 @@ private:
     // Selected-state helpers. send_uid: flag updates carry UID (UID STORE).
     Task<void> sync_selected(bool allow_expunge, bool send_uid = false);
     void report_changes(const rpc::ViewChanges& changes, bool allow_expunge, bool send_uid = false);
+    // Sends FLAGS and PERMANENTFLAGS again when keywords the client has not been told
+    // about appear in the selected mailbox (as Dovecot does before the FETCH replies).
+    void announce_keywords(const std::vector<std::string>& keywords);
+    Task<void> change_mailbox(const Command& command, std::string mailbox, Clock::time_point started);
     // Removes expunged UIDs from the sequence map and tells the client: "* n EXPUNGE"
     // each, or one "* VANISHED uids" once QRESYNC is enabled.
     void report_expunged(std::vector<uint32_t> uids);

@@ -45,6 +45,8 @@ struct MailboxStatus {
   6: i32 first_unseen_uid,      // 0 when every message is seen
   7: list<string> keywords,     // keywords defined in the mailbox (for FLAGS)
   8: i64 highest_modseq,
+  80: i64 size,                 // STATUS SIZE: sum of RFC822.SIZE
+  81: string guid,              // STATUS X-GUID: the mailbox GUID (dovecot-uidlist G)
 }
 
 // A view is one session's open mailbox: the daemon remembers which UIDs and flags

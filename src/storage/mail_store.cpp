@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 
@@ -94,6 +95,25 @@ std::vector<MessageInfo> Mailbox::store_flags_unchanged_since(const std::vector<
 std::vector<uint32_t> Mailbox::expunge_uids(const std::vector<uint32_t>& uids)
 {
     return expunge_only(*this, uids);
+}
+
+std::vector<uint32_t> Mailbox::recent_uids() const
+{
+    std::vector<uint32_t> uids;
+    for (const MessageInfo& info : messages())
+        if (info.flags.system & Recent)
+            uids.push_back(info.uid);
+    return uids;
+}
+
+std::vector<std::string> Mailbox::keyword_names() const
+{
+    std::vector<std::string> names;
+    for (const MessageInfo& info : messages())
+        for (const std::string& keyword : info.flags.keywords)
+            if (std::find(names.begin(), names.end(), keyword) == names.end())
+                names.push_back(keyword);
+    return names;
 }
 
 }  // namespace loft::storage

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,17 @@ public:
     virtual MailboxStatus status() const = 0;
     // nullptr if the uid is not (any more) in the mailbox.
     virtual const MessageInfo* find(uint32_t uid) const = 0;
+
+    // \Recent belongs to sessions (see MaildirMailbox). recent_uids(): what is still
+    // \Recent for the next read-write SELECT; claim_recent(): that SELECT takes them.
+    // The defaults serve backends that mark \Recent in MessageInfo flags themselves.
+    virtual std::vector<uint32_t> recent_uids() const;
+    virtual std::vector<uint32_t> claim_recent() { return recent_uids(); }
+    // A mark shared between objects on one folder; 0 = the backend has none.
+    virtual uint32_t first_recent_uid() const { return 0; }
+    virtual void raise_first_recent_uid(uint32_t) {}
+    // Keywords the folder defines (FLAGS/PERMANENTFLAGS); default: those in use.
+    virtual std::vector<std::string> keyword_names() const;
 
     // Read-only fd of the message as IMAP shows it (LF line ends); throws
     // StorageError(NotFound) if it was expunged.
@@ -115,9 +127,18 @@ protected:
 // \Deleted messages lose the flag for the duration and get it back afterwards.
 std::vector<uint32_t> expunge_only(Mailbox& box, const std::vector<uint32_t>& uids);
 
+// Quota limits from quota_rule (0 = none).
+struct QuotaLimits {
+    uint64_t storage_bytes = 0;
+    uint64_t messages = 0;
+};
+
 class MailStore {
 public:
     virtual ~MailStore() = default;
+
+    // Backends that keep a quota file (Maildir++ maildirsize) use this; others ignore it.
+    virtual void set_quota(std::optional<QuotaLimits>) {}
 
     virtual char separator() const = 0;
     // Special-use attributes from the namespace's `mailbox NAME { special_use = ... }`.

@@ -208,7 +208,7 @@ def populate(port, user):
     session = Session(port, user)
     for flags, word in MESSAGES:
         session.append(f"From: a@example.org\r\nSubject: {word}\r\n\r\nbody {word}\r\n", flags)
-    # Takes \Recent, so later replies carry no RECENT changes. Dovecot keeps modseqs
+    # Dovecot keeps modseqs
     # for a mailbox only once CONDSTORE was used on it (before that its SELECT has no
     # HIGHESTMODSEQ; Loft's always has), and gives every message a modseq at the
     # first change after: a change of every message's flags gets both past that.

@@ -4,6 +4,7 @@
 #include "lib/strings.h"
 #include "storage/daemon/storage_handler.h"
 #include "storage/daemon/store_factory.h"
+#include "storage/maildir/store.h"
 #include "storage/storage_error.h"
 
 #include <unistd.h>
@@ -105,6 +106,22 @@ char StorageDaemon::hierarchy_separator(const std::string& location) const
     return default_separator(location);
 }
 
+std::optional<QuotaLimits> StorageDaemon::quota_limits() const
+{
+    // Only the Maildir++ backend keeps maildirsize; other backends (count, dict) do not.
+    std::vector<std::string> plugins = settings_.get_list("mail_plugins");
+    if (std::find(plugins.begin(), plugins.end(), "quota") == plugins.end())
+        return std::nullopt;
+    std::string backend = settings_.plugin("quota").value_or("");
+    if (backend.compare(0, 7, "maildir") != 0)
+        return std::nullopt;
+    try {
+        return MaildirStore::parse_quota_rule(settings_.plugin("quota_rule").value_or(""));
+    } catch (const std::exception&) {
+        return QuotaLimits{};
+    }
+}
+
 UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
 {
     auto found = users_.find(grant.user);
@@ -131,6 +148,7 @@ UserStorage& StorageDaemon::user_storage(const auth::SessionGrant& grant)
     } catch (const StorageError& error) {
         throw rpc_error(rpc::ErrorKind::INTERNAL, std::string("mail_location: ") + error.what());
     }
+    storage->store().set_quota(quota_limits());
     auto& result = *storage;
     users_.emplace(grant.user, std::move(storage));
     return result;

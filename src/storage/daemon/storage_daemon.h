@@ -87,6 +87,7 @@ public:
 private:
     UserStorage& user_storage(const auth::SessionGrant& grant);
     char hierarchy_separator(const std::string& location) const;
+    std::optional<QuotaLimits> quota_limits() const;
 
     event_base* base_;
     Logger log_;

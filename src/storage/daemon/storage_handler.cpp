@@ -83,6 +83,26 @@ rpc::ViewChanges to_rpc(const ViewDelta& delta)
     return changes;
 }
 
+// `mailbox X { auto = create|subscribe }`: Dovecot makes these exist (and subscribed)
+// as soon as the user lists them; so do we, re-creating one the user deleted.
+void create_auto_mailboxes(const config::Settings& settings, MailStore& store)
+{
+    for (const config::Section* ns : settings.sections("namespace")) {
+        for (const config::Section* mailbox : ns->sections("mailbox")) {
+            std::string mode = mailbox->get_or("auto", "no");
+            if ((mode != "create" && mode != "subscribe") || store.exists(mailbox->name()))
+                continue;
+            try {
+                store.create(mailbox->name());
+                if (mode == "subscribe")
+                    store.subscribe(mailbox->name());
+            } catch (const StorageError&) {
+                // A name this layout cannot store: Dovecot logs it and lists the rest.
+            }
+        }
+    }
+}
+
 rpc::MailboxStatus status_of(Mailbox& box)
 {
     rpc::MailboxStatus status;
@@ -93,7 +113,10 @@ rpc::MailboxStatus status_of(Mailbox& box)
     status.recent = static_cast<int32_t>(summary.recent);
     status.unseen = static_cast<int32_t>(summary.unseen);
     status.first_unseen_uid = 0;
-    std::vector<std::string> keywords;
+    status.size = static_cast<int64_t>(summary.size);
+    status.guid = box.guid();
+    // FLAGS lists every keyword the folder has defined, used or not (as Dovecot does).
+    std::vector<std::string> keywords = box.keyword_names();
     for (const MessageInfo& message : box.messages()) {
         if (status.first_unseen_uid == 0 && !(message.flags.system & Seen))
             status.first_unseen_uid = static_cast<int32_t>(message.uid);
@@ -185,6 +208,7 @@ void StorageHandler::list_mailboxes(Reply<rpc::MailboxList> cob, Fail fail, int6
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
         MailStore& store = session.user->store();
+        create_auto_mailboxes(daemon_.settings(), store);
         std::map<std::string, std::string> special_use;
         for (const config::Section* ns : daemon_.settings().sections("namespace")) {
             for (const config::Section* mailbox : ns->sections("mailbox")) {
@@ -257,7 +281,9 @@ void StorageHandler::list_subscriptions(Reply<std::vector<std::string>> cob, Fai
 {
     guarded(fail, [&] {
         std::vector<std::string> names;
-        for (const std::string& name : daemon_.session(connection_, session_id).user->store().subscriptions())
+        MailStore& store = daemon_.session(connection_, session_id).user->store();
+        create_auto_mailboxes(daemon_.settings(), store);
+        for (const std::string& name : store.subscriptions())
             names.push_back(utf8_to_mutf7(name));
         cob(names);
     });
@@ -267,7 +293,12 @@ void StorageHandler::set_subscribed(Done cob, Fail fail, int64_t session_id, con
                                     bool subscribed)
 {
     guarded(fail, [&] {
-        daemon_.session(connection_, session_id).user->store().subscribe(utf8_name(mailbox), subscribed);
+        MailStore& store = daemon_.session(connection_, session_id).user->store();
+        std::string name = utf8_name(mailbox);
+        // Dovecot refuses to subscribe to what does not exist (unsubscribing always works).
+        if (subscribed && !store.exists(name))
+            throw rpc_error(rpc::ErrorKind::NOT_FOUND, "Mailbox doesn't exist: " + mailbox);
+        store.subscribe(name, subscribed);
         cob();
     });
 }
@@ -316,6 +347,7 @@ void StorageHandler::select_mailbox(Reply<rpc::SelectReply> cob, Fail fail, int6
         rpc::SelectReply reply;
         reply.view = session.next_id++;
         reply.status = status_of(open->box());
+        reply.status.recent = static_cast<int32_t>(view->recent_count());
         reply.read_only = read_only;
         for (uint32_t uid : view->known_uids())
             reply.uids.push_back(static_cast<int32_t>(uid));
@@ -360,7 +392,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
             try {
                 for (rpc::FetchItem::type item : items) {
                     switch (item) {
-                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(view.visible(message.flags))); break;
+                    case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(view.flags_of(message))); break;
                     case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
                     case rpc::FetchItem::MODSEQ: data.__set_modseq(static_cast<int64_t>(message.modseq)); break;
@@ -518,9 +550,12 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
         view.note_flags(updated);
         // Like Dovecot, only the messages whose flags really changed are reported.
         std::vector<rpc::MessageData> out;
-        for (const MessageInfo& message : updated)
-            if (message.modseq > before)
-                out.push_back(flags_data(message));
+        for (MessageInfo message : updated) {
+            if (message.modseq <= before)
+                continue;
+            message.flags = view.flags_of(message);
+            out.push_back(flags_data(message));
+        }
         view.mailbox().changed();
         cob(out);
     });
@@ -551,9 +586,12 @@ void StorageHandler::store_flags_unchanged_since(Reply<rpc::ConditionalStoreResu
                                                        static_cast<uint64_t>(unchanged_since), modified);
         view.note_flags(updated);
         rpc::ConditionalStoreResult result;
-        for (const MessageInfo& message : updated)
-            if (message.modseq > before)
-                result.updated.push_back(flags_data(message));
+        for (MessageInfo message : updated) {
+            if (message.modseq <= before)
+                continue;
+            message.flags = view.flags_of(message);
+            result.updated.push_back(flags_data(message));
+        }
         std::sort(modified.begin(), modified.end());
         result.modified.assign(modified.begin(), modified.end());
         view.mailbox().changed();
@@ -710,6 +748,7 @@ rpc::ViewChanges StorageHandler::changes_of(StorageDaemon::Session&, View& view)
 {
     rpc::ViewChanges changes = to_rpc(view.take_changes());
     changes.status = status_of(view.mailbox().box());
+    changes.status.recent = static_cast<int32_t>(view.recent_count());
     return changes;
 }
 
@@ -755,6 +794,7 @@ void StorageHandler::wait_changes(Reply<rpc::ViewChanges> cob, Fail fail, int64_
             if (view != alive->views.end()) {
                 view->second->clear_waiter();
                 changes.status = status_of(view->second->mailbox().box());
+                changes.status.recent = static_cast<int32_t>(view->second->recent_count());
             }
             cob(changes);
             // pending (and its timers) is destroyed here, after the reply.

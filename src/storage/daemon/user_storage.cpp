@@ -12,15 +12,28 @@ View::View(std::shared_ptr<OpenMailbox> mailbox, bool read_only) : mailbox_(std:
     mailbox_->attach(this);
     for (const MessageInfo& message : mailbox_->box().messages()) {
         known_order_.push_back(message.uid);
-        known_flags_[message.uid] = visible(message.flags);
+        known_flags_[message.uid] = message.flags;
     }
+    take_recent();
 }
 
-Flags View::visible(Flags flags) const
+void View::take_recent()
 {
-    // \Recent belongs to the read-write session that took it, never to an EXAMINE.
-    if (read_only_)
-        flags.system &= ~static_cast<uint32_t>(Recent);
+    Mailbox& box = mailbox_->box();
+    if (!read_only_) {
+        for (uint32_t uid : box.claim_recent())
+            recent_.insert(uid);
+        return;
+    }
+    for (uint32_t uid : box.recent_uids())
+        recent_.insert(uid);
+}
+
+Flags View::flags_of(const MessageInfo& message) const
+{
+    Flags flags = message.flags;
+    if (is_recent(message.uid))
+        flags.system |= Recent;
     return flags;
 }
 
@@ -41,10 +54,12 @@ ViewDelta View::take_changes()
         } else {
             delta.expunged.push_back(uid);
             known_flags_.erase(uid);
+            recent_.erase(uid);
         }
     }
     known_order_ = std::move(still_known);
     uint32_t last_known = known_order_.empty() ? 0 : known_order_.back();
+    take_recent();
     for (const MessageInfo& message : box.messages()) {
         auto known = known_flags_.find(message.uid);
         if (known == known_flags_.end()) {
@@ -52,14 +67,14 @@ ViewDelta View::take_changes()
             // re-added by nobody: UIDs only grow, so only newer ones are new.
             if (message.uid > last_known) {
                 delta.added.push_back(message);
-                delta.added.back().flags = visible(message.flags);
+                delta.added.back().flags = flags_of(message);
                 known_order_.push_back(message.uid);
-                known_flags_[message.uid] = visible(message.flags);
+                known_flags_[message.uid] = message.flags;
             }
-        } else if (!(known->second == visible(message.flags))) {
+        } else if (!(known->second == message.flags)) {
             delta.changed.push_back(message);
-            delta.changed.back().flags = visible(message.flags);
-            known->second = visible(message.flags);
+            delta.changed.back().flags = flags_of(message);
+            known->second = message.flags;
         }
     }
     return delta;
@@ -70,7 +85,7 @@ void View::note_flags(const std::vector<MessageInfo>& updated)
     for (const MessageInfo& message : updated) {
         auto known = known_flags_.find(message.uid);
         if (known != known_flags_.end())
-            known->second = visible(message.flags);
+            known->second = message.flags;
     }
 }
 
@@ -78,8 +93,10 @@ void View::note_expunged(const std::vector<uint32_t>& uids)
 {
     std::set<uint32_t> gone(uids.begin(), uids.end());
     std::erase_if(known_order_, [&](uint32_t uid) { return gone.count(uid) > 0; });
-    for (uint32_t uid : uids)
+    for (uint32_t uid : uids) {
         known_flags_.erase(uid);
+        recent_.erase(uid);
+    }
 }
 
 void View::wake()
@@ -142,8 +159,10 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
         }
         // A backend that cannot switch gets a read-write instance of its own.
         key = name + kSeparateWritable;
-        if (auto writable = find_open(key))
+        if (auto writable = find_open(key)) {
+            share_recent_mark(name);
             return writable;
+        }
     }
     auto box = store_->open(name, !read_write);
     // Backends without a place for Loft's files (dir "") keep the cache in memory only.
@@ -159,7 +178,20 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
     open_[key] = opened;
+    share_recent_mark(name);
     return opened;
+}
+
+void UserStorage::share_recent_mark(const std::string& name)
+{
+    std::vector<std::shared_ptr<OpenMailbox>> alive;
+    for (const std::string& key : {name, name + kSeparateWritable})
+        if (auto box = find_open(key))
+            alive.push_back(std::move(box));
+    if (alive.size() != 2 || alive[0]->box().uidvalidity() != alive[1]->box().uidvalidity())
+        return;
+    alive[0]->box().raise_first_recent_uid(alive[1]->box().first_recent_uid());
+    alive[1]->box().raise_first_recent_uid(alive[0]->box().first_recent_uid());
 }
 
 void UserStorage::mailbox_changed(const std::string& mailbox)

@@ -41,8 +41,12 @@ public:
     void note_flags(const std::vector<MessageInfo>& updated);
     void note_expunged(const std::vector<uint32_t>& uids);
     const std::vector<uint32_t>& known_uids() const { return known_order_; }
-    // The flags as this view shows them (an EXAMINE has no \Recent).
-    Flags visible(Flags flags) const;
+    // \Recent is per session, as in Dovecot: a read-write view owns the messages it
+    // claimed; a read-only one shows those nobody has claimed yet.
+    bool is_recent(uint32_t uid) const { return recent_.count(uid) != 0; }
+    uint32_t recent_count() const { return static_cast<uint32_t>(recent_.size()); }
+    // flags as this view reports them (with \Recent if it is one of its recent messages).
+    Flags flags_of(const MessageInfo& message) const;
 
     // A long poll: fires once when the mailbox changes (or never; the caller times out).
     void set_waiter(std::function<void()> waiter) { waiter_ = std::move(waiter); }
@@ -54,6 +58,8 @@ private:
     bool read_only_;
     std::vector<uint32_t> known_order_;
     std::map<uint32_t, Flags> known_flags_;
+    std::set<uint32_t> recent_;
+    void take_recent();
     std::function<void()> waiter_;
 };
 
@@ -99,6 +105,9 @@ private:
     // The instance open under key, if anyone still holds it.
     std::shared_ptr<OpenMailbox> find_open(const std::string& key);
     static constexpr const char* kSeparateWritable = "\n(read-write)";  // no mailbox name has a newline
+    // A folder open twice (a backend that cannot make_writable()): both objects agree
+    // on what is \Recent.
+    void share_recent_mark(const std::string& name);
 
     std::string user_;
     std::unique_ptr<MailStore> store_;

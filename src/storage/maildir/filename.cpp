@@ -78,6 +78,24 @@ MaildirFilename parse_maildir_filename(std::string_view name)
     return parsed;
 }
 
+MaildirInfoFlags parse_maildir_flags(std::string_view name)
+{
+    MaildirInfoFlags flags;
+    size_t colon = name.find(':');
+    if (colon == std::string_view::npos)
+        return flags;
+    std::string_view info = name.substr(colon + 1);
+    if (info.size() < 2 || info[0] != '2' || info[1] != ',')
+        return flags;
+    for (char c : info.substr(2)) {
+        if (uint32_t flag = flag_of_letter(c))
+            flags.system_flags |= flag;
+        else if (c >= 'a' && c <= 'z')
+            flags.keyword_mask |= 1u << (c - 'a');
+    }
+    return flags;
+}
+
 std::string format_maildir_info(uint32_t system_flags, std::string_view keyword_letters,
                                 std::string_view unknown_flag_chars)
 {

@@ -20,6 +20,13 @@ struct MaildirFilename {
 };
 
 MaildirFilename parse_maildir_filename(std::string_view name);
+
+// Just the flags of a name, without allocating: what opening a big folder needs.
+struct MaildirInfoFlags {
+    uint32_t system_flags = 0;
+    uint32_t keyword_mask = 0;  // bit i: keyword letter 'a' + i
+};
+MaildirInfoFlags parse_maildir_flags(std::string_view name);
 // The base name (up to the info separator ':').
 std::string_view maildir_base_name(std::string_view name);
 

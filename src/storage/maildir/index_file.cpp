@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace loft::storage::maildir {
@@ -42,6 +43,21 @@ bool get_stamp(std::string_view line, size_t& pos, IndexStamp& s)
            next_number(line, pos, s.ctime_sec) && next_number(line, pos, s.ctime_nsec);
 }
 
+std::vector<std::string> split_words(std::string_view text)
+{
+    std::vector<std::string> words;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find(' ', pos);
+        if (end == std::string_view::npos)
+            end = text.size();
+        if (end > pos)
+            words.emplace_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return words;
+}
+
 }  // namespace
 
 std::string format_index(const IndexData& data)
@@ -55,11 +71,17 @@ std::string format_index(const IndexData& data)
     out += "\nV " + std::to_string(data.uidvalidity) + ' ' + std::to_string(data.next_uid) + ' ' +
            std::to_string(data.highest_modseq) + ' ' + std::to_string(data.expunge_floor) + ' ' +
            (data.guid.empty() ? "-" : data.guid) + '\n';
+    if (data.first_recent_uid != 0)
+        out += "R " + std::to_string(data.first_recent_uid) + '\n';
+    if (!data.extra_keyword_names.empty())
+        out += "X " + join(data.extra_keyword_names, " ") + '\n';
     out.reserve(out.size() + data.messages.size() * 96);
     for (const auto& m : data.messages) {
         out += "M " + std::to_string(m.uid) + ' ' + std::to_string(m.mtime) + ' ' + std::to_string(m.size) + ' ' +
                std::to_string(m.vsize) + ' ' + std::to_string(m.modseq) + ' ' + m.filename + '\n';
     }
+    for (const auto& [uid, names] : data.extra_keywords)
+        out += "K " + std::to_string(uid) + ' ' + join(names, " ") + '\n';
     for (const auto& [modseq, uid] : data.expunged)
         out += "E " + std::to_string(modseq) + ' ' + std::to_string(uid) + '\n';
     out += "END " + std::to_string(data.messages.size()) + ' ' + std::to_string(data.expunged.size()) + '\n';
@@ -69,6 +91,7 @@ std::string format_index(const IndexData& data)
 std::optional<IndexData> parse_index(std::string_view text)
 {
     IndexData data;
+    data.messages.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
     size_t pos = 0;
     size_t line_no = 0;
     bool ended = false;
@@ -120,6 +143,22 @@ std::optional<IndexData> parse_index(std::string_view text)
                 (!data.messages.empty() && data.messages.back().uid >= m.uid))
                 return std::nullopt;
             data.messages.push_back(std::move(m));
+        } else if (line[0] == 'R') {
+            if (!next_number(line, p, data.first_recent_uid))
+                return std::nullopt;
+        } else if (line[0] == 'X') {
+            data.extra_keyword_names = split_words(line.substr(2));
+            if (data.extra_keyword_names.size() > max_extra_keywords)
+                return std::nullopt;
+        } else if (line[0] == 'K') {
+            uint32_t uid = 0;
+            if (!next_number(line, p, uid) || p >= line.size() ||
+                (!data.extra_keywords.empty() && data.extra_keywords.back().first >= uid))
+                return std::nullopt;
+            auto names = split_words(line.substr(p));
+            if (names.empty() || names.size() > max_extra_keywords)
+                return std::nullopt;
+            data.extra_keywords.emplace_back(uid, std::move(names));
         } else if (line[0] == 'E') {
             uint64_t modseq = 0;
             uint32_t uid = 0;
@@ -164,6 +203,45 @@ std::optional<IndexData> load_index_file(const std::string& path)
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+}  // namespace loft::storage::maildir
+
+namespace loft::storage::maildir {
+
+std::optional<IndexRecentMark> load_index_recent_mark(const std::string& path)
+{
+    // The header lines come first and are short; a page holds them.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return std::nullopt;
+    char buf[4096];
+    ssize_t n = ::pread(fd.get(), buf, sizeof(buf), 0);
+    if (n <= 0)
+        return std::nullopt;
+    std::string_view text(buf, static_cast<size_t>(n));
+    IndexRecentMark mark;
+    bool have_validity = false;
+    size_t pos = 0;
+    for (int line_no = 0; line_no < 6 && pos < text.size(); line_no++) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos)
+            break;
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (line_no == 0 && line != magic)
+            return std::nullopt;
+        size_t p = 2;
+        if (line.substr(0, 2) == "V ")
+            have_validity = next_number(line, p, mark.uidvalidity);
+        else if (line.substr(0, 2) == "R ")
+            next_number(line, p, mark.first_recent_uid);
+        else if (line.substr(0, 2) == "M ")
+            break;
+    }
+    if (!have_validity)
+        return std::nullopt;
+    return mark;
 }
 
 }  // namespace loft::storage::maildir

@@ -15,6 +15,8 @@ namespace loft::storage::maildir {
 inline constexpr const char* index_file_name = "loft.index";
 // Expunge records kept for QRESYNC; older ones are summarised by expunge_floor.
 inline constexpr size_t max_expunge_records = 200'000;
+// Keywords a folder may have beyond the 26 file-name letters (index-only, as in Dovecot).
+inline constexpr size_t max_extra_keywords = 1000;
 
 struct IndexStamp {
     uint64_t dev = 0, ino = 0, size = 0;
@@ -38,6 +40,13 @@ struct IndexData {
     uint64_t highest_modseq = 0;
     uint64_t expunge_floor = 0;  // expunges at or below this modseq were forgotten
     std::string guid;            // mailbox GUID from dovecot-uidlist (32 hex digits)
+    // UIDs from here on are \Recent to the next read-write SELECT (Dovecot's
+    // first_recent_uid); 0 when the file did not record it.
+    uint32_t first_recent_uid = 0;
+    // Keywords beyond dovecot-keywords' 26 letters live only here, as in Dovecot's
+    // index: their names in creation order, and which messages carry them.
+    std::vector<std::string> extra_keyword_names;
+    std::vector<std::pair<uint32_t, std::vector<std::string>>> extra_keywords;  // ascending uid
     std::vector<IndexedMessage> messages;                 // ascending uid
     std::vector<std::pair<uint64_t, uint32_t>> expunged;  // (modseq, uid), ascending modseq
 };
@@ -49,5 +58,13 @@ std::optional<IndexData> parse_index(std::string_view text);
 // Best effort: write to a temporary name and rename; no fsync since the file is a cache.
 bool save_index_file(const std::string& path, const IndexData& data);
 std::optional<IndexData> load_index_file(const std::string& path);
+
+struct IndexRecentMark {
+    uint32_t uidvalidity = 0;
+    uint32_t first_recent_uid = 0;
+};
+// Reads only the head of loft.index: what another process claimed as seen by a
+// read-write SELECT, without loading the whole file.
+std::optional<IndexRecentMark> load_index_recent_mark(const std::string& path);
 
 }  // namespace loft::storage::maildir

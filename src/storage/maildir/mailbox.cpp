@@ -87,6 +87,19 @@ MaildirMailbox::~MaildirMailbox()
 
 namespace {
 
+}  // namespace
+
+MaildirMailbox::FileStamp MaildirMailbox::stamp_of(const std::string& path)
+{
+    struct stat st;
+    if (::stat(path.c_str(), &st) < 0)
+        return {};
+    return {st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec,
+            st.st_ctim.tv_nsec};
+}
+
+namespace {
+
 IndexStamp to_index_stamp(dev_t dev, ino_t ino, off_t size, time_t ms, long mns, time_t cs, long cns)
 {
     return {static_cast<uint64_t>(dev), static_cast<uint64_t>(ino), static_cast<uint64_t>(size),
@@ -113,25 +126,57 @@ void MaildirMailbox::load_index()
     highest_modseq_ = data->highest_modseq;
     expunge_floor_ = data->expunge_floor;
     expunged_ = std::move(data->expunged);
+    if (data->first_recent_uid != 0) {
+        first_recent_uid_ = data->first_recent_uid;
+        recent_mark_known_ = true;
+    }
+    extra_keyword_names_ = std::move(data->extra_keyword_names);
+    for (auto& [uid, names] : data->extra_keywords)
+        extra_keywords_.emplace(uid, std::move(names));
     load_keywords();
     messages_.reserve(data->messages.size());
-    files_by_base_.reserve(data->messages.size());
-    base_by_uid_.reserve(data->messages.size());
+    // The warm-open path: one hash insert per message and no file-system access.
     for (auto& m : data->messages) {
-        std::string base(maildir_base_name(m.filename.substr(4)));
-        files_by_base_.emplace(base, FileState{m.filename, m.mtime, m.size, m.vsize});
-        base_by_uid_.emplace(m.uid, base);
-        MessageInfo info = make_info(m.uid, base, m.filename);
+        std::string_view name = std::string_view(m.filename).substr(4);
+        MessageInfo info;
+        info.uid = m.uid;
+        info.flags = flags_from_name(name);
+        auto extra = extra_keywords_.find(m.uid);
+        if (extra != extra_keywords_.end())
+            info.flags.keywords.insert(info.flags.keywords.end(), extra->second.begin(), extra->second.end());
+        info.virtual_size = m.vsize;
+        info.physical_size = m.size;
+        info.internal_date = m.mtime;
         info.modseq = m.modseq;
+        info.path_hint = std::move(m.filename);  // `name` is not used after this
         messages_.push_back(std::move(info));
     }
+    maps_built_ = false;
     last_snapshot_ = snap;
+    index_stamp_ = stamp_of(index_path_);
+}
+
+void MaildirMailbox::ensure_maps()
+{
+    if (maps_built_)
+        return;
+    // Everything FileState holds is in MessageInfo too (path_hint is the file name).
+    files_by_base_.reserve(messages_.size());
+    base_by_uid_.reserve(messages_.size());
+    for (const auto& info : messages_) {
+        std::string base(maildir_base_name(std::string_view(info.path_hint).substr(4)));
+        base_by_uid_.emplace(info.uid, base);
+        files_by_base_.emplace(std::move(base),
+                               FileState{info.path_hint, info.internal_date, info.physical_size, info.virtual_size});
+    }
+    maps_built_ = true;
 }
 
 void MaildirMailbox::save_index()
 {
     if (!last_snapshot_ && uidvalidity_ == 0)
         return;
+    ensure_maps();
     IndexData data;
     if (last_snapshot_) {
         auto to = [](const FileStamp& f) {
@@ -148,6 +193,9 @@ void MaildirMailbox::save_index()
     data.highest_modseq = highest_modseq_;
     data.expunge_floor = expunge_floor_;
     data.expunged = expunged_;
+    merge_recent_mark();
+    data.first_recent_uid = first_recent_uid_;
+    data.extra_keyword_names = extra_keyword_names_;
     data.messages.reserve(messages_.size());
     for (const auto& info : messages_) {
         auto base = base_by_uid_.find(info.uid);
@@ -155,9 +203,94 @@ void MaildirMailbox::save_index()
             continue;
         const FileState& state = files_by_base_.at(base->second);
         data.messages.push_back({info.uid, state.mtime, state.size, state.vsize, info.modseq, state.filename});
+        auto extra = extra_keywords_.find(info.uid);
+        if (extra != extra_keywords_.end() && !extra->second.empty())
+            data.extra_keywords.emplace_back(info.uid, extra->second);
     }
-    if (save_index_file(index_path_, data))
+    if (save_index_file(index_path_, data)) {
         index_dirty_ = false;
+        index_stamp_ = stamp_of(index_path_);
+    }
+}
+
+void MaildirMailbox::merge_recent_mark()
+{
+    // Another process (or another object in this one) may have claimed \Recent messages
+    // and written loft.index since we read it: the mark only ever moves up.
+    FileStamp now = stamp_of(index_path_);
+    if (now == index_stamp_)
+        return;
+    index_stamp_ = now;
+    auto mark = load_index_recent_mark(index_path_);
+    if (mark && mark->uidvalidity == uidvalidity_ && mark->first_recent_uid > first_recent_uid_)
+        first_recent_uid_ = mark->first_recent_uid;
+}
+
+std::vector<uint32_t> MaildirMailbox::claim_recent()
+{
+    merge_recent_mark();
+    std::vector<uint32_t> claimed;
+    for (auto it = messages_.rbegin(); it != messages_.rend() && it->uid >= first_recent_uid_; ++it)
+        claimed.push_back(it->uid);
+    std::reverse(claimed.begin(), claimed.end());
+    if (first_recent_uid_ < next_uid_) {
+        first_recent_uid_ = next_uid_;
+        index_dirty_ = true;
+    }
+    return claimed;
+}
+
+std::vector<uint32_t> MaildirMailbox::recent_uids() const
+{
+    std::vector<uint32_t> uids;
+    for (auto it = messages_.rbegin(); it != messages_.rend() && it->uid >= first_recent_uid_; ++it)
+        uids.push_back(it->uid);
+    std::reverse(uids.begin(), uids.end());
+    return uids;
+}
+
+std::vector<std::string> MaildirMailbox::keyword_names() const
+{
+    std::vector<std::string> names;
+    for (size_t i = 0; i < max_keyword_letters; i++) {
+        const std::string& name = keywords_.name_of(static_cast<char>('a' + i));
+        if (!name.empty())
+            names.push_back(name);
+    }
+    names.insert(names.end(), extra_keyword_names_.begin(), extra_keyword_names_.end());
+    return names;
+}
+
+void MaildirMailbox::raise_first_recent_uid(uint32_t uid)
+{
+    if (uid > first_recent_uid_) {
+        first_recent_uid_ = uid;
+        index_dirty_ = true;
+    }
+}
+
+void MaildirMailbox::set_extra_keywords(uint32_t uid, const std::vector<std::string>& names)
+{
+    auto found = extra_keywords_.find(uid);
+    if (names.empty()) {
+        if (found != extra_keywords_.end()) {
+            extra_keywords_.erase(found);
+            index_dirty_ = true;
+        }
+        return;
+    }
+    // Keep them in the folder's creation order, as Dovecot lists keywords.
+    std::vector<std::string> ordered;
+    for (const auto& known : extra_keyword_names_)
+        for (const auto& name : names)
+            if (iequals(known, name)) {
+                ordered.push_back(known);
+                break;
+            }
+    if (found == extra_keywords_.end() || found->second != ordered) {
+        extra_keywords_[uid] = std::move(ordered);
+        index_dirty_ = true;
+    }
 }
 
 uint64_t MaildirMailbox::operation_modseq()
@@ -285,34 +418,48 @@ void MaildirMailbox::load_keywords()
     keywords_ = content ? KeywordTable::parse(*content) : KeywordTable();
 }
 
-std::string MaildirMailbox::letters_for(const std::vector<std::string>& keywords)
+std::string MaildirMailbox::letters_for(const std::vector<std::string>& keywords,
+                                        std::vector<std::string>& beyond_letters)
 {
     for (const auto& keyword : keywords)
         if (!is_valid_keyword(keyword))
             throw StorageError(StorageError::Kind::BadName, "Invalid keyword: " + keyword);
     load_keywords();
+    auto is_extra = [&](const std::string& keyword) {
+        return std::any_of(extra_keyword_names_.begin(), extra_keyword_names_.end(),
+                           [&](const std::string& known) { return iequals(known, keyword); });
+    };
     bool missing = false;
     for (const auto& keyword : keywords)
-        missing = missing || !keywords_.letter_of(keyword);
+        missing = missing || (!keywords_.letter_of(keyword) && !is_extra(keyword));
     if (missing) {
         std::string path = join_path(paths_.control, keywords_file_name);
         Dotlock lock = Dotlock::acquire(path);
         load_keywords();
         bool added = false;
         for (const auto& keyword : keywords) {
-            if (keywords_.letter_of(keyword))
+            if (keywords_.letter_of(keyword) || is_extra(keyword))
                 continue;
-            if (!keywords_.add(keyword))
-                throw StorageError(StorageError::Kind::Limit,
-                                   "Too many keywords in " + paths_.name + " (Maildir allows 26)");
-            added = true;
+            if (keywords_.add(keyword)) {
+                added = true;
+                continue;
+            }
+            // All 26 letters are taken: like Dovecot, keep the keyword in our index only.
+            if (extra_keyword_names_.size() >= max_extra_keywords)
+                throw StorageError(StorageError::Kind::Limit, "Too many keywords in " + paths_.name);
+            extra_keyword_names_.push_back(keyword);
+            index_dirty_ = true;
         }
         if (added)
             lock.replace_target(keywords_.format());
     }
     std::string letters;
-    for (const auto& keyword : keywords)
-        letters += *keywords_.letter_of(keyword);
+    for (const auto& keyword : keywords) {
+        if (auto letter = keywords_.letter_of(keyword))
+            letters += *letter;
+        else
+            beyond_letters.push_back(keyword);
+    }
     std::sort(letters.begin(), letters.end());
     letters.erase(std::unique(letters.begin(), letters.end()), letters.end());
     return letters;
@@ -320,11 +467,13 @@ std::string MaildirMailbox::letters_for(const std::vector<std::string>& keywords
 
 Flags MaildirMailbox::flags_from_name(std::string_view filename) const
 {
-    MaildirFilename parsed = parse_maildir_filename(filename);
+    MaildirInfoFlags parsed = parse_maildir_flags(filename);
     Flags flags;
     flags.system = parsed.system_flags;
-    for (char letter : parsed.keyword_letters) {
-        const std::string& name = keywords_.name_of(letter);
+    for (uint32_t i = 0; parsed.keyword_mask >> i; i++) {
+        if (!(parsed.keyword_mask & (1u << i)))
+            continue;
+        const std::string& name = keywords_.name_of(static_cast<char>('a' + i));
         if (!name.empty())
             flags.keywords.push_back(name);
     }
@@ -357,8 +506,9 @@ MessageInfo MaildirMailbox::make_info(uint32_t uid, const std::string& base, con
     MessageInfo info;
     info.uid = uid;
     info.flags = flags_from_name(relative.substr(4));
-    if (recent_.count(uid))
-        info.flags.system |= Recent;
+    auto extra = extra_keywords_.find(uid);
+    if (extra != extra_keywords_.end())
+        info.flags.keywords.insert(info.flags.keywords.end(), extra->second.begin(), extra->second.end());
     info.virtual_size = cached->second.vsize;
     info.physical_size = cached->second.size;
     info.internal_date = cached->second.mtime;
@@ -416,8 +566,11 @@ void MaildirMailbox::sync()
 {
     op_modseq_ = 0;
     DirSnapshot before = snapshot();
-    if (unchanged_since_last_sync(before))
+    if (unchanged_since_last_sync(before)) {
+        merge_recent_mark();
         return;
+    }
+    ensure_maps();
     last_snapshot_.reset();
     std::unordered_set<std::string> moved;
     if (!read_only_) {
@@ -426,6 +579,15 @@ void MaildirMailbox::sync()
     }
     load_keywords();
     auto uidlist = read_uidlist();
+    bool mark_from_scan = !recent_mark_known_;
+    if (mark_from_scan) {
+        // Without a loft.index (first run, or a site coming from Dovecot): messages that
+        // already have UIDs were seen, unless they are still in new/, where only a SELECT
+        // would have moved them from; those and the ones numbered now are \Recent.
+        first_recent_uid_ = uidlist ? uidlist->next_uid() : 1;
+        recent_mark_known_ = true;
+        index_dirty_ = true;
+    }
     auto files = scan_dirs();
     // readdir() can miss a file that another process renames while we list (a flag
     // change by Dovecot). A message we knew must not look expunged because of that, so
@@ -520,7 +682,10 @@ void MaildirMailbox::sync()
         messages_.clear();
         files_by_base_.clear();
         base_by_uid_.clear();
-        recent_.clear();
+        extra_keywords_.clear();
+        extra_keyword_names_.clear();
+        first_recent_uid_ = 1;
+        recent_mark_known_ = true;
         expunged_.clear();
         expunge_floor_ = highest_modseq_;
     }
@@ -538,10 +703,9 @@ void MaildirMailbox::sync()
         auto file = files.find(record.base_name);
         if (file == files.end())
             continue;
-        if (!read_only_ && (moved.count(record.base_name) || assigned.count(record.uid)))
-            recent_.insert(record.uid);
-        else if (read_only_ && assigned.count(record.uid))
-            recent_.insert(record.uid);
+        if (mark_from_scan && record.uid < first_recent_uid_ &&
+            (file->second.compare(0, 4, "new/") == 0 || moved.count(record.base_name)))
+            first_recent_uid_ = record.uid;
         try {
             messages.push_back(make_info(record.uid, record.base_name, file->second));
         } catch (const std::system_error& e) {
@@ -554,6 +718,8 @@ void MaildirMailbox::sync()
     }
     for (auto it = files_by_base_.begin(); it != files_by_base_.end();)
         it = live_bases.count(it->first) ? std::next(it) : files_by_base_.erase(it);
+    for (auto it = extra_keywords_.begin(); it != extra_keywords_.end();)
+        it = base_by_uid.count(it->first) ? std::next(it) : extra_keywords_.erase(it);
     // Modseqs: new messages and changed flags get the next value; vanished UIDs are
     // remembered for QRESYNC.
     auto old = messages_.begin();
@@ -568,6 +734,11 @@ void MaildirMailbox::sync()
                         old->flags.keywords == info.flags.keywords;
             info.modseq = same ? old->modseq : operation_modseq();
             index_dirty_ = index_dirty_ || !same || old->path_hint != info.path_hint;
+            // Someone else moved it from new/ to cur/: a read-write SELECT elsewhere (Dovecot)
+            // has seen it, so it is no longer \Recent for us either.
+            if (old->path_hint.compare(0, 4, "new/") == 0 && info.path_hint.compare(0, 4, "cur/") == 0 &&
+                !moved.count(base_by_uid.at(info.uid)))
+                raise_first_recent_uid(info.uid + 1);
             ++old;
         } else {
             info.modseq = operation_modseq();
@@ -578,6 +749,7 @@ void MaildirMailbox::sync()
         note_expunged(old->uid);
     messages_ = std::move(messages);
     base_by_uid_ = std::move(base_by_uid);
+    merge_recent_mark();
     // What we saw before listing: anything that changed since then forces a rescan.
     if (moved.empty() && assigned.empty())
         last_snapshot_ = before;
@@ -590,7 +762,7 @@ MailboxStatus MaildirMailbox::status() const
     st.uidnext = next_uid_;
     st.messages = static_cast<uint32_t>(messages_.size());
     for (const auto& info : messages_) {
-        if (info.flags.system & Recent)
+        if (info.uid >= first_recent_uid_)
             st.recent++;
         if (!(info.flags.system & Seen))
             st.unseen++;
@@ -622,6 +794,7 @@ std::string MaildirMailbox::locate(const std::string& base) const
 
 UniqueFd MaildirMailbox::open_message(uint32_t uid)
 {
+    ensure_maps();
     auto base = base_by_uid_.find(uid);
     if (base == base_by_uid_.end())
         throw StorageError(StorageError::Kind::NotFound, "Message UID " + std::to_string(uid) + " not found");
@@ -660,7 +833,9 @@ std::vector<MessageInfo> MaildirMailbox::change_flags(const std::vector<uint32_t
     op_modseq_ = 0;
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
-    std::string letters = flags.keywords.empty() ? std::string() : letters_for(flags.keywords);
+    ensure_maps();
+    std::vector<std::string> extra;
+    std::string letters = flags.keywords.empty() ? std::string() : letters_for(flags.keywords, extra);
     uint32_t system = flags.system & ~static_cast<uint32_t>(Recent);
     std::vector<MessageInfo> changed;
     bool touched_cur = false, touched_new = false;
@@ -737,6 +912,20 @@ std::vector<MessageInfo> MaildirMailbox::change_flags(const std::vector<uint32_t
             modified->push_back(uid);
         if (gone || changed_elsewhere)
             continue;
+        if (!extra.empty() || (op == FlagOp::Replace && extra_keywords_.count(uid))) {
+            std::vector<std::string> names;
+            auto current = extra_keywords_.find(uid);
+            if (op != FlagOp::Replace && current != extra_keywords_.end())
+                names = current->second;
+            for (const auto& keyword : extra) {
+                auto same = [&](const std::string& n) { return iequals(n, keyword); };
+                if (op == FlagOp::Remove)
+                    std::erase_if(names, same);
+                else if (std::none_of(names.begin(), names.end(), same))
+                    names.push_back(keyword);
+            }
+            set_extra_keywords(uid, names);
+        }
         auto it = std::lower_bound(messages_.begin(), messages_.end(), uid,
                                    [](const MessageInfo& info, uint32_t u) { return info.uid < u; });
         if (it == messages_.end() || it->uid != uid)
@@ -781,6 +970,7 @@ std::vector<uint32_t> MaildirMailbox::expunge_uids(const std::vector<uint32_t>& 
 void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
 {
     op_modseq_ = 0;
+    ensure_maps();
     bool touched_cur = false, touched_new = false;
     int64_t bytes = 0, count = 0;
     for (uint32_t uid : uids) {
@@ -818,7 +1008,7 @@ void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
             continue;
         files_by_base_.erase(base_it->second);
         base_by_uid_.erase(base_it);
-        recent_.erase(uid);
+        extra_keywords_.erase(uid);
     }
 }
 

@@ -62,6 +62,7 @@ public:
     bool make_writable() override
     {
         read_only_ = false;
+        last_snapshot_.reset();  // the next sync must move new/ to cur/ even if nothing changed
         return true;
     }
     uint32_t uidvalidity() const override { return uidvalidity_; }
@@ -78,7 +79,22 @@ public:
     void save_index() override;
     // Loft's other per-mailbox files (loft.cache) go next to loft.index.
     std::string loft_file_dir() const override { return index_path_.substr(0, index_path_.rfind('/')); }
+    // STATUS: recent is how many messages the next read-write SELECT will see as \Recent.
     MailboxStatus status() const override;
+
+    // \Recent as Dovecot keeps it: messages from first_recent_uid() on are \Recent to the
+    // first read-write SELECT that sees them and to nobody after it (EXAMINE and STATUS
+    // only look). Kept in loft.index and shared through it with other processes.
+    uint32_t first_recent_uid() const override { return first_recent_uid_; }
+    // Every keyword defined in the folder: dovecot-keywords in letter order, then the
+    // ones beyond 26 in creation order.
+    std::vector<std::string> keyword_names() const override;
+    // For a read-write SELECT (and its later syncs): takes the messages still \Recent and
+    // returns their UIDs; afterwards nobody else sees them as \Recent.
+    std::vector<uint32_t> claim_recent() override;
+    std::vector<uint32_t> recent_uids() const override;
+    // Another object on the same folder claimed messages up to uid (exclusive).
+    void raise_first_recent_uid(uint32_t uid) override;
     // nullptr if the uid is not (any more) in the mailbox.
     const MessageInfo* find(uint32_t uid) const override;
 
@@ -181,6 +197,7 @@ private:
         FileStamp cur, new_dir, uidlist, keywords;
         bool operator==(const DirSnapshot&) const = default;
     };
+    static FileStamp stamp_of(const std::string& path);  // zeros if it does not exist
     DirSnapshot snapshot() const;
     bool unchanged_since_last_sync(const DirSnapshot& now) const;
 
@@ -193,8 +210,12 @@ private:
     void move_new_to_cur(std::unordered_set<std::string>& moved_bases);
     void clean_tmp();
     void load_keywords();
-    // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed).
-    std::string letters_for(const std::vector<std::string>& keywords);
+    // Makes sure every keyword has a letter in dovecot-keywords (taking its lock if needed);
+    // keywords for which no letter is left go to beyond_letters (kept in loft.index only).
+    std::string letters_for(const std::vector<std::string>& keywords, std::vector<std::string>& beyond_letters);
+    // Records keywords without a letter for a message (in creation order); empty clears.
+    void set_extra_keywords(uint32_t uid, const std::vector<std::string>& names);
+    void merge_recent_mark();
     Flags flags_from_name(std::string_view filename) const;
     MessageInfo make_info(uint32_t uid, const std::string& base, const std::string& relative);
     // Finds the current file of a base name after someone renamed it; empty if gone.
@@ -223,8 +244,11 @@ private:
     std::string guid_;
     maildir::KeywordTable keywords_;
     std::vector<MessageInfo> messages_;
+    // Built on first use (ensure_maps): a warm open from loft.index only needs messages_.
     std::unordered_map<std::string, FileState> files_by_base_;  // what each message file looked like
     std::unordered_map<uint32_t, std::string> base_by_uid_;
+    bool maps_built_ = true;
+    void ensure_maps();
     std::optional<DirSnapshot> last_snapshot_;
     std::string index_path_;
     uint64_t highest_modseq_ = 0;
@@ -239,7 +263,11 @@ private:
     std::vector<MessageInfo> change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
                                           std::optional<uint64_t> limit, std::vector<uint32_t>* modified);
     uint64_t op_modseq_ = 0;
-    std::set<uint32_t> recent_;
+    uint32_t first_recent_uid_ = 1;
+    bool recent_mark_known_ = false;  // false until loft.index or a first sync set it
+    FileStamp index_stamp_;  // loft.index as we last read or wrote it
+    std::vector<std::string> extra_keyword_names_;
+    std::unordered_map<uint32_t, std::vector<std::string>> extra_keywords_;
     bool tmp_cleaned_ = false;
     uint32_t tmp_counter_ = 0;
 };

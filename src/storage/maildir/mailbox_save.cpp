@@ -137,7 +137,8 @@ uint32_t MaildirMailbox::Append::commit()
     fd_.reset();
 
     MaildirMailbox& box = *box_;
-    std::string letters = flags_.keywords.empty() ? std::string() : box.letters_for(flags_.keywords);
+    std::vector<std::string> extra;
+    std::string letters = flags_.keywords.empty() ? std::string() : box.letters_for(flags_.keywords, extra);
     uint32_t system = flags_.system & ~static_cast<uint32_t>(Recent);
     std::string base = tmp_base_ + ",S=" + std::to_string(size_) + ",W=" + std::to_string(vsize_);
     bool to_new = system == 0 && letters.empty();
@@ -162,6 +163,7 @@ uint32_t MaildirMailbox::Append::commit()
     fsync_dir(box.path_of(to_new ? "new" : "cur"));
 
     box.write_new_records(lock, *uidlist, existed, {UidlistRecord{uid, "", base}});
+    box.set_extra_keywords(uid, extra);
     // No file-system access from here on but the quota log: the message is stored, and
     // another process may already be moving it from new/ to cur/.
     box.remember_stored(uidlist->header, uid, base, FileState{relative, st.st_mtime, size_, vsize_});
@@ -218,10 +220,10 @@ void MaildirMailbox::write_new_records(Dotlock& lock, Uidlist& uidlist, bool exi
 void MaildirMailbox::remember_stored(const UidlistHeader& header, uint32_t uid, const std::string& base,
                                      FileState state)
 {
+    ensure_maps();
     uidvalidity_ = header.uidvalidity;
     guid_ = header.guid;
     next_uid_ = std::max(next_uid_, uid + 1);
-    recent_.insert(uid);
     // Only when it keeps messages_ sorted; otherwise the next sync() brings it in.
     if (messages_.empty() || messages_.back().uid < uid) {
         std::string relative = state.filename;
@@ -257,12 +259,15 @@ std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMail
         throw StorageError(StorageError::Kind::NotAllowed, "Can't move a message to the same mailbox");
     if (move && source.read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + source.paths_.name);
+    ensure_maps();
+    source.ensure_maps();
 
     struct Planned {
         uint32_t source_uid;
         std::string source_base;
         Flags flags;
         FileState state;  // in the source
+        std::vector<std::string> extra_keywords;  // without a letter in this folder
     };
     std::vector<Planned> planned;
     std::vector<std::string> all_keywords;
@@ -275,12 +280,14 @@ std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMail
         flags.system &= ~static_cast<uint32_t>(Recent);
         for (const auto& keyword : flags.keywords)
             all_keywords.push_back(keyword);
-        planned.push_back({uid, base, flags, source.files_by_base_.at(base)});
+        planned.push_back({uid, base, flags, source.files_by_base_.at(base), {}});
     }
     if (planned.empty())
         return {};
-    if (!all_keywords.empty())
-        letters_for(all_keywords);
+    if (!all_keywords.empty()) {
+        std::vector<std::string> beyond_letters;
+        letters_for(all_keywords, beyond_letters);
+    }
 
     Dotlock lock = Dotlock::acquire(uidlist_path_);
     auto uidlist = read_uidlist();
@@ -299,8 +306,12 @@ std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMail
     bool touched_cur = false, touched_new = false;
     for (auto& item : planned) {
         std::string letters;
-        for (const auto& keyword : item.flags.keywords)
-            letters += *keywords_.letter_of(keyword);
+        for (const auto& keyword : item.flags.keywords) {
+            if (auto letter = keywords_.letter_of(keyword))
+                letters += *letter;
+            else
+                item.extra_keywords.push_back(keyword);
+        }
         std::sort(letters.begin(), letters.end());
         bool to_new = item.flags.system == 0 && letters.empty();
         // Dovecot keeps the base name, so the same message is recognisable in both folders;
@@ -337,6 +348,7 @@ std::vector<std::pair<uint32_t, uint32_t>> MaildirMailbox::copy_from(MaildirMail
                 if (next == UINT32_MAX)
                     throw StorageError(StorageError::Kind::Limit, "UID space exhausted in " + paths_.name);
                 records.push_back({next, "", base});
+                set_extra_keywords(next, item.extra_keywords);
                 mapping.emplace_back(item.source_uid, next);
                 FileState state = item.state;
                 state.filename = relative;

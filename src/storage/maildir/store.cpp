@@ -4,6 +4,7 @@
 #include "lib/system_error.h"
 #include "lib/unique_fd.h"
 #include "storage/maildir/dotlock.h"
+#include "storage/maildir/filename.h"
 #include "storage/maildir/fs_util.h"
 #include "storage/maildir/mutf7.h"
 #include "storage/maildir/subscriptions.h"
@@ -12,6 +13,7 @@
 #include "storage/storage_error.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,12 +129,15 @@ MailboxPaths MaildirStore::paths_for(std::string_view mailbox) const
 {
     MailboxPaths paths;
     paths.uidvalidity_dir = control_root();
-    paths.quota_file = join_path(location_.root, "maildirsize");
+    paths.quota_file = join_path(control_root(), "maildirsize");
     if (is_inbox(mailbox)) {
         paths.name = "INBOX";
         paths.dir = location_.inbox.empty() ? location_.root : location_.inbox;
-        paths.control = location_.control.empty() ? paths.dir : location_.control;
-        paths.index = location_.index.empty() ? paths.control : location_.index;
+        // With LAYOUT=fs INBOX is a folder like others: its control and index files go in
+        // an INBOX subdirectory, as Dovecot puts them; in Maildir++ it is the root.
+        auto below = [&](const std::string& dir) { return location_.layout_fs ? join_path(dir, "INBOX") : dir; };
+        paths.control = location_.control.empty() ? paths.dir : below(location_.control);
+        paths.index = location_.index.empty() ? paths.control : below(location_.index);
         return paths;
     }
     auto components = storage_components(mailbox);
@@ -198,7 +203,10 @@ void MaildirStore::create(std::string_view mailbox)
     MailboxPaths paths = paths_for(mailbox);
     if (is_directory(join_path(paths.dir, "cur")))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: " + paths.name);
-    if (!is_inbox(mailbox) && !is_directory(join_path(location_.root, "cur")))
+    // The root Maildir comes first, as with Dovecot; a separate INBOX= directory of
+    // LAYOUT=fs only appears when INBOX is used (Dovecot's CREATE INBOX then succeeds).
+    bool separate_inbox = location_.layout_fs && !location_.inbox.empty();
+    if (!is_inbox(mailbox) && !separate_inbox && !is_directory(join_path(location_.root, "cur")))
         create_maildir(paths_for("INBOX"));
     if (dir_only && location_.layout_fs) {
         make_dirs(paths.dir);
@@ -257,7 +265,7 @@ std::vector<MailboxListEntry> MaildirStore::list() const
         std::string name = display_name(components);
         auto& attrs = entries[name];
         if (!selectable && !location_.no_noselect)
-            attrs |= NoSelect;
+            attrs = (attrs & ~static_cast<uint32_t>(NonExistent)) | NoSelect;  // a folder, but no mail
         else
             attrs &= ~static_cast<uint32_t>(NoSelect | NonExistent);
         // Parents that have no directory of their own are listed as \Noselect.
@@ -266,19 +274,19 @@ std::vector<MailboxListEntry> MaildirStore::list() const
             std::string parent_name = display_name(parent);
             auto it = entries.find(parent_name);
             if (it == entries.end())
-                entries[parent_name] = location_.no_noselect ? NonExistent : NoSelect;
+                entries[parent_name] = location_.no_noselect ? NonExistent : (NoSelect | NonExistent);
             parent.pop_back();
         }
     }
     std::vector<MailboxListEntry> result;
     for (const auto& [name, attrs] : entries) {
-        if (attrs & NonExistent)
-            continue;
+        if (attrs == NonExistent)
+            continue;  // NO-NOSELECT: parents without a folder are not listed
         bool children = false;
         std::string prefix = name + separator_;
         auto it = entries.upper_bound(name);
         for (; it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-            if (!(it->second & NonExistent)) {
+            if (it->second != NonExistent) {
                 children = true;
                 break;
             }
@@ -321,7 +329,7 @@ void MaildirStore::remove(std::string_view mailbox)
         has_children = !children.empty();
         if (has_children) {
             if (!selectable)
-                throw StorageError(StorageError::Kind::NotFound, "Mailbox has children, delete them first");
+                throw StorageError(StorageError::Kind::NotAllowed, "Mailbox has children, delete them first");
             // Keep the directory for the children; only the mail goes.
             for (const char* sub : {"cur", "new", "tmp"})
                 remove_tree(join_path(paths.dir, sub));
@@ -351,17 +359,11 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
 {
     if (is_inbox(to))
         throw StorageError(StorageError::Kind::Exists, "Mailbox already exists: INBOX");
-    if (is_inbox(from)) {
-        // RFC 3501: renaming INBOX moves its messages to a new mailbox and leaves INBOX
-        // empty (children stay), which is what Dovecot does.
-        create(to);
-        auto inbox = open("INBOX", false);
-        auto target = open(to, false);
-        std::vector<uint32_t> uids;
-        for (const auto& info : inbox->messages())
-            uids.push_back(info.uid);
-        target->copy_from(*inbox, uids, true);
-        return;
+    if (is_inbox(from) && (!location_.layout_fs || location_.inbox.empty())) {
+        // The Maildir++ INBOX is the root of every other folder: Dovecot 2.3 refuses
+        // (NO [CANNOT]). With LAYOUT=fs it is a folder like any other and moves with its
+        // children; a new empty INBOX appears when next opened.
+        throw StorageError(StorageError::Kind::BadName, "Renaming INBOX isn't supported");
     }
     MailboxPaths source = paths_for(from);
     MailboxPaths target = paths_for(to);
@@ -373,7 +375,7 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
     auto target_components = storage_components(to);
     if (target_components.size() > source_components.size() &&
         std::equal(source_components.begin(), source_components.end(), target_components.begin()))
-        throw StorageError(StorageError::Kind::NotAllowed, "Can't rename mailbox under itself.");
+        throw StorageError(StorageError::Kind::NotAllowed, "Can't rename mailbox under its own child");
 
     // (old dir, new dir) pairs: the mailbox itself and, in Maildir++, each child folder.
     std::vector<std::pair<std::string, std::string>> moves;
@@ -381,6 +383,11 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
     std::vector<std::pair<std::string, std::string>> control_moves;
     if (source.control != source.dir)
         control_moves.emplace_back(source.control, target.control);
+    // Loft's index (with the \Recent mark) moves too, as Dovecot's does; it is a cache,
+    // so a failure here only costs a rescan.
+    std::vector<std::pair<std::string, std::string>> index_moves;
+    if (source.index != source.control)
+        index_moves.emplace_back(source.index, target.index);
     if (!location_.layout_fs) {
         std::string source_rel = relative_dir(source_components) + ".";
         std::string target_rel = relative_dir(target_components) + ".";
@@ -393,6 +400,9 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
                 if (!location_.control.empty())
                     control_moves.emplace_back(join_path(location_.control, name),
                                                join_path(location_.control, target_rel + suffix));
+                if (!location_.index.empty())
+                    index_moves.emplace_back(join_path(location_.index, name),
+                                             join_path(location_.index, target_rel + suffix));
             }
         }
         for (size_t i = 1; i < moves.size(); i++)
@@ -407,6 +417,15 @@ void MaildirStore::rename(std::string_view from, std::string_view to)
     for (const auto& [old_dir, new_dir] : moves)
         if (::rename(old_dir.c_str(), new_dir.c_str()) < 0)
             throw_errno("rename(" + old_dir + ", " + new_dir + ")");
+    for (const auto& [old_dir, new_dir] : index_moves) {
+        if (!path_exists(old_dir) || path_exists(new_dir))
+            continue;
+        try {
+            make_dirs(new_dir.substr(0, new_dir.rfind('/')));
+            ::rename(old_dir.c_str(), new_dir.c_str());
+        } catch (const std::exception&) {
+        }
+    }
     for (const auto& [old_dir, new_dir] : control_moves)
         if (path_exists(old_dir) && ::rename(old_dir.c_str(), new_dir.c_str()) < 0)
             throw_errno("rename(" + old_dir + ", " + new_dir + ")");
@@ -444,8 +463,96 @@ void MaildirStore::subscribe(std::string_view mailbox, bool subscribed)
     set_subscribed(subscriptions_path(), separator_, stored, subscribed);
 }
 
+QuotaLimits MaildirStore::parse_quota_rule(std::string_view rule)
+{
+    QuotaLimits limits;
+    auto number = [&](std::string_view text, bool storage) -> uint64_t {
+        uint64_t value = 0;
+        size_t i = 0;
+        for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; i++) {
+            if (value > UINT64_MAX / 10 - 10)
+                throw StorageError(StorageError::Kind::BadName, "quota_rule value too large");
+            value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+        }
+        if (!storage)
+            return value;
+        std::string unit = to_upper(text.substr(i));
+        uint64_t scale = unit.empty() || unit == "K" || unit == "KB" ? 1024
+                         : unit == "B"                                ? 1
+                         : unit == "M" || unit == "MB"                ? 1024ULL * 1024
+                         : unit == "G" || unit == "GB"                ? 1024ULL * 1024 * 1024
+                         : unit == "T" || unit == "TB"                ? 1024ULL * 1024 * 1024 * 1024
+                                                                      : 0;
+        if (scale == 0)
+            throw StorageError(StorageError::Kind::BadName, "quota_rule: unknown unit " + unit);
+        if (value > UINT64_MAX / scale)
+            throw StorageError(StorageError::Kind::BadName, "quota_rule value too large");
+        return value * scale;
+    };
+    for (const std::string& part : split(rule, ':')) {
+        if (part.compare(0, 8, "storage=") == 0)
+            limits.storage_bytes = number(std::string_view(part).substr(8), true);
+        else if (part.compare(0, 9, "messages=") == 0)
+            limits.messages = number(std::string_view(part).substr(9), false);
+    }
+    return limits;
+}
+
+void MaildirStore::ensure_quota_file()
+{
+    if (!quota_)
+        return;
+    std::string path = join_path(control_root(), "maildirsize");
+    if (path_exists(path))
+        return;
+    // Dovecot recalculates from the file names' S= sizes of every folder.
+    uint64_t bytes = 0, count = 0;
+    for (const auto& entry : list()) {
+        if (entry.attributes & NoSelect)
+            continue;
+        MailboxPaths paths = paths_for(entry.name);
+        for (const char* sub : {"cur", "new"}) {
+            auto names = list_dir(join_path(paths.dir, sub));
+            if (!names)
+                continue;
+            for (const auto& name : *names) {
+                if (name.empty() || name[0] == '.')
+                    continue;
+                MaildirFilename parsed = parse_maildir_filename(name);
+                uint64_t size = 0;
+                if (parsed.size) {
+                    size = *parsed.size;
+                } else {
+                    struct stat st;
+                    if (::stat(join_path(join_path(paths.dir, sub), name).c_str(), &st) < 0)
+                        continue;
+                    size = static_cast<uint64_t>(st.st_size);
+                }
+                bytes += size;
+                count++;
+            }
+        }
+    }
+    std::string header = std::to_string(quota_->storage_bytes) + "S";
+    if (quota_->messages)
+        header += "," + std::to_string(quota_->messages) + "C";
+    std::string text = header + "\n" + std::to_string(bytes) + " " + std::to_string(count) + "\n";
+    make_dirs(control_root());
+    // Created under a temporary name and linked in: whoever links first wins.
+    std::string temp = path + ".loft." + std::to_string(::getpid());
+    {
+        UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd)
+            return;  // quota accounting is advisory
+        write_all(fd.get(), text, temp);
+    }
+    (void)::link(temp.c_str(), path.c_str());
+    ::unlink(temp.c_str());
+}
+
 std::unique_ptr<MaildirMailbox> MaildirStore::open(std::string_view mailbox, bool read_only)
 {
+    ensure_quota_file();
     MailboxPaths paths = paths_for(mailbox);
     if (!is_directory(join_path(paths.dir, "cur"))) {
         if (!is_inbox(mailbox))

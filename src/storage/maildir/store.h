@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,12 @@ public:
     // Special-use attributes from the namespace's `mailbox NAME { special_use = ... }`
     // blocks; list() reports them for mailboxes that exist (Dovecot does not invent them).
     void set_special_use(std::map<std::string, std::string> by_name) override { special_use_ = std::move(by_name); }
+
+    // Maildir++ quota (quota = maildir:...): maildirsize in the control root is created
+    // with the current totals when missing, then every save and expunge logs its delta.
+    void set_quota(std::optional<QuotaLimits> limits) override { quota_ = limits; }
+    // Parses a quota_rule value ("*:storage=100M:messages=1000"; a bare number is kB).
+    static QuotaLimits parse_quota_rule(std::string_view rule);
     std::vector<MailboxListEntry> list() const override;
     bool exists(std::string_view mailbox) const override;
     void create(std::string_view mailbox) override;
@@ -68,6 +75,8 @@ private:
     char separator_;
     maildir::MailboxOptions options_;
     std::map<std::string, std::string> special_use_;
+    std::optional<QuotaLimits> quota_;
+    void ensure_quota_file();
 };
 
 }  // namespace loft::storage

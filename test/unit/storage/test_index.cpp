@@ -57,6 +57,9 @@ public:
         data.messages.push_back({1, 1700000000, 10, 12, 4, "cur/a,S=10:2,S"});
         data.messages.push_back({4, 1700000001, 5, 6, 12, "new/b"});
         data.expunged.push_back({9, 2});
+        data.first_recent_uid = 4;
+        data.extra_keyword_names = {"kw26", "Later"};
+        data.extra_keywords.push_back({4, {"kw26", "Later"}});
         auto parsed = parse_index(format_index(data));
         CPPUNIT_ASSERT(parsed.has_value());
         CPPUNIT_ASSERT(parsed->cur == data.cur);
@@ -65,6 +68,17 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t(2), parsed->messages.size());
         CPPUNIT_ASSERT_EQUAL(std::string("cur/a,S=10:2,S"), parsed->messages[0].filename);
         CPPUNIT_ASSERT_EQUAL(uint32_t(2), parsed->expunged[0].second);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(4), parsed->first_recent_uid);
+        CPPUNIT_ASSERT(data.extra_keyword_names == parsed->extra_keyword_names);
+        CPPUNIT_ASSERT(data.extra_keywords == parsed->extra_keywords);
+        // The \Recent mark can be read from the head of the file alone.
+        TempDir dir;
+        CPPUNIT_ASSERT(save_index_file(dir / "loft.index", data));
+        auto mark = load_index_recent_mark(dir / "loft.index");
+        CPPUNIT_ASSERT(mark.has_value());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(99), mark->uidvalidity);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(4), mark->first_recent_uid);
+        CPPUNIT_ASSERT(!load_index_recent_mark(dir / "missing").has_value());
     }
     void damaged_index_is_rejected()
     {

@@ -55,6 +55,8 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(aborted_append_leaves_nothing);
     CPPUNIT_TEST(external_delivery_gets_next_uid_and_recent);
     CPPUNIT_TEST(read_only_sync_leaves_new_alone);
+    CPPUNIT_TEST(recent_taken_by_another_server_is_noticed);
+    CPPUNIT_TEST(fresh_index_takes_numbered_mail_as_seen);
     CPPUNIT_TEST(existing_dovecot_uidlist_is_respected);
     CPPUNIT_TEST(store_flags_renames_in_ascii_order);
     CPPUNIT_TEST(outside_rename_is_followed);
@@ -62,7 +64,7 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(expunge_removes_deleted_only);
     CPPUNIT_TEST(uidlist_is_compacted_after_many_expunges);
     CPPUNIT_TEST(files_without_sizes_get_computed_sizes);
-    CPPUNIT_TEST(too_many_keywords_is_an_error);
+    CPPUNIT_TEST(keywords_beyond_26_live_in_loft_index);
     CPPUNIT_TEST(stale_tmp_files_are_removed);
     CPPUNIT_TEST(broken_uidlist_is_reported);
     CPPUNIT_TEST(copy_hard_links_and_maps_keywords);
@@ -116,7 +118,8 @@ public:
         const MessageInfo& info = box->messages()[0];
         CPPUNIT_ASSERT_EQUAL(uint64_t(21), info.virtual_size);
         CPPUNIT_ASSERT_EQUAL(int64_t(1706778000), info.internal_date);
-        CPPUNIT_ASSERT(info.flags.system & Recent);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(0), info.flags.system);  // \Recent belongs to sessions, not files
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
         CPPUNIT_ASSERT_EQUAL(uint32_t(2), box->uidnext());
         auto fd = box->open_message(1);
         CPPUNIT_ASSERT_EQUAL(std::string("Subject: hi\n\nbody\n"), read_fd(fd.get()));
@@ -147,7 +150,7 @@ public:
         CPPUNIT_ASSERT(names[0].size() > 7 && names[0].substr(names[0].size() - 7) == ":2,FSab");
         CPPUNIT_ASSERT_EQUAL(std::string("0 $Forwarded\n1 Junk\n"), read_file(dir / "Maildir/dovecot-keywords"));
         const auto& info = box->messages()[0];
-        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen | Flagged | Recent), info.flags.system);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen | Flagged), info.flags.system);
         CPPUNIT_ASSERT_EQUAL(size_t(2), info.flags.keywords.size());
         CPPUNIT_ASSERT_EQUAL(std::string("Junk"), info.flags.keywords[1]);
     }
@@ -185,10 +188,66 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), box->status().recent);
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), box->status().unseen);
         CPPUNIT_ASSERT_EQUAL(uint32_t(4), box->status().uidnext);
-        // A second session sees the same UIDs but no \Recent.
+        // The first read-write SELECT takes them all; after that nobody sees them as \Recent.
+        CPPUNIT_ASSERT(std::vector<uint32_t>({1, 2, 3}) == box->claim_recent());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(0), box->status().recent);
+        CPPUNIT_ASSERT(box->claim_recent().empty());
+        box->save_index();
         auto other = store.open("INBOX", false);
         CPPUNIT_ASSERT_EQUAL(uint32_t(0), other->status().recent);
         CPPUNIT_ASSERT_EQUAL(uint32_t(3), other->messages()[2].uid);
+        // A later delivery is \Recent again, for the next SELECT only.
+        write_file(dir / "Maildir/new/1800000001.M1P9.other,S=5,W=6", "four\n");
+        other->sync();
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), other->status().recent);
+        CPPUNIT_ASSERT(std::vector<uint32_t>({4}) == other->claim_recent());
+        other->save_index();
+        box->sync();  // picks up the other object's claim from loft.index
+        CPPUNIT_ASSERT_EQUAL(uint32_t(0), box->status().recent);
+    }
+    void recent_taken_by_another_server_is_noticed()
+    {
+        // Dovecot SELECTing the folder moves new/ to cur/: from then on those messages are
+        // not \Recent for Loft's sessions either.
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.open("INBOX", false);
+        write_file(dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3", "x\n");
+        write_file(dir / "Maildir/new/1800000000.M2P9.other,S=2,W=3", "y\n");
+        auto box = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), box->status().recent);
+        ::rename((dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3").c_str(),
+                 (dir / "Maildir/cur/1800000000.M1P9.other,S=2,W=3:2,").c_str());
+        box->sync();
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), box->first_recent_uid());
+    }
+    void fresh_index_takes_numbered_mail_as_seen()
+    {
+        // Without loft.index: mail that already has UIDs and sits in cur/ is not \Recent;
+        // mail still in new/ (no SELECT moved it) and mail numbered now is.
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        {
+            auto box = store.open("INBOX", false);
+            append(*box, "a\n", keywords_flags(Seen, {}));
+            append(*box, "b\n", keywords_flags(Seen, {}));
+        }
+        ::unlink((dir / "Maildir/loft.index").c_str());
+        write_file(dir / "Maildir/new/1800000000.M1P9.other,S=2,W=3", "x\n");
+        auto box = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(3), uint32_t(box->messages().size()));
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), box->status().recent);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(3), box->first_recent_uid());
+        {
+            auto writer = store.open("INBOX", false);
+            append(*writer, "c\n");  // new/, UID 4
+            writer->claim_recent();
+        }
+        ::unlink((dir / "Maildir/loft.index").c_str());
+        auto again = store.open("INBOX", true);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(4), again->first_recent_uid());
+        CPPUNIT_ASSERT_EQUAL(uint32_t(1), again->status().recent);
     }
     void read_only_sync_leaves_new_alone()
     {
@@ -241,7 +300,7 @@ public:
         using Op = MaildirMailbox::FlagOp;
         auto changed = box->store_flags({1}, Op::Add, keywords_flags(Seen | Answered, {"$label1"}));
         CPPUNIT_ASSERT_EQUAL(size_t(1), changed.size());
-        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen | Answered | Recent), changed[0].flags.system);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen | Answered), changed[0].flags.system);
         box->store_flags({1}, Op::Add, keywords_flags(Flagged, {"$Forwarded"}));
         auto names = files_in(dir / "Maildir/cur");
         CPPUNIT_ASSERT_EQUAL(size_t(1), names.size());
@@ -288,7 +347,7 @@ public:
         ::rename((dir / "Maildir/cur/" + name).c_str(), (dir / "Maildir/cur/" + base + ":2,Sb").c_str());
         box->sync();
         const auto& info = box->messages()[0];
-        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen | Recent), info.flags.system);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(Seen), info.flags.system);
         CPPUNIT_ASSERT(std::vector<std::string>{"NonJunk"} == info.flags.keywords);
     }
     void expunge_removes_deleted_only()
@@ -338,7 +397,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint64_t(6), box->messages()[0].physical_size);
         CPPUNIT_ASSERT_EQUAL(uint64_t(7), box->messages()[0].virtual_size);
     }
-    void too_many_keywords_is_an_error()
+    void keywords_beyond_26_live_in_loft_index()
     {
         TempDir dir;
         MaildirStore store(dir / "Maildir");
@@ -347,12 +406,31 @@ public:
         std::vector<std::string> many;
         for (int i = 0; i < 27; i++)
             many.push_back("kw" + std::to_string(i));
-        try {
-            box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(0, many));
-            CPPUNIT_FAIL("expected a keyword limit error");
-        } catch (const StorageError& e) {
-            CPPUNIT_ASSERT(e.kind() == StorageError::Kind::Limit);
+        // Like Dovecot: the first 26 get letters, the rest live in loft.index only.
+        box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(0, many));
+        CPPUNIT_ASSERT(many == box->messages()[0].flags.keywords);
+        std::string name = files_in(dir / "Maildir/cur")[0];
+        CPPUNIT_ASSERT_EQUAL(std::string(":2,abcdefghijklmnopqrstuvwxyz"), name.substr(name.find(':')));
+        append(*box, "y\n", keywords_flags(Seen, {"kw26", "kw0", "Fresh"}));
+        CPPUNIT_ASSERT((std::vector<std::string>{"kw0", "kw26", "Fresh"}) == box->messages()[1].flags.keywords);
+        box->store_flags({1}, MaildirMailbox::FlagOp::Remove, keywords_flags(0, {"kw26", "kw3"}));
+        box->save_index();
+        {
+            auto again = store.open("INBOX", false);
+            auto expected = many;
+            expected.erase(expected.begin() + 26);
+            expected.erase(expected.begin() + 3);
+            CPPUNIT_ASSERT(expected == again->messages()[0].flags.keywords);
+            CPPUNIT_ASSERT((std::vector<std::string>{"kw0", "kw26", "Fresh"}) == again->messages()[1].flags.keywords);
+            // A copy into another folder gets letters there again.
+            store.create("Other");
+            auto other = store.open("Other", false);
+            other->copy_from(*again, {2});
+            CPPUNIT_ASSERT((std::vector<std::string>{"kw0", "kw26", "Fresh"}) == other->messages()[0].flags.keywords);
+            CPPUNIT_ASSERT_EQUAL(std::string("0 kw0\n1 kw26\n2 Fresh\n"), read_file(dir / "Maildir/.Other/dovecot-keywords"));
         }
+        box->store_flags({1}, MaildirMailbox::FlagOp::Replace, keywords_flags(0, {"kw27"}));
+        CPPUNIT_ASSERT(std::vector<std::string>{"kw27"} == box->messages()[0].flags.keywords);
         CPPUNIT_ASSERT_THROW(box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(0, {"bad kw"})),
                              StorageError);
     }

@@ -52,8 +52,9 @@ class StoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(utf8_option_stores_raw_names);
     CPPUNIT_TEST(status_counts);
     CPPUNIT_TEST(inbox_children_and_trailing_separator);
-    CPPUNIT_TEST(rename_inbox_moves_messages);
+    CPPUNIT_TEST(rename_inbox_is_refused);
     CPPUNIT_TEST(special_use_for_existing_mailboxes);
+    CPPUNIT_TEST(maildirsize_is_created_with_quota);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -70,8 +71,9 @@ public:
         CPPUNIT_ASSERT_EQUAL(size_t(8), l.size());
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasChildren), l["Archive"]);
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["Archive/2024"]);
-        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | HasChildren), l["Work"]);
-        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | HasChildren), l["Work/Projects"]);
+        // Parents without a folder of their own: \Noselect, and \NonExistent for LIST-EXTENDED.
+        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | NonExistent | HasChildren), l["Work"]);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | NonExistent | HasChildren), l["Work/Projects"]);
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["Work/Projects/Alpha"]);
         CPPUNIT_ASSERT(l.count("Entw\xC3\xBC" "rfe"));
         CPPUNIT_ASSERT(l.count("Test & Co"));
@@ -94,7 +96,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(inbox + 1, drafts);
         CPPUNIT_ASSERT_EQUAL(drafts + 1, archive);
         CPPUNIT_ASSERT_EQUAL(archive, store.open("Archive/2024", true)->uidvalidity());
-        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | HasChildren), listing(store)["Archive"]);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(NoSelect | NonExistent | HasChildren), listing(store)["Archive"]);
     }
     void create_existing_fails()
     {
@@ -248,7 +250,7 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["INBOX/Lower"]);
         CPPUNIT_ASSERT_EQUAL(uint32_t(HasNoChildren), l["x"]);
     }
-    void rename_inbox_moves_messages()
+    void rename_inbox_is_refused()
     {
         TempDir dir;
         MaildirStore store(dir / "Maildir");
@@ -261,11 +263,35 @@ public:
                 a.commit();
             }
         }
-        store.rename("INBOX", "Old Inbox");
-        CPPUNIT_ASSERT_EQUAL(uint32_t(0), store.status("INBOX").messages);
-        CPPUNIT_ASSERT_EQUAL(uint32_t(2), store.status("Old Inbox").messages);
+        // Dovecot 2.3 refuses to rename a Maildir INBOX (NO [CANNOT]); nothing moves.
+        CPPUNIT_ASSERT(error_kind([&] { store.rename("INBOX", "Old Inbox"); }) == StorageError::Kind::BadName);
+        CPPUNIT_ASSERT_EQUAL(uint32_t(2), store.status("INBOX").messages);
+        CPPUNIT_ASSERT(!store.exists("Old Inbox"));
         CPPUNIT_ASSERT(store.exists("INBOX/Child"));
-        CPPUNIT_ASSERT(error_kind([&] { store.rename("INBOX", "Old Inbox"); }) == StorageError::Kind::Exists);
+    }
+    void maildirsize_is_created_with_quota()
+    {
+        QuotaLimits limits = MaildirStore::parse_quota_rule("*:storage=100M:messages=50");
+        CPPUNIT_ASSERT_EQUAL(uint64_t(104857600), limits.storage_bytes);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(50), limits.messages);
+        CPPUNIT_ASSERT_EQUAL(uint64_t(2048), MaildirStore::parse_quota_rule("*:storage=2").storage_bytes);  // kB
+        CPPUNIT_ASSERT(error_kind([] { MaildirStore::parse_quota_rule("*:storage=5X"); }) ==
+                       StorageError::Kind::BadName);
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        store.create("Sent");
+        write_file(dir / "Maildir/.Sent/cur/1.M1P1.h,S=100,W=104:2,S", std::string(100, 'x'));
+        write_file(dir / "Maildir/new/2.M1P1.h,S=7,W=8", "abcdef\n");
+        store.set_quota(QuotaLimits{1000, 0});
+        {
+            auto box = store.open("INBOX", false);
+            CPPUNIT_ASSERT_EQUAL(std::string("1000S\n107 2\n"), read_file(dir / "Maildir/maildirsize"));
+            auto a = box->begin_append({}, 0);
+            a.write("hello\n");
+            a.commit();
+        }
+        // Later saves log their deltas, as Dovecot's quota does.
+        CPPUNIT_ASSERT_EQUAL(std::string("1000S\n107 2\n6 1\n"), read_file(dir / "Maildir/maildirsize"));
     }
     void special_use_for_existing_mailboxes()
     {
