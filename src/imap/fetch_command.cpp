@@ -3,6 +3,7 @@
 #include "imap/protocol/arg_values.h"
 #include "imap/protocol/imap_date.h"
 #include "imap/protocol/response.h"
+#include "imap/protocol/sequence_set.h"
 #include "imap/protocol/store_args.h"
 #include "imap/session.h"
 #include "lib/strings.h"
@@ -96,15 +97,24 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
     }
     std::vector<uint32_t> uids = resolve_set(protocol::astring(command.args[0]), uid);
     protocol::FetchRequest request = protocol::parse_fetch(command.args, 1);
-    if (request.changed_since || request.vanished) {
-        bad(command, "CONDSTORE is not supported yet", started);
-        co_return;
-    }
+    // Dovecot's checks, in its order.
+    if (request.vanished && !uid)
+        throw protocol::CommandError("Unknown FETCH modifier");
+    if (request.vanished && !qresync_)
+        throw protocol::CommandError("QRESYNC not enabled");
+    if (request.vanished && !request.changed_since)
+        throw protocol::CommandError("VANISHED used without CHANGEDSINCE");
     bool want_flags = false, want_size = false, want_date = false, sets_seen = false;
     bool want_envelope = false, want_structure = false, want_body = false;
+    bool want_modseq = request.changed_since.has_value();
+    bool modseq_listed = false;
     for (const Attribute& attribute : request.attributes) {
         switch (attribute.kind) {
         case Attribute::Kind::Uid: break;
+        case Attribute::Kind::ModSeq:
+            want_modseq = true;
+            modseq_listed = true;
+            break;
         case Attribute::Kind::Flags: want_flags = true; break;
         case Attribute::Kind::Rfc822Size: want_size = true; break;
         case Attribute::Kind::InternalDate: want_date = true; break;
@@ -121,7 +131,37 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         if (attribute.sets_seen())
             sets_seen = true;
     }
+    if (want_modseq)
+        enable_condstore();
+    if (request.vanished) {
+        // The UIDs of the command's set that vanished since CHANGEDSINCE ("*" is any UID).
+        auto set = protocol::SequenceSet::parse(protocol::astring(command.args[0]), true);
+        std::string uid_set = protocol::format_ranges(set.resolve(0xFFFFFFFFu));
+        auto vanished = co_await storage_->vanished_since(storage_session_, selected_->view,
+                                                          static_cast<int64_t>(*request.changed_since), uid_set,
+                                                          std::vector<int32_t>(), std::vector<int32_t>());
+        if (!vanished.empty())
+            untagged("VANISHED (EARLIER) " + vanished);
+    }
+    if (request.changed_since && *request.changed_since > selected_->highest_modseq)
+        request.changed_since = 0;  // not a modseq we gave out: everything may have changed
+    if (request.changed_since && !uids.empty()) {
+        // CHANGEDSINCE: only the messages whose modseq is above it.
+        std::vector<rpc::FetchItem::type> modseq_only = {rpc::FetchItem::MODSEQ};
+        std::vector<uint32_t> changed;
+        for (size_t start = 0; start < uids.size(); start += kFetchBatch) {
+            std::vector<int32_t> batch(uids.begin() + static_cast<ptrdiff_t>(start),
+                                       uids.begin() + static_cast<ptrdiff_t>(std::min(uids.size(), start + kFetchBatch)));
+            auto data = co_await storage_->fetch(storage_session_, selected_->view, batch, modseq_only);
+            for (const auto& message : data)
+                if (message.__isset.modseq && static_cast<uint64_t>(message.modseq) > *request.changed_since)
+                    changed.push_back(static_cast<uint32_t>(message.uid));
+        }
+        std::sort(changed.begin(), changed.end());
+        uids = std::move(changed);
+    }
     std::map<uint32_t, rpc::Flags> seen_changes;
+    std::map<uint32_t, uint64_t> seen_modseqs;
     if (sets_seen && !selected_->read_only && !uids.empty()) {
         rpc::Flags seen;
         seen.system = protocol::kFlagSeen;
@@ -141,8 +181,11 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
                 continue;
             auto updated = co_await storage_->store_flags(storage_session_, selected_->view, unseen,
                                                           rpc::StoreMode::ADD, seen);
-            for (const auto& message : updated)
+            for (const auto& message : updated) {
                 seen_changes[static_cast<uint32_t>(message.uid)] = message.flags;
+                if (message.__isset.modseq)
+                    seen_modseqs[static_cast<uint32_t>(message.uid)] = static_cast<uint64_t>(message.modseq);
+            }
         }
     }
     std::vector<rpc::FetchItem::type> items;
@@ -158,6 +201,8 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
         items.push_back(rpc::FetchItem::BODYSTRUCTURE);
     if (want_body)
         items.push_back(rpc::FetchItem::BODY);
+    if (want_modseq)
+        items.push_back(rpc::FetchItem::MODSEQ);
 
     for (size_t batch_start = 0; batch_start < uids.size(); batch_start += kFetchBatch) {
         size_t batch_end = std::min(uids.size(), batch_start + kFetchBatch);
@@ -196,8 +241,17 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
                     parts.push_back("BODYSTRUCTURE " + found->second.bodystructure);
                     break;
                 case Attribute::Kind::Body: parts.push_back("BODY " + found->second.body); break;
+                case Attribute::Kind::ModSeq:
+                    parts.push_back("MODSEQ (" + std::to_string(found->second.modseq) + ")");
+                    note_fetched_modseq(static_cast<uint64_t>(found->second.modseq));
+                    break;
                 default: break;
                 }
+            }
+            if (request.changed_since && !modseq_listed) {
+                // CHANGEDSINCE adds MODSEQ after the items asked for.
+                parts.push_back("MODSEQ (" + std::to_string(found->second.modseq) + ")");
+                note_fetched_modseq(static_cast<uint64_t>(found->second.modseq));
             }
             if (!flags_sent && seen_changes.count(message_uid))
                 parts.push_back("FLAGS " + protocol::flag_list_text(flag_set_of(seen_changes[message_uid])));
@@ -248,8 +302,19 @@ Task<void> ImapSession::cmd_fetch(const Command& command, bool uid, Clock::time_
                 co_await stream_->drain();
         }
     }
-    if (uid)
-        co_await sync_selected(true);
+    if (condstore_) {
+        // The implicit \Seen changed modseqs; Dovecot reports them in its sync.
+        for (const auto& [changed_uid, flags] : seen_modseqs) {
+            uint32_t seq = sequence_of(changed_uid);
+            if (seq == 0)
+                continue;
+            untagged(std::to_string(seq) + " FETCH (" + (qresync_ ? "UID " + std::to_string(changed_uid) + " " : "") +
+                     "MODSEQ (" + std::to_string(flags) + "))");
+            note_fetched_modseq(flags);
+        }
+    }
+    // Like Dovecot, a FETCH reports other changes too; without UID, expunges wait.
+    co_await sync_selected(uid);
     tagged(command.tag, "OK", "", "Fetch completed", started);
 }
 
@@ -261,18 +326,20 @@ Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_
     }
     std::vector<uint32_t> uids = resolve_set(protocol::astring(command.args[0]), uid);
     protocol::StoreRequest request = protocol::parse_store(command.args, 1);
-    if (request.unchanged_since) {
-        bad(command, "CONDSTORE is not supported yet", started);
-        co_return;
-    }
     for (const std::string& keyword : request.flags.keywords) {
         if (auto error = protocol::keyword_error(keyword)) {
             tagged(command.tag, "NO", "CANNOT", *error, started);
             co_return;
         }
     }
+    if (request.unchanged_since)
+        enable_condstore();
     if (selected_->read_only) {
-        tagged(command.tag, "NO", "", "Mailbox is read-only.", started);
+        co_await sync_selected(uid);
+        if (request.unchanged_since)
+            tagged(command.tag, "NO", "", "CONDSTORE failed: Mailbox is read-only", started);
+        else
+            tagged(command.tag, "OK", "", "Store ignored with read-only mailbox", started);
         co_return;
     }
     rpc::Flags flags;
@@ -284,24 +351,49 @@ Task<void> ImapSession::cmd_store(const Command& command, bool uid, Clock::time_
     std::vector<int32_t> targets(uids.begin(), uids.end());
     // Not a ?: around co_await: GCC 12 miscompiles co_await inside a conditional.
     std::vector<rpc::MessageData> updated;
-    if (!targets.empty())
+    std::vector<uint32_t> modified;
+    if (!targets.empty() && request.unchanged_since) {
+        auto result = co_await storage_->store_flags_unchanged_since(
+            storage_session_, selected_->view, targets, mode, flags, static_cast<int64_t>(*request.unchanged_since));
+        updated = std::move(result.updated);
+        modified.assign(result.modified.begin(), result.modified.end());
+    } else if (!targets.empty()) {
         updated = co_await storage_->store_flags(storage_session_, selected_->view, targets, mode, flags);
+    }
     if (!targets.empty() && mode != rpc::StoreMode::REMOVE)
         announce_keywords(flags.keywords);
-    if (!request.silent) {
+    // What Dovecot's sync after STORE shows: UID for UID STORE (unless .SILENT
+    // without CONDSTORE) or with QRESYNC, MODSEQ with CONDSTORE, FLAGS unless .SILENT.
+    bool send_uid = qresync_ || (uid && (!request.silent || condstore_));
+    if (!request.silent || condstore_) {
         for (const auto& message : updated) {
             uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
             if (seq == 0)
                 continue;
-            std::string line = std::to_string(seq) + " FETCH (";
-            if (uid)
-                line += "UID " + std::to_string(message.uid) + " ";
-            line += "FLAGS " + protocol::flag_list_text(flag_set_of(message.flags)) + ")";
-            untagged(line);
+            std::vector<std::string> parts;
+            if (send_uid)
+                parts.push_back("UID " + std::to_string(message.uid));
+            if (condstore_ && message.__isset.modseq) {
+                parts.push_back("MODSEQ (" + std::to_string(message.modseq) + ")");
+                note_fetched_modseq(static_cast<uint64_t>(message.modseq));
+            }
+            if (!request.silent)
+                parts.push_back("FLAGS " + protocol::flag_list_text(flag_set_of(message.flags)));
+            untagged(std::to_string(seq) + " FETCH (" + join(parts, " ") + ")");
         }
     }
-    co_await sync_selected(uid);
-    tagged(command.tag, "OK", "", "Store completed", started);
+    co_await sync_selected(uid, send_uid);
+    if (modified.empty()) {
+        tagged(command.tag, "OK", "", "Store completed", started);
+        co_return;
+    }
+    if (!uid) {
+        for (uint32_t& number : modified)
+            number = sequence_of(number);
+        std::erase(modified, 0u);
+    }
+    tagged(command.tag, "OK", "MODIFIED " + protocol::format_sequence_set(modified), "Conditional store failed",
+           started);
 }
 
 }  // namespace loft::imap

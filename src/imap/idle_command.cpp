@@ -15,6 +15,7 @@ Task<void> ImapSession::cmd_idle(const Command& command, Clock::time_point start
     send("+ idling\r\n");
     if (state_ == State::Selected)
         co_await sync_selected(true);
+    flush_highest_modseq();
     co_await stream_->drain();
 
     auto done = std::make_shared<bool>(false);
@@ -30,8 +31,10 @@ Task<void> ImapSession::cmd_idle(const Command& command, Clock::time_point start
                         rpc::ViewChanges changes = co_await session->storage_->wait_changes(
                             session->storage_session_, view_id, session->settings_.idle_notify_interval);
                         bool any = !changes.expunged.empty() || !changes.added.empty() || !changes.changed.empty();
-                        if (any)
+                        if (any) {
                             session->report_changes(changes, true);
+                            session->flush_highest_modseq();
+                        }
                         else if (!*stop)
                             session->untagged("OK Still here");
                     }

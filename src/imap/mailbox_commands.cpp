@@ -5,6 +5,7 @@
 #include "imap/protocol/arg_values.h"
 #include "imap/protocol/mutf7.h"
 #include "imap/protocol/response.h"
+#include "imap/protocol/select_params.h"
 #include "imap/protocol/sequence_set.h"
 #include "imap/protocol/status_items.h"
 #include "imap/session.h"
@@ -101,16 +102,32 @@ Task<void> ImapSession::cmd_list(const Command& command, Clock::time_point start
 
 Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock::time_point started)
 {
-    if (command.args.size() != 1) {
+    if (command.args.empty() || command.args.size() > 2) {
         bad(command, "Invalid arguments", started);
         co_return;
     }
     std::string name = protocol::mailbox_name(command.args[0]);
+    protocol::SelectParams params;
+    std::optional<std::string> params_error;
+    if (command.args.size() == 2) {
+        try {
+            params = protocol::parse_select_params(command.args[1], qresync_);
+        } catch (const protocol::CommandError& error) {
+            params_error = error.what();
+        }
+    }
+    // As Dovecot: the previous mailbox is closed even when the parameters are bad.
     if (selected_) {
         co_await close_selected();
         untagged("OK [CLOSED] Previous mailbox closed.");
         state_ = State::Authenticated;
     }
+    if (params_error) {
+        bad(command, *params_error, started);
+        co_return;
+    }
+    if (params.condstore)
+        enable_condstore();  // no mailbox open: no HIGHESTMODSEQ for the old one
     rpc::SelectReply reply;
     try {
         reply = co_await storage_->select_mailbox(storage_session_, name, read_only);
@@ -146,8 +163,14 @@ Task<void> ImapSession::cmd_select(const Command& command, bool read_only, Clock
     }
     untagged("OK [UIDVALIDITY " + std::to_string(selected.uidvalidity) + "] UIDs valid");
     untagged("OK [UIDNEXT " + std::to_string(selected.uidnext) + "] Predicted next UID");
+    // Dovecot announces it whether or not the client enabled CONDSTORE.
+    selected.highest_modseq = static_cast<uint64_t>(status.highest_modseq);
+    selected.last_full_modseq = selected.highest_modseq;
+    untagged("OK [HIGHESTMODSEQ " + std::to_string(selected.highest_modseq) + "] Highest");
     selected_ = std::move(selected);
     state_ = State::Selected;
+    if (params.qresync && params.qresync->uidvalidity == selected_->uidvalidity && selected_->uidvalidity != 0)
+        co_await qresync_select(*params.qresync);
     tagged(command.tag, "OK", read_only ? "READ-ONLY" : "READ-WRITE",
            read_only ? "Examine completed" : "Select completed", started);
 }
@@ -173,6 +196,8 @@ Task<void> ImapSession::cmd_status(const Command& command, Clock::time_point sta
     bool on_selected = selected_ && selected_->name == name;
     if (on_selected)
         status.recent = static_cast<int32_t>(selected_->recent);
+    if (items & protocol::kStatusHighestModSeq)
+        enable_condstore();
     std::vector<std::string> parts = status_items_text(items, status);
     // Dovecot repeats the name as the client wrote it ("inbox" stays "inbox").
     untagged("STATUS " + protocol::astring_text(protocol::astring(command.args[0])) + " (" + join(parts, " ") + ")");
@@ -271,14 +296,7 @@ Task<void> ImapSession::cmd_copy(const Command& command, bool uid, bool move, Cl
     // RFC 6851: COPYUID in an untagged OK, then the EXPUNGEs, then the tagged OK.
     if (!copyuid.empty())
         untagged("OK [" + copyuid + "] Moved UIDs.");
-    std::sort(from.begin(), from.end());
-    for (uint32_t gone : from) {
-        uint32_t seq = sequence_of(gone);
-        if (seq == 0)
-            continue;
-        untagged(std::to_string(seq) + " EXPUNGE");
-        selected_->uids.erase(selected_->uids.begin() + (seq - 1));
-    }
+    report_expunged(from);
     co_await sync_selected(true);
     tagged(command.tag, "OK", "", done, started);
 }
@@ -377,13 +395,7 @@ Task<void> ImapSession::cmd_expunge(const Command& command, bool uid, Clock::tim
         co_return;
     }
     auto gone = co_await storage_->expunge(storage_session_, selected_->view, only);
-    for (int32_t id : gone) {
-        uint32_t seq = sequence_of(static_cast<uint32_t>(id));
-        if (seq == 0)
-            continue;
-        untagged(std::to_string(seq) + " EXPUNGE");
-        selected_->uids.erase(selected_->uids.begin() + (seq - 1));
-    }
+    report_expunged(std::vector<uint32_t>(gone.begin(), gone.end()));
     co_await sync_selected(true);
     tagged(command.tag, "OK", "", "Expunge completed", started);
 }
@@ -425,12 +437,12 @@ std::vector<uint32_t> ImapSession::resolve_set(const std::string& set_text, bool
     return result;
 }
 
-Task<void> ImapSession::sync_selected(bool allow_expunge)
+Task<void> ImapSession::sync_selected(bool allow_expunge, bool send_uid)
 {
     if (!selected_)
         co_return;
     rpc::ViewChanges changes = co_await storage_->sync_view(storage_session_, selected_->view);
-    report_changes(changes, allow_expunge);
+    report_changes(changes, allow_expunge, send_uid);
 }
 
 void ImapSession::announce_keywords(const std::vector<std::string>& keywords)
@@ -457,29 +469,62 @@ void ImapSession::announce_keywords(const std::vector<std::string>& keywords)
         untagged("OK [PERMANENTFLAGS (" + flags_response(shown) + " \\*)] Flags permitted.");
 }
 
-void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_expunge)
+void ImapSession::report_expunged(std::vector<uint32_t> uids)
+{
+    if (!selected_)
+        return;
+    Selected& selected = *selected_;
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    std::vector<uint32_t> vanished;
+    if (qresync_) {
+        for (uint32_t uid : uids) {
+            uint32_t seq = sequence_of(uid);
+            if (seq == 0)
+                continue;
+            vanished.push_back(uid);
+            selected.uids.erase(selected.uids.begin() + (seq - 1));
+        }
+        if (!vanished.empty())
+            untagged("VANISHED " + protocol::format_sequence_set(vanished));
+        return;
+    }
+    // Highest first, as Dovecot sends them: every number stays valid as it is read.
+    for (auto uid = uids.rbegin(); uid != uids.rend(); ++uid) {
+        uint32_t seq = sequence_of(*uid);
+        if (seq == 0)
+            continue;
+        untagged(std::to_string(seq) + " EXPUNGE");
+        selected.uids.erase(selected.uids.begin() + (seq - 1));
+    }
+}
+
+void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_expunge, bool send_uid)
 {
     if (!selected_)
         return;
     announce_keywords(changes.status.keywords);
     Selected& selected = *selected_;
+    // Flag changes first (sequence numbers from before the expunges), as Dovecot.
+    for (const rpc::MessageData& message : changes.changed) {
+        uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
+        if (seq == 0 || !message.__isset.flags)
+            continue;
+        std::string line = std::to_string(seq) + " FETCH (";
+        if (send_uid || qresync_)
+            line += "UID " + std::to_string(message.uid) + " ";
+        if (condstore_ && message.__isset.modseq) {
+            line += "MODSEQ (" + std::to_string(message.modseq) + ") ";
+            note_fetched_modseq(static_cast<uint64_t>(message.modseq));
+        }
+        untagged(line + "FLAGS " + protocol::flag_list_text(flag_set_of(message.flags)) + ")");
+    }
     for (int32_t uid : changes.expunged)
         selected.deferred_expunges.push_back(static_cast<uint32_t>(uid));
     if (allow_expunge && !selected.deferred_expunges.empty()) {
-        std::sort(selected.deferred_expunges.begin(), selected.deferred_expunges.end());
-        for (uint32_t uid : selected.deferred_expunges) {
-            uint32_t seq = sequence_of(uid);
-            if (seq == 0)
-                continue;
-            untagged(std::to_string(seq) + " EXPUNGE");
-            selected.uids.erase(selected.uids.begin() + (seq - 1));
-        }
+        std::vector<uint32_t> gone = std::move(selected.deferred_expunges);
         selected.deferred_expunges.clear();
-    }
-    for (const rpc::MessageData& message : changes.changed) {
-        uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
-        if (seq != 0 && message.__isset.flags)
-            untagged(std::to_string(seq) + " FETCH (FLAGS " + protocol::flag_list_text(flag_set_of(message.flags)) + ")");
+        report_expunged(std::move(gone));
     }
     if (!changes.added.empty()) {
         for (const rpc::MessageData& message : changes.added) {
@@ -488,14 +533,99 @@ void ImapSession::report_changes(const rpc::ViewChanges& changes, bool allow_exp
                 selected.uids.push_back(uid);
         }
         untagged(std::to_string(selected.uids.size()) + " EXISTS");
-        // Like Dovecot, RECENT only when this session's count changed.
-        if (static_cast<uint32_t>(changes.status.recent) != selected.recent) {
-            selected.recent = static_cast<uint32_t>(changes.status.recent);
-            untagged(std::to_string(selected.recent) + " RECENT");
-        }
+    }
+    // Like Dovecot, RECENT whenever this session's count changed (new mail, or recent
+    // mail expunged); an EXAMINE has a count too.
+    if (changes.status.recent >= 0 && static_cast<uint32_t>(changes.status.recent) != selected.recent) {
+        selected.recent = static_cast<uint32_t>(changes.status.recent);
+        untagged(std::to_string(selected.recent) + " RECENT");
     }
     if (changes.status.uidnext > 0)
         selected.uidnext = static_cast<uint32_t>(changes.status.uidnext);
+    uint64_t highest = static_cast<uint64_t>(changes.status.highest_modseq);
+    if (highest != 0)
+        selected.highest_modseq = highest;
+    if (!qresync_)
+        return;
+    // Dovecot's rule for [HIGHESTMODSEQ] after a sync: tell the client when expunges
+    // or new messages moved it past what the FETCH replies showed; while expunges are
+    // held back, never let it think it is further than the last full sync.
+    bool delayed = !selected.deferred_expunges.empty();
+    uint64_t send = 0;
+    if (delayed && highest_fetch_modseq_ > selected.last_full_modseq)
+        send = selected.last_full_modseq;
+    else if (!delayed && selected.highest_modseq > selected.last_full_modseq &&
+             selected.highest_modseq > highest_fetch_modseq_)
+        send = selected.highest_modseq;
+    if (send != 0)
+        pending_highest_modseq_ = send;
+    if (!delayed)
+        selected.last_full_modseq = selected.highest_modseq;
+    highest_fetch_modseq_ = 0;
+}
+
+void ImapSession::enable_condstore()
+{
+    if (condstore_)
+        return;
+    condstore_ = true;
+    if (selected_)
+        untagged("OK [HIGHESTMODSEQ " + std::to_string(selected_->highest_modseq) + "] Highest");
+}
+
+void ImapSession::note_fetched_modseq(uint64_t modseq)
+{
+    highest_fetch_modseq_ = std::max(highest_fetch_modseq_, modseq);
+}
+
+void ImapSession::flush_highest_modseq()
+{
+    if (pending_highest_modseq_ == 0)
+        return;
+    untagged("OK [HIGHESTMODSEQ " + std::to_string(pending_highest_modseq_) + "] Highest");
+    pending_highest_modseq_ = 0;
+}
+
+Task<void> ImapSession::qresync_select(const protocol::QresyncParams& params)
+{
+    // QRESYNC (RFC 7162 3.2.5): what vanished and what changed among the UIDs the
+    // client knows, since the modseq it knows.
+    // A modseq above ours is not one we gave out (say, Dovecot's from before Loft
+    // kept this folder's index): resynchronise everything rather than trust it.
+    uint64_t since = params.modseq > selected_->highest_modseq ? 0 : params.modseq;
+    std::string known = protocol::format_ranges(params.known_uids);
+    std::vector<int32_t> sample_seqs(params.sample_seqs.begin(), params.sample_seqs.end());
+    std::vector<int32_t> sample_uids(params.sample_uids.begin(), params.sample_uids.end());
+    auto vanished = co_await storage_->vanished_since(storage_session_, selected_->view,
+                                                      static_cast<int64_t>(params.modseq), known, sample_seqs,
+                                                      sample_uids);
+    if (!vanished.empty())
+        untagged("VANISHED (EARLIER) " + vanished);
+    std::vector<int32_t> candidates;
+    for (uint32_t uid : selected_->uids) {
+        auto range = std::upper_bound(params.known_uids.begin(), params.known_uids.end(), uid,
+                                      [](uint32_t u, const protocol::NumberRange& r) { return u < r.first; });
+        if (range != params.known_uids.begin() && std::prev(range)->last >= uid)
+            candidates.push_back(static_cast<int32_t>(uid));
+    }
+    std::vector<rpc::FetchItem::type> items = {rpc::FetchItem::FLAGS, rpc::FetchItem::MODSEQ};
+    constexpr size_t kBatch = 512;
+    for (size_t start = 0; start < candidates.size(); start += kBatch) {
+        std::vector<int32_t> batch(candidates.begin() + static_cast<ptrdiff_t>(start),
+                                   candidates.begin() + static_cast<ptrdiff_t>(std::min(candidates.size(), start + kBatch)));
+        auto data = co_await storage_->fetch(storage_session_, selected_->view, batch, items);
+        for (const rpc::MessageData& message : data) {
+            if (!message.__isset.modseq || static_cast<uint64_t>(message.modseq) <= since)
+                continue;
+            uint32_t seq = sequence_of(static_cast<uint32_t>(message.uid));
+            if (seq == 0)
+                continue;
+            note_fetched_modseq(static_cast<uint64_t>(message.modseq));
+            untagged(std::to_string(seq) + " FETCH (UID " + std::to_string(message.uid) + " FLAGS " +
+                     protocol::flag_list_text(flag_set_of(message.flags)) + " MODSEQ (" +
+                     std::to_string(message.modseq) + "))");
+        }
+    }
 }
 
 }  // namespace loft::imap

@@ -27,6 +27,16 @@ void render(const protocol::Arg& arg, std::string& out)
     }
 }
 
+// Whether a search program uses the MODSEQ key (which enables CONDSTORE).
+bool uses_modseq(const protocol::ArgList& args)
+{
+    for (const protocol::Arg& arg : args) {
+        if (arg.is_atom("MODSEQ") || (arg.is_list() && uses_modseq(arg.children)))
+            return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Task<void> ImapSession::cmd_search(const Command& command, bool uid, const std::string& kind,
@@ -42,6 +52,8 @@ Task<void> ImapSession::cmd_search(const Command& command, bool uid, const std::
             arguments += ' ';
         render(command.args[i], arguments);
     }
+    if (uses_modseq(command.args))
+        enable_condstore();
     rpc::SearchReply reply;
     try {
         reply = co_await storage_->search(storage_session_, selected_->view, kind, arguments, uid);

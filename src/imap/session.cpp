@@ -113,7 +113,17 @@ void ImapSession::tagged(const std::string& tag, const std::string& status, cons
 {
     // Like Dovecot: completion texts carry the command's timing, final texts
     // (already ending in a period) are sent as they are.
-    std::string line = tag + " " + status + " " + (code.empty() ? "" : "[" + code + "] ") + text;
+    std::string response_code = code;
+    if (pending_highest_modseq_ != 0) {
+        // QRESYNC: the sync before this reply moved HIGHESTMODSEQ (see report_changes).
+        std::string highest = "HIGHESTMODSEQ " + std::to_string(pending_highest_modseq_);
+        pending_highest_modseq_ = 0;
+        if (status == "OK" && response_code.empty())
+            response_code = highest;
+        else
+            untagged("OK [" + highest + "] Highest");
+    }
+    std::string line = tag + " " + status + " " + (response_code.empty() ? "" : "[" + response_code + "] ") + text;
     if (text.empty() || text.back() != '.')
         line += " " + seconds_text(Clock::now() - started) + ".";
     send(line + "\r\n");
@@ -145,7 +155,7 @@ std::string ImapSession::capabilities() const
         return caps;
     }
     return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
-                  " NAMESPACE UIDPLUS BINARY MOVE";
+                  " NAMESPACE UIDPLUS CONDSTORE QRESYNC BINARY MOVE";
 }
 
 Task<bool> ImapSession::pump()
@@ -325,12 +335,10 @@ Task<void> ImapSession::execute(Command command)
             untagged("ID NIL");
             tagged(command.tag, "OK", "", "ID completed", started);
         } else if (name == "ENABLE") {
-            if (state_ == State::NotAuthenticated) {
+            if (state_ == State::NotAuthenticated)
                 tagged(command.tag, "BAD", "", "Error in IMAP command ENABLE: Not authenticated", started);
-            } else {
-                untagged("ENABLED");
-                tagged(command.tag, "OK", "", "Enabled", started);
-            }
+            else
+                cmd_enable(command, started);
         } else if (state_ == State::NotAuthenticated) {
             if (name == "LOGIN")
                 co_await cmd_login(command, started);
@@ -407,6 +415,33 @@ Task<void> ImapSession::execute(Command command)
         log_.error(std::string("loftd refused a connection: ") + error.what());
         tagged(command.tag, "NO", "UNAVAILABLE", "Temporary failure: mail storage is unavailable.", started);
     }
+}
+
+void ImapSession::cmd_enable(const Command& command, Clock::time_point started)
+{
+    std::string enabled;
+    for (const protocol::Arg& arg : command.args) {
+        if (!arg.is_atom()) {
+            bad(command, "Invalid arguments", started);
+            return;
+        }
+    }
+    // Like Dovecot: every known name is echoed, even one already enabled.
+    for (const protocol::Arg& arg : command.args) {
+        std::string feature = to_upper(arg.value);
+        if (feature == "CONDSTORE") {
+            enable_condstore();
+        } else if (feature == "QRESYNC") {
+            enable_condstore();
+            qresync_ = true;
+        } else {
+            continue;
+        }
+        enabled += " " + feature;
+    }
+    if (!enabled.empty())
+        untagged("ENABLED" + enabled);
+    tagged(command.tag, "OK", "", "Enabled", started);
 }
 
 rpc::ClientInfo ImapSession::client_info() const

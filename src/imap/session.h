@@ -6,6 +6,7 @@
 #include "auth/network.h"
 #include "imap/protocol/command_reader.h"
 #include "imap/protocol/fetch_attributes.h"
+#include "imap/protocol/select_params.h"
 #include "lib/async_signal.h"
 #include "lib/log.h"
 #include "lib/stream.h"
@@ -50,8 +51,12 @@ private:
         uint32_t uidvalidity = 0;
         uint32_t uidnext = 0;
         std::vector<uint32_t> deferred_expunges;  // EXPUNGE not allowed yet
-        uint32_t recent = 0;                      // this session's \Recent count, as last told
-        std::vector<std::string> keywords;        // as last told in FLAGS
+        uint32_t recent = 0;  // this session's \Recent count, as last told
+        std::vector<std::string> keywords;  // as last told in FLAGS
+        // CONDSTORE/QRESYNC: the mailbox's HIGHESTMODSEQ as last heard, and the one
+        // the client last heard in full (all expunges included).
+        uint64_t highest_modseq = 0;
+        uint64_t last_full_modseq = 0;
     };
     struct PendingAppend {
         std::string tag;
@@ -102,17 +107,29 @@ private:
     Task<void> cmd_store(const Command& command, bool uid, Clock::time_point started);
     Task<void> cmd_search(const Command& command, bool uid, const std::string& kind, Clock::time_point started);
     Task<void> cmd_idle(const Command& command, Clock::time_point started);
+    void cmd_enable(const Command& command, Clock::time_point started);
     Task<void> append_start(protocol::ReaderEvent& event);
     Task<void> append_flush(bool final);
     Task<void> append_finish(const Command& command, Clock::time_point started);
 
-    // Selected-state helpers.
-    Task<void> sync_selected(bool allow_expunge);
+    // Selected-state helpers. send_uid: flag updates carry UID (UID STORE).
+    Task<void> sync_selected(bool allow_expunge, bool send_uid = false);
+    void report_changes(const rpc::ViewChanges& changes, bool allow_expunge, bool send_uid = false);
     // Sends FLAGS and PERMANENTFLAGS again when keywords the client has not been told
     // about appear in the selected mailbox (as Dovecot does before the FETCH replies).
     void announce_keywords(const std::vector<std::string>& keywords);
     Task<void> change_mailbox(const Command& command, std::string mailbox, Clock::time_point started);
-    void report_changes(const rpc::ViewChanges& changes, bool allow_expunge);
+    // Removes expunged UIDs from the sequence map and tells the client: "* n EXPUNGE"
+    // each, or one "* VANISHED uids" once QRESYNC is enabled.
+    void report_expunged(std::vector<uint32_t> uids);
+
+    // CONDSTORE/QRESYNC (RFC 7162).
+    // Enables CONDSTORE; with a mailbox selected, tells the client its HIGHESTMODSEQ.
+    void enable_condstore();
+    void note_fetched_modseq(uint64_t modseq);
+    // Sends a [HIGHESTMODSEQ] held for the next tagged reply as an untagged OK (IDLE).
+    void flush_highest_modseq();
+    Task<void> qresync_select(const protocol::QresyncParams& params);
     std::vector<uint32_t> resolve_set(const std::string& set_text, bool uid) const;
     uint32_t sequence_of(uint32_t uid) const;
     // binary: BINARY[section] (decoded, literal8 when the daemon says so) instead of BODY[].
@@ -134,6 +151,12 @@ private:
     std::shared_ptr<rpc::AsyncStorageClient> storage_;
     int64_t storage_session_ = 0;
     std::optional<Selected> selected_;
+    bool condstore_ = false;
+    bool qresync_ = false;
+    uint64_t pending_highest_modseq_ = 0;  // for the next tagged OK
+    // The highest MODSEQ sent in FETCH replies since the last sync. As in Dovecot it
+    // belongs to the connection, not the mailbox: a SELECT does not reset it.
+    uint64_t highest_fetch_modseq_ = 0;
     std::optional<PendingAppend> append_;
     unsigned failed_logins_ = 0;
     Clock::time_point connected_at_ = Clock::now();

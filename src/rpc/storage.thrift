@@ -65,6 +65,7 @@ enum FetchItem {
   ENVELOPE = 4,
   BODYSTRUCTURE = 5,
   BODY = 6,
+  MODSEQ = 20,                  // CONDSTORE (MessageData.modseq)
 }
 
 struct MessageData {
@@ -110,6 +111,12 @@ struct SearchReply {
   1: list<i32> uids,            // SEARCH: ascending; SORT: in sort order
   2: string thread,             // THREAD: the thread list, with UIDs or sequence numbers
   3: i64 highest_modseq,        // when the program had a MODSEQ key, else 0
+}
+
+// STORE (UNCHANGEDSINCE n): each message is checked and changed in one step.
+struct ConditionalStoreResult {
+  1: list<MessageData> updated, // messages whose flags changed (uid, flags, modseq)
+  2: list<i32> modified,        // UIDs left alone: their modseq was above the limit
 }
 
 struct AppendResult {
@@ -164,4 +171,14 @@ service Storage {
   // Plugins extend the API without the base knowing them: the payload is the
   // plugin's own Thrift struct.
   binary plugin_call(1: i64 session, 2: string plugin, 3: string method, 4: binary payload) throws (1: StorageError error),
+
+  // CONDSTORE/QRESYNC (RFC 7162).
+  // STORE with UNCHANGEDSINCE: a message whose modseq is above unchanged_since is
+  // not changed but listed in `modified`.
+  ConditionalStoreResult store_flags_unchanged_since(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: StoreMode mode, 5: Flags flags, 6: i64 unchanged_since) throws (1: StorageError error),
+  // UIDs in uid_set (IMAP sequence-set syntax, no "*") expunged after modseq, as an
+  // IMAP sequence-set ("" for none); when the daemon no longer knows that far back,
+  // every UID of the set below UIDNEXT that is not in the mailbox. known_seqs and
+  // known_uids are QRESYNC's sequence-match-data, used only in that second case.
+  string vanished_since(1: i64 session, 2: i64 view, 3: i64 modseq, 4: string uid_set, 5: list<i32> known_seqs, 6: list<i32> known_uids) throws (1: StorageError error),
 }

@@ -258,4 +258,37 @@ Task<void> AsyncStorageClient::abort_append(int64_t session, int64_t append)
         [](StorageCobClient& c) { c.recv_abort_append(); });
 }
 
+Task<ConditionalStoreResult> AsyncStorageClient::store_flags_unchanged_since(int64_t session, int64_t view,
+                                                                             std::vector<int32_t> uids,
+                                                                             StoreMode::type mode, Flags flags,
+                                                                             int64_t unchanged_since)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_,
+        [&](StorageCobClient& c, Done done) {
+            c.store_flags_unchanged_since(done, session, view, uids, mode, flags, unchanged_since);
+        },
+        [](StorageCobClient& c) {
+            ConditionalStoreResult result;
+            c.recv_store_flags_unchanged_since(result);
+            return result;
+        });
+}
+
+Task<std::string> AsyncStorageClient::vanished_since(int64_t session, int64_t view, int64_t modseq,
+                                                     std::string uid_set, std::vector<int32_t> known_seqs,
+                                                     std::vector<int32_t> known_uids)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_,
+        [&](StorageCobClient& c, Done done) {
+            c.vanished_since(done, session, view, modseq, uid_set, known_seqs, known_uids);
+        },
+        [](StorageCobClient& c) {
+            std::string result;
+            c.recv_vanished_since(result);
+            return result;
+        });
+}
+
 }  // namespace loft::rpc

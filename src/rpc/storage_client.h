@@ -51,6 +51,11 @@ public:
     Task<void> append_chunk(int64_t session, int64_t append, std::string data);
     Task<AppendResult> commit_append(int64_t session, int64_t append);
     Task<void> abort_append(int64_t session, int64_t append);
+    Task<ConditionalStoreResult> store_flags_unchanged_since(int64_t session, int64_t view, std::vector<int32_t> uids,
+                                                             StoreMode::type mode, Flags flags,
+                                                             int64_t unchanged_since);
+    Task<std::string> vanished_since(int64_t session, int64_t view, int64_t modseq, std::string uid_set,
+                                     std::vector<int32_t> known_seqs, std::vector<int32_t> known_uids);
 
 private:
     std::shared_ptr<RpcChannel> channel_;

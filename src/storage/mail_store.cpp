@@ -54,7 +54,7 @@ std::vector<std::pair<uint32_t, uint32_t>> Mailbox::copy_by_append(Mailbox& sour
         Flags deleted;
         deleted.system = Deleted;
         source.store_flags(copied, FlagOp::Add, deleted);
-        expunge_only(source, copied);
+        source.expunge_uids(copied);
     }
     return pairs;
 }
@@ -75,6 +75,26 @@ std::vector<uint32_t> expunge_only(Mailbox& box, const std::vector<uint32_t>& ui
     if (!spared.empty())
         box.store_flags(spared, Mailbox::FlagOp::Add, deleted);
     return gone;
+}
+
+std::vector<MessageInfo> Mailbox::store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                             const Flags& flags, uint64_t limit,
+                                                             std::vector<uint32_t>& modified)
+{
+    std::vector<uint32_t> allowed;
+    for (uint32_t uid : uids) {
+        const MessageInfo* message = find(uid);
+        if (message && message->modseq > limit)
+            modified.push_back(uid);
+        else
+            allowed.push_back(uid);
+    }
+    return store_flags(allowed, op, flags);
+}
+
+std::vector<uint32_t> Mailbox::expunge_uids(const std::vector<uint32_t>& uids)
+{
+    return expunge_only(*this, uids);
 }
 
 std::vector<uint32_t> Mailbox::recent_uids() const

@@ -25,6 +25,10 @@ public:
 
     virtual const std::string& name() const = 0;
     virtual bool read_only() const = 0;
+    // Turns a read-only instance into a read-write one (the first read-write SELECT of
+    // a folder already open for STATUS or EXAMINE), so one instance numbers all of its
+    // changes. false: the backend cannot, open a separate read-write instance.
+    virtual bool make_writable() { return false; }
     virtual uint32_t uidvalidity() const = 0;
     virtual uint32_t uidnext() const = 0;
     virtual const std::string& guid() const = 0;
@@ -59,8 +63,16 @@ public:
     // Returns the new state of each message that still exists. \Recent is ignored.
     virtual std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op,
                                                  const Flags& flags) = 0;
+    // STORE (UNCHANGEDSINCE limit): a message whose modseq is above the limit is left
+    // alone and its uid added to `modified`. The default checks, then stores; a backend
+    // may also refuse a message another program changed meanwhile.
+    virtual std::vector<MessageInfo> store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                                 const Flags& flags, uint64_t limit,
+                                                                 std::vector<uint32_t>& modified);
     // Removes every \Deleted message; returns their uids (ascending).
     virtual std::vector<uint32_t> expunge() = 0;
+    // UID EXPUNGE: only the \Deleted messages among uids (default: expunge_only()).
+    virtual std::vector<uint32_t> expunge_uids(const std::vector<uint32_t>& uids);
     // COPY/MOVE into this mailbox; returns (source uid, new uid) pairs for COPYUID.
     // A source of another backend is read and appended (copy_by_append).
     virtual std::vector<std::pair<uint32_t, uint32_t>> copy_from(Mailbox& source, const std::vector<uint32_t>& uids,

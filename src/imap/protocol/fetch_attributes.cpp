@@ -209,7 +209,7 @@ void parse_modifiers(const Arg& list, FetchRequest& request)
     const ArgList& items = list.children;
     for (size_t i = 0; i < items.size(); ++i) {
         if (!items[i].is_atom())
-            throw CommandError("Invalid FETCH modifiers");
+            throw CommandError("FETCH modifiers contain non-atoms");
         std::string name = to_upper(items[i].value);
         if (name == "CHANGEDSINCE") {
             if (i + 1 >= items.size() || !items[i + 1].is_atom())

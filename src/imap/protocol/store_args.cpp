@@ -11,8 +11,10 @@ StoreRequest parse_store(const ArgList& args, size_t first)
     if (index < args.size() && args[index].is_list()) {
         const ArgList& modifiers = args[index].children;
         for (size_t i = 0; i < modifiers.size(); i += 2) {
-            if (!modifiers[i].is_atom("UNCHANGEDSINCE") || i + 1 >= modifiers.size() || !modifiers[i + 1].is_atom())
+            if (!modifiers[i].is_atom() || i + 1 >= modifiers.size() || !modifiers[i + 1].is_atom())
                 throw CommandError("Invalid STORE modifiers");
+            if (!modifiers[i].is_atom("UNCHANGEDSINCE"))
+                throw CommandError("Unknown STORE modifier");
             auto modseq = parse_mod_sequence(modifiers[i + 1].value, true);
             if (!modseq)
                 throw CommandError("Invalid modseq");

@@ -7,6 +7,7 @@
 #include "mail/section.h"
 #include "rpc/framing.h"
 #include "imap/protocol/arg.h"
+#include "imap/protocol/sequence_set.h"
 #include "storage/daemon/search_request.h"
 #include "storage/maildir/mutf7.h"
 #include "storage/storage_error.h"
@@ -66,6 +67,7 @@ rpc::MessageData flags_data(const MessageInfo& message)
     rpc::MessageData data;
     data.uid = static_cast<int32_t>(message.uid);
     data.__set_flags(to_rpc(message.flags));
+    data.__set_modseq(static_cast<int64_t>(message.modseq));
     return data;
 }
 
@@ -124,6 +126,7 @@ rpc::MailboxStatus status_of(Mailbox& box)
         }
     }
     status.keywords = std::move(keywords);
+    status.highest_modseq = static_cast<int64_t>(box.highest_modseq());
     return status;
 }
 
@@ -392,6 +395,7 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
                     case rpc::FetchItem::FLAGS: data.__set_flags(to_rpc(view.flags_of(message))); break;
                     case rpc::FetchItem::SIZE: data.__set_size(static_cast<int64_t>(message.virtual_size)); break;
                     case rpc::FetchItem::INTERNALDATE: data.__set_internal_date(message.internal_date); break;
+                    case rpc::FetchItem::MODSEQ: data.__set_modseq(static_cast<int64_t>(message.modseq)); break;
                     case rpc::FetchItem::ENVELOPE:
                         data.__set_envelope(structure_of(session, view_id, message.uid).envelope);
                         break;
@@ -540,15 +544,132 @@ void StorageHandler::store_flags(Reply<std::vector<rpc::MessageData>> cob, Fail 
                                     : mode == rpc::StoreMode::REMOVE ? Mailbox::FlagOp::Remove
                                                                      : Mailbox::FlagOp::Replace;
         std::vector<uint32_t> targets(uids.begin(), uids.end());
-        auto updated = view.mailbox().box().store_flags(targets, op, from_rpc(flags));
+        Mailbox& box = view.mailbox().box();
+        uint64_t before = box.highest_modseq();
+        auto updated = box.store_flags(targets, op, from_rpc(flags));
         view.note_flags(updated);
+        // Like Dovecot, only the messages whose flags really changed are reported.
         std::vector<rpc::MessageData> out;
         for (MessageInfo message : updated) {
+            if (message.modseq <= before)
+                continue;
             message.flags = view.flags_of(message);
             out.push_back(flags_data(message));
         }
         view.mailbox().changed();
         cob(out);
+    });
+}
+
+void StorageHandler::store_flags_unchanged_since(Reply<rpc::ConditionalStoreResult> cob, Fail fail,
+                                                 int64_t session_id, int64_t view_id,
+                                                 const std::vector<int32_t>& uids, rpc::StoreMode::type mode,
+                                                 const rpc::Flags& flags, int64_t unchanged_since)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        if (view.read_only())
+            throw rpc_error(rpc::ErrorKind::DENIED, "mailbox is read-only");
+        if (unchanged_since < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative modseq");
+        Mailbox::FlagOp op = mode == rpc::StoreMode::ADD      ? Mailbox::FlagOp::Add
+                                    : mode == rpc::StoreMode::REMOVE ? Mailbox::FlagOp::Remove
+                                                                     : Mailbox::FlagOp::Replace;
+        Mailbox& box = view.mailbox().box();
+        // The check needs current modseqs, including changes made by other programs.
+        box.sync();
+        uint64_t before = box.highest_modseq();
+        std::vector<uint32_t> targets(uids.begin(), uids.end());
+        std::vector<uint32_t> modified;
+        auto updated = box.store_flags_unchanged_since(targets, op, from_rpc(flags),
+                                                       static_cast<uint64_t>(unchanged_since), modified);
+        view.note_flags(updated);
+        rpc::ConditionalStoreResult result;
+        for (MessageInfo message : updated) {
+            if (message.modseq <= before)
+                continue;
+            message.flags = view.flags_of(message);
+            result.updated.push_back(flags_data(message));
+        }
+        std::sort(modified.begin(), modified.end());
+        result.modified.assign(modified.begin(), modified.end());
+        view.mailbox().changed();
+        cob(result);
+    });
+}
+
+void StorageHandler::vanished_since(Reply<std::string> cob, Fail fail, int64_t session_id, int64_t view_id,
+                                    int64_t modseq, const std::string& uid_set, const std::vector<int32_t>& known_seqs,
+                                    const std::vector<int32_t>& known_uids)
+{
+    using imap::protocol::NumberRange;
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        Mailbox& box = view.mailbox().box();
+        if (modseq < 0 || known_seqs.size() != known_uids.size())
+            throw rpc_error(rpc::ErrorKind::INVALID, "invalid vanished_since arguments");
+        std::vector<NumberRange> ranges;
+        try {
+            auto set = imap::protocol::SequenceSet::parse(uid_set, true);
+            if (set.uses_star() || set.is_saved_result())
+                throw rpc_error(rpc::ErrorKind::INVALID, "vanished_since needs explicit UIDs");
+            ranges = set.resolve(0);
+        } catch (const imap::protocol::CommandError& error) {
+            throw rpc_error(rpc::ErrorKind::INVALID, error.what());
+        }
+        bool complete = false;
+        std::vector<uint32_t> expunged = box.expunged_since(static_cast<uint64_t>(modseq), complete);
+        // A modseq above ours is not one we gave out (Dovecot's, from before Loft kept
+        // this folder's index): the records prove nothing, so answer the long way.
+        if (static_cast<uint64_t>(modseq) > box.highest_modseq())
+            complete = false;
+        if (complete) {
+            std::vector<uint32_t> wanted;
+            for (uint32_t uid : expunged) {
+                auto found = std::upper_bound(ranges.begin(), ranges.end(), uid,
+                                              [](uint32_t u, const NumberRange& r) { return u < r.first; });
+                if (found != ranges.begin() && std::prev(found)->last >= uid)
+                    wanted.push_back(uid);
+            }
+            cob(imap::protocol::format_sequence_set(std::move(wanted)));
+            return;
+        }
+        // Not known that far back: the gaps between the messages there are, within the
+        // set and below UIDNEXT, minus what the client's sequence-match data proves it
+        // already knows is gone (the UIDs up to its last sample that still matches).
+        uint64_t known_gone_up_to = 0;
+        for (size_t i = 0; i < known_seqs.size(); i++) {
+            size_t seq = static_cast<size_t>(known_seqs[i]);
+            if (seq == 0 || seq > view.known_uids().size() || view.known_uids()[seq - 1] != uint32_t(known_uids[i]))
+                break;
+            known_gone_up_to = static_cast<uint32_t>(known_uids[i]);
+        }
+        uint64_t end = box.uidnext();  // exclusive
+        const auto& messages = box.messages();
+        std::vector<NumberRange> gone;
+        auto add_gap = [&](uint64_t first, uint64_t last) {  // inclusive; may be empty
+            first = std::max(first, known_gone_up_to + 1);
+            last = std::min(last, end - 1);
+            if (end == 0 || first > last)
+                return;
+            if (!gone.empty() && uint64_t(gone.back().last) + 1 == first)
+                gone.back().last = static_cast<uint32_t>(last);
+            else
+                gone.push_back(NumberRange{static_cast<uint32_t>(first), static_cast<uint32_t>(last)});
+        };
+        for (const NumberRange& range : ranges) {
+            uint64_t next = range.first;
+            auto message = std::lower_bound(messages.begin(), messages.end(), range.first,
+                                            [](const MessageInfo& m, uint32_t u) { return m.uid < u; });
+            for (; message != messages.end() && message->uid <= range.last; ++message) {
+                add_gap(next, uint64_t(message->uid) - 1);
+                next = uint64_t(message->uid) + 1;
+            }
+            add_gap(next, range.last);
+        }
+        cob(imap::protocol::format_ranges(gone));
     });
 }
 
@@ -565,17 +686,7 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
         if (!uids.empty()) {
             // UID EXPUNGE: only the named messages may go, so take \Deleted off the
             // others for the duration and put it back afterwards.
-            std::set<uint32_t> allowed(uids.begin(), uids.end());
-            std::vector<uint32_t> spared;
-            for (const MessageInfo& message : box.messages()) {
-                if ((message.flags.system & Deleted) && !allowed.count(message.uid))
-                    spared.push_back(message.uid);
-            }
-            Flags deleted;
-            deleted.system = Deleted;
-            box.store_flags(spared, Mailbox::FlagOp::Remove, deleted);
-            auto gone = box.expunge();
-            box.store_flags(spared, Mailbox::FlagOp::Add, deleted);
+            auto gone = box.expunge_uids(std::vector<uint32_t>(uids.begin(), uids.end()));
             view.note_expunged(gone);
             view.mailbox().changed();
             cob(std::vector<int32_t>(gone.begin(), gone.end()));

@@ -58,6 +58,12 @@ public:
     void append_chunk(Done cob, Fail fail, int64_t session, int64_t append, const std::string& data) override;
     void commit_append(Reply<rpc::AppendResult> cob, Fail fail, int64_t session, int64_t append) override;
     void abort_append(Done cob, int64_t session, int64_t append) override;
+    void store_flags_unchanged_since(Reply<rpc::ConditionalStoreResult> cob, Fail fail, int64_t session, int64_t view,
+                                     const std::vector<int32_t>& uids, rpc::StoreMode::type mode,
+                                     const rpc::Flags& flags, int64_t unchanged_since) override;
+    void vanished_since(Reply<std::string> cob, Fail fail, int64_t session, int64_t view, int64_t modseq,
+                        const std::string& uid_set, const std::vector<int32_t>& known_seqs,
+                        const std::vector<int32_t>& known_uids) override;
     void plugin_call(Reply<std::string> cob, Fail fail, int64_t session, const std::string& plugin,
                      const std::string& method, const std::string& payload) override;
 

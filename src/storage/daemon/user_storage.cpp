@@ -128,27 +128,47 @@ UserStorage::UserStorage(std::string user, std::unique_ptr<MailStore> store)
 {
 }
 
-std::string UserStorage::key_of(const std::string& mailbox, bool read_write)
+std::string UserStorage::key_of(const std::string& mailbox)
 {
-    return (read_write ? "rw:" : "ro:") + (iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox);
+    return iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
+}
+
+std::shared_ptr<OpenMailbox> UserStorage::find_open(const std::string& key)
+{
+    auto found = open_.find(key);
+    if (found == open_.end())
+        return nullptr;
+    auto alive = found->second.lock();
+    if (!alive)
+        open_.erase(found);
+    return alive;
 }
 
 std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool read_write)
 {
-    std::string key = key_of(mailbox, read_write);
-    auto found = open_.find(key);
-    if (found != open_.end()) {
-        if (auto alive = found->second.lock()) {
-            share_recent_mark(mailbox);
+    // One instance per folder, made writable by the first read-write SELECT: two
+    // instances would each number the same changes with their own modseqs.
+    std::string name = key_of(mailbox);
+    std::string key = name;
+    if (auto alive = find_open(name)) {
+        if (!read_write || !alive->box().read_only())
+            return alive;
+        if (alive->box().make_writable()) {
+            alive->box().sync();
             return alive;
         }
+        // A backend that cannot switch gets a read-write instance of its own.
+        key = name + kSeparateWritable;
+        if (auto writable = find_open(key)) {
+            share_recent_mark(name);
+            return writable;
+        }
     }
-    std::string name = iequals(mailbox, "INBOX") ? std::string("INBOX") : mailbox;
     auto box = store_->open(name, !read_write);
     // Backends without a place for Loft's files (dir "") keep the cache in memory only.
     std::string dir = box->loft_file_dir();
     std::string cache_path = dir.empty() ? std::string() : dir + "/" + kFetchCacheFileName;
-    std::string cache_key = cache_path.empty() ? "memory:" + key_of(mailbox, false) : cache_path;
+    std::string cache_key = cache_path.empty() ? "memory:" + name : cache_path;
     std::shared_ptr<FetchCache> cache = caches_[cache_key].lock();
     if (!cache) {
         std::erase_if(caches_, [](const auto& entry) { return entry.second.expired(); });
@@ -158,19 +178,16 @@ std::shared_ptr<OpenMailbox> UserStorage::open(const std::string& mailbox, bool 
     auto opened = std::make_shared<OpenMailbox>(std::move(box), std::move(cache));
     opened->box().sync();
     open_[key] = opened;
-    share_recent_mark(mailbox);
+    share_recent_mark(name);
     return opened;
 }
 
-void UserStorage::share_recent_mark(const std::string& mailbox)
+void UserStorage::share_recent_mark(const std::string& name)
 {
     std::vector<std::shared_ptr<OpenMailbox>> alive;
-    for (bool read_write : {false, true}) {
-        auto found = open_.find(key_of(mailbox, read_write));
-        if (found != open_.end())
-            if (auto box = found->second.lock())
-                alive.push_back(std::move(box));
-    }
+    for (const std::string& key : {name, name + kSeparateWritable})
+        if (auto box = find_open(key))
+            alive.push_back(std::move(box));
     if (alive.size() != 2 || alive[0]->box().uidvalidity() != alive[1]->box().uidvalidity())
         return;
     alive[0]->box().raise_first_recent_uid(alive[1]->box().first_recent_uid());
@@ -179,14 +196,10 @@ void UserStorage::share_recent_mark(const std::string& mailbox)
 
 void UserStorage::mailbox_changed(const std::string& mailbox)
 {
-    for (bool read_write : {false, true}) {
-        auto found = open_.find(key_of(mailbox, read_write));
-        if (found == open_.end())
-            continue;
-        if (auto alive = found->second.lock())
+    std::string name = key_of(mailbox);
+    for (const std::string& key : {name, name + kSeparateWritable}) {
+        if (auto alive = find_open(key))
             alive->changed();
-        else
-            open_.erase(found);
     }
 }
 

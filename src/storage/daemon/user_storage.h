@@ -93,16 +93,21 @@ public:
     const std::string& user() const { return user_; }
     MailStore& store() { return *store_; }
     // The shared open mailbox, opened and synced on first use. Only a read-write
-    // SELECT opens it read-write: that one moves new/ to cur/ and takes \Recent, as
-    // Dovecot's SELECT does; deliveries, STATUS and EXAMINE leave new/ alone.
+    // SELECT makes it writable: from then on it moves new/ to cur/ and takes \Recent,
+    // as Dovecot's SELECT does; until then deliveries, STATUS and EXAMINE leave new/
+    // alone. It stays writable while anyone has it open.
     std::shared_ptr<OpenMailbox> open(const std::string& mailbox, bool read_write);
     // Tell views of mailbox that it changed, if anyone has it open.
     void mailbox_changed(const std::string& mailbox);
 
 private:
-    static std::string key_of(const std::string& mailbox, bool read_write);
-    // The read-only and read-write objects of one folder agree on what is \Recent.
-    void share_recent_mark(const std::string& mailbox);
+    static std::string key_of(const std::string& mailbox);
+    // The instance open under key, if anyone still holds it.
+    std::shared_ptr<OpenMailbox> find_open(const std::string& key);
+    static constexpr const char* kSeparateWritable = "\n(read-write)";  // no mailbox name has a newline
+    // A folder open twice (a backend that cannot make_writable()): both objects agree
+    // on what is \Recent.
+    void share_recent_mark(const std::string& name);
 
     std::string user_;
     std::unique_ptr<MailStore> store_;

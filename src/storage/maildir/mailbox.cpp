@@ -293,9 +293,19 @@ void MaildirMailbox::set_extra_keywords(uint32_t uid, const std::vector<std::str
     }
 }
 
+uint64_t MaildirMailbox::operation_modseq()
+{
+    if (op_modseq_ == 0) {
+        op_modseq_ = highest_modseq_ + 1;
+        highest_modseq_ = op_modseq_;
+        index_dirty_ = true;
+    }
+    return op_modseq_;
+}
+
 void MaildirMailbox::note_expunged(uint32_t uid)
 {
-    expunged_.emplace_back(++highest_modseq_, uid);
+    expunged_.emplace_back(operation_modseq(), uid);
     if (expunged_.size() > max_expunge_records) {
         size_t drop = expunged_.size() - max_expunge_records / 2;
         expunge_floor_ = expunged_[drop - 1].first;
@@ -554,6 +564,7 @@ bool MaildirMailbox::unchanged_since_last_sync(const DirSnapshot& now_snap) cons
 
 void MaildirMailbox::sync()
 {
+    op_modseq_ = 0;
     DirSnapshot before = snapshot();
     if (unchanged_since_last_sync(before)) {
         merge_recent_mark();
@@ -721,7 +732,7 @@ void MaildirMailbox::sync()
             uint32_t mask = ~static_cast<uint32_t>(Recent);
             bool same = (old->flags.system & mask) == (info.flags.system & mask) &&
                         old->flags.keywords == info.flags.keywords;
-            info.modseq = same ? old->modseq : ++highest_modseq_;
+            info.modseq = same ? old->modseq : operation_modseq();
             index_dirty_ = index_dirty_ || !same || old->path_hint != info.path_hint;
             // Someone else moved it from new/ to cur/: a read-write SELECT elsewhere (Dovecot)
             // has seen it, so it is no longer \Recent for us either.
@@ -730,7 +741,7 @@ void MaildirMailbox::sync()
                 raise_first_recent_uid(info.uid + 1);
             ++old;
         } else {
-            info.modseq = ++highest_modseq_;
+            info.modseq = operation_modseq();
             index_dirty_ = true;
         }
     }
@@ -806,6 +817,20 @@ UniqueFd MaildirMailbox::open_message(uint32_t uid)
 std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>& uids, FlagOp op,
                                                      const Flags& flags)
 {
+    return change_flags(uids, op, flags, std::nullopt, nullptr);
+}
+
+std::vector<MessageInfo> MaildirMailbox::store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                                     const Flags& flags, uint64_t limit,
+                                                                     std::vector<uint32_t>& modified)
+{
+    return change_flags(uids, op, flags, limit, &modified);
+}
+
+std::vector<MessageInfo> MaildirMailbox::change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
+                                                      std::optional<uint64_t> limit, std::vector<uint32_t>* modified)
+{
+    op_modseq_ = 0;
     if (read_only_)
         throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
     ensure_maps();
@@ -819,7 +844,15 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
         if (base_it == base_by_uid_.end())
             continue;
         auto& state = files_by_base_[base_it->second];
+        if (limit) {
+            const MessageInfo* current = find(uid);
+            if (current && current->modseq > *limit) {
+                modified->push_back(uid);
+                continue;
+            }
+        }
         bool gone = false;
+        bool changed_elsewhere = false;
         for (int attempt = 0;; attempt++) {
             MaildirFilename parsed = parse_maildir_filename(state.filename.substr(4));
             uint32_t new_system = parsed.system_flags;
@@ -869,8 +902,15 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
                 break;
             }
             state.filename = current;  // renamed by someone else: apply our change to its flags
+            if (limit) {
+                // ... unless the change is conditional: their change came first.
+                changed_elsewhere = true;
+                break;
+            }
         }
-        if (gone)
+        if (changed_elsewhere)
+            modified->push_back(uid);
+        if (gone || changed_elsewhere)
             continue;
         if (!extra.empty() || (op == FlagOp::Replace && extra_keywords_.count(uid))) {
             std::vector<std::string> names;
@@ -893,7 +933,7 @@ std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>
         uint64_t previous_modseq = it->modseq;
         Flags previous = it->flags;
         *it = make_info(uid, base_it->second, state.filename);
-        it->modseq = previous == it->flags ? previous_modseq : ++highest_modseq_;
+        it->modseq = previous == it->flags ? previous_modseq : operation_modseq();
         index_dirty_ = true;
         changed.push_back(*it);
     }
@@ -914,8 +954,22 @@ std::vector<uint32_t> MaildirMailbox::expunge()
     return deleted;
 }
 
+std::vector<uint32_t> MaildirMailbox::expunge_uids(const std::vector<uint32_t>& uids)
+{
+    if (read_only_)
+        throw StorageError(StorageError::Kind::NotAllowed, "Mailbox is read-only: " + paths_.name);
+    std::set<uint32_t> allowed(uids.begin(), uids.end());
+    std::vector<uint32_t> deleted;
+    for (const auto& info : messages_)
+        if ((info.flags.system & Deleted) && allowed.count(info.uid))
+            deleted.push_back(info.uid);
+    remove_messages(deleted);
+    return deleted;
+}
+
 void MaildirMailbox::remove_messages(const std::vector<uint32_t>& uids)
 {
+    op_modseq_ = 0;
     ensure_maps();
     bool touched_cur = false, touched_new = false;
     int64_t bytes = 0, count = 0;

@@ -57,6 +57,14 @@ public:
 
     const std::string& name() const override { return paths_.name; }
     bool read_only() const override { return read_only_; }
+    // A read-write SELECT of a folder already open read-only: from the next sync on,
+    // new/ moves to cur/ and changes are allowed.
+    bool make_writable() override
+    {
+        read_only_ = false;
+        last_snapshot_.reset();  // the next sync must move new/ to cur/ even if nothing changed
+        return true;
+    }
     uint32_t uidvalidity() const override { return uidvalidity_; }
     uint32_t uidnext() const override { return next_uid_; }
     const std::string& guid() const override { return guid_; }
@@ -97,10 +105,18 @@ public:
     using FlagOp = Mailbox::FlagOp;
     // Changes flags by renaming files. Returns the new state of each message that still
     // exists. \Recent in flags is ignored.
+    // Every message changed by one call gets the same new modseq (one transaction).
     std::vector<MessageInfo> store_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags) override;
+    // A message whose modseq is above the limit, or whose file another process renamed
+    // meanwhile, is left alone and its uid added to `modified`.
+    std::vector<MessageInfo> store_flags_unchanged_since(const std::vector<uint32_t>& uids, FlagOp op,
+                                                         const Flags& flags, uint64_t limit,
+                                                         std::vector<uint32_t>& modified) override;
 
     // Unlinks every \Deleted message; returns their uids (ascending).
     std::vector<uint32_t> expunge() override;
+    // Only the \Deleted messages among uids, without touching the others' flags.
+    std::vector<uint32_t> expunge_uids(const std::vector<uint32_t>& uids) override;
 
     // COPY/MOVE from another mailbox (or this one, for COPY): a hard link where possible,
     // keeping the base name and INTERNALDATE, flags re-encoded with this folder's keyword
@@ -241,6 +257,12 @@ private:
     bool index_dirty_ = false;
     void load_index();
     void note_expunged(uint32_t uid);
+    // The modseq of the operation in progress: the first change takes a new value,
+    // the rest of the same operation reuse it.
+    uint64_t operation_modseq();
+    std::vector<MessageInfo> change_flags(const std::vector<uint32_t>& uids, FlagOp op, const Flags& flags,
+                                          std::optional<uint64_t> limit, std::vector<uint32_t>* modified);
+    uint64_t op_modseq_ = 0;
     uint32_t first_recent_uid_ = 1;
     bool recent_mark_known_ = false;  // false until loft.index or a first sync set it
     FileStamp index_stamp_;  // loft.index as we last read or wrote it

@@ -230,7 +230,8 @@ void MaildirMailbox::remember_stored(const UidlistHeader& header, uint32_t uid, 
         files_by_base_.insert_or_assign(base, std::move(state));
         base_by_uid_[uid] = base;
         messages_.push_back(make_info(uid, base, relative));
-        messages_.back().modseq = ++highest_modseq_;
+        op_modseq_ = 0;
+        messages_.back().modseq = operation_modseq();
         index_dirty_ = true;
     }
 }

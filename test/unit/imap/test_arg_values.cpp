@@ -137,6 +137,10 @@ public:
                              error_of([] { parse_store(parse_args("1 (UNCHANGEDSINCE) FLAGS ()")); }));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid modseq"),
                              error_of([] { parse_store(parse_args("1 (UNCHANGEDSINCE x1) FLAGS ()")); }));
+        CPPUNIT_ASSERT_EQUAL(std::string("Unknown STORE modifier"),
+                             error_of([] { parse_store(parse_args("1 (FOO 1) FLAGS ()")); }));
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid STORE modifiers"),
+                             error_of([] { parse_store(parse_args("1 (\"x\" 1) FLAGS ()")); }));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid system flag \\RECENT"),
                              error_of([] { parse_store(parse_args("1 FLAGS \\Recent")); }));
     }

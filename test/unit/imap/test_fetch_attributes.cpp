@@ -123,6 +123,8 @@ public:
         CPPUNIT_ASSERT_EQUAL(uint64_t(1), *request.changed_since);
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid CHANGEDSINCE modseq"), error_of("FLAGS (CHANGEDSINCE x)"));
         CPPUNIT_ASSERT_EQUAL(std::string("Unknown FETCH modifier"), error_of("FLAGS (FOO)"));
+        CPPUNIT_ASSERT_EQUAL(std::string("FETCH modifiers contain non-atoms"), error_of("FLAGS (\"x\")"));
+        CPPUNIT_ASSERT_EQUAL(std::string("Invalid CHANGEDSINCE modseq"), error_of("FLAGS (CHANGEDSINCE)"));
         CPPUNIT_ASSERT_EQUAL(std::string("Invalid arguments"), error_of("FLAGS UID"));
     }
     void errors()
