@@ -154,8 +154,10 @@ std::string ImapSession::capabilities() const
         }
         return caps;
     }
+    // Dovecot's order, with only what Loft implements.
     return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
-                  " NAMESPACE UIDPLUS CONDSTORE QRESYNC BINARY MOVE";
+                  " NAMESPACE UIDPLUS LIST-EXTENDED CONDSTORE QRESYNC LIST-STATUS BINARY MOVE STATUS=SIZE"
+                  " SPECIAL-USE";
 }
 
 Task<bool> ImapSession::pump()
