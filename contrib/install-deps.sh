@@ -5,8 +5,9 @@
 set -eu
 what=${1:-build}
 build_packages="autoconf automake libtool pkg-config g++ make thrift-compiler libthrift-dev libboost-dev
-  libevent-dev libssl-dev libcppunit-dev libpam0g-dev libcrypt-dev python3"
-test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix openssl procps fail2ban"
+  libevent-dev libssl-dev libcppunit-dev libpam0g-dev libcrypt-dev libsqlite3-dev python3"
+test_packages="dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sqlite postfix openssl procps
+  fail2ban sqlite3 libpam-wrapper"
 packages=$build_packages
 [ "$what" = test ] && packages="$build_packages $test_packages"
 

@@ -1,5 +1,7 @@
 #include "auth/auth_chain.h"
 
+#include "auth/errors.h"
+
 namespace loft::auth {
 
 std::optional<ChainAction> parse_chain_action(std::string_view text)
@@ -162,6 +164,29 @@ PassdbChainResult PassdbChain::verify_master_plain(const AuthRequest& master, co
 void UserdbChain::add(std::unique_ptr<Userdb> userdb, UserdbRule rule)
 {
     entries_.push_back(Entry{std::move(userdb), rule});
+}
+
+UserdbChain::IterateStatus UserdbChain::iterate(const AuthRequest& request,
+                                                const std::function<void(const std::string&)>& each_user,
+                                                std::string& error) const
+{
+    bool any = false, failed = false;
+    for (const Entry& entry : entries_) {
+        if (!entry.userdb->can_iterate())
+            continue;
+        any = true;
+        try {
+            entry.userdb->iterate(request, each_user);
+        } catch (const AuthError& failure) {
+            failed = true;
+            error = std::string(entry.userdb->driver()) + ": " + failure.what();
+        }
+    }
+    if (!any) {
+        error = "Trying to iterate users, but userdbs don't support it";
+        return IterateStatus::Unsupported;
+    }
+    return failed ? IterateStatus::Failed : IterateStatus::Done;
 }
 
 UserdbChainResult UserdbChain::lookup(const AuthRequest& request) const

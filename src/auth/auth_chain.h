@@ -4,6 +4,7 @@
 
 #include "auth/passdb.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -83,6 +84,12 @@ public:
     void add(std::unique_ptr<Userdb> userdb, UserdbRule rule);
     bool empty() const { return entries_.empty(); }
     UserdbChainResult lookup(const AuthRequest& request) const;
+
+    // User listing over every userdb that supports it, in chain order (Dovecot's LIST):
+    // Failed when one of them failed (the others are still listed; error says why).
+    enum class IterateStatus { Done, Failed, Unsupported };
+    IterateStatus iterate(const AuthRequest& request, const std::function<void(const std::string&)>& each_user,
+                          std::string& error) const;
 
 private:
     struct Entry {

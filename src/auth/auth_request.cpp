@@ -6,7 +6,6 @@
 
 namespace loft::auth {
 
-
 std::string_view username_part(std::string_view user)
 {
     return user.substr(0, user.find('@'));
@@ -20,6 +19,12 @@ std::string_view domain_part(std::string_view user)
 
 std::string expand_auth_variables(std::string_view text, const AuthRequest& request)
 {
+    return expand_auth_variables(text, request, nullptr);
+}
+
+std::string expand_auth_variables(std::string_view text, const AuthRequest& request,
+                                  std::function<std::string(std::string_view)> escape)
+{
     // The one % implementation (src/config/var_expand.h), with the auth request's variables.
     config::VarTable vars;
     vars.set('u', "user", request.user);
@@ -29,6 +34,8 @@ std::string expand_auth_variables(std::string_view text, const AuthRequest& requ
     vars.set('l', "lip", request.local_ip);
     vars.set('r', "rip", request.remote_ip);
     vars.set('h', "home", request.home);
+    if (escape)
+        vars.set_escape(std::move(escape));
     try {
         return config::expand(text, vars);
     } catch (const config::VarExpandError& error) {

@@ -2,6 +2,7 @@
 // Dovecot's auth settings (username_format, passwd-file paths, static args) it expands.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -14,12 +15,17 @@ struct AuthRequest {
     std::string local_ip, remote_ip;
     std::string home;     // known once a userdb answered, for %h
     bool secured = false; // TLS, or local == remote address
+    // The passdb's fields once a password was checked, for userdb prefetch (its userdb_*).
+    std::map<std::string, std::string> passdb_fields;
 };
 
 // Expands %u %n %d %s %l %r %h %% and the long forms %{user} %{username} %{domain}
 // %{service} %{lip} %{rip} %{home}, with Dovecot's L (lower) and U (upper) modifiers
 // (%Lu, %{lower:user} is not supported). Throws AuthError for an unknown variable.
 std::string expand_auth_variables(std::string_view text, const AuthRequest& request);
+// The same, with escape applied to every expanded value (SQL queries: quote doubling).
+std::string expand_auth_variables(std::string_view text, const AuthRequest& request,
+                                  std::function<std::string(std::string_view)> escape);
 
 // "user@domain" -> "user" and "domain" (the split is at the first '@', as Dovecot's %n/%d).
 std::string_view username_part(std::string_view user);

@@ -148,20 +148,11 @@ PassdbReply PamPassdb::verify_plain(const AuthRequest& request, std::string_view
         std::string text = std::string(call) + " failed: " + pam.error_text(code);
         if (args_.failure_show_msg && !conversation.message.empty())
             text += " (" + conversation.message + ")";
-        switch (code) {
-        case PAM_USER_UNKNOWN:
+        // As Dovecot: every PAM error but an unknown user is a refused login, not a
+        // temporary failure (a failing session stack included).
+        if (code == PAM_USER_UNKNOWN)
             return reply(PassdbStatus::UserUnknown, "unknown user");
-        case PAM_AUTH_ERR:
-        case PAM_PERM_DENIED:
-        case PAM_MAXTRIES:
-        case PAM_ACCT_EXPIRED:
-        case PAM_NEW_AUTHTOK_REQD:
-        case PAM_CRED_INSUFFICIENT:
-        case PAM_AUTHINFO_UNAVAIL:
-            return reply(PassdbStatus::PasswordMismatch, text);
-        default:
-            return reply(PassdbStatus::InternalFailure, text);
-        }
+        return reply(PassdbStatus::PasswordMismatch, text);
     };
 
     int code = pam_authenticate(pam.get(), PAM_SILENT);

@@ -27,6 +27,11 @@ bool field_is_true(const FieldMap& fields, const std::string& key)
     return value.empty() || iequals(value, "yes") || iequals(value, "y") || value == "1";
 }
 
+void Userdb::iterate(const AuthRequest&, const std::function<void(const std::string&)>&)
+{
+    throw AuthError("userdb " + std::string(driver()) + " cannot list users");
+}
+
 PassdbReply Passdb::verify_plain(const AuthRequest& request, std::string_view password)
 {
     std::optional<PassdbEntry> entry;

@@ -4,6 +4,7 @@
 
 #include "auth/auth_request.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,10 +67,14 @@ public:
     virtual ~Userdb() = default;
     virtual std::string_view driver() const = 0;
     virtual UserdbReply lookup(const AuthRequest& request) = 0;
+    // User listing (doveadm user '*', the auth-userdb LIST request), for drivers that can.
+    virtual bool can_iterate() const { return false; }
+    // Calls each_user for every user name. Throws AuthError when the listing fails.
+    virtual void iterate(const AuthRequest& request, const std::function<void(const std::string&)>& each_user);
 };
 
 // Drivers by the names dovecot.conf uses ("passwd-file", "static", "passwd", "shadow",
-// "pam") with their args string. Throws AuthError for an unknown driver or bad args.
+// "pam", "sql", "checkpassword") with their args string. Throws AuthError for an unknown driver or bad args.
 std::unique_ptr<Passdb> make_passdb(std::string_view driver, std::string_view args);
 std::unique_ptr<Userdb> make_userdb(std::string_view driver, std::string_view args);
 

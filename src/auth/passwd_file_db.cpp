@@ -75,6 +75,16 @@ std::optional<UserRecord> PasswdFileSource::find(const AuthRequest& request)
     }
 }
 
+std::vector<std::string> PasswdFileSource::users()
+{
+    if (path_has_variables_)
+        throw AuthError("passwd-file: cannot list users of " + args_.path + " (the path has variables)");
+    auto found = files_.find(args_.path);
+    if (found == files_.end())
+        found = files_.emplace(args_.path, std::make_unique<PasswdFile>(args_.path)).first;
+    return found->second->users();
+}
+
 PasswdFilePassdb::PasswdFilePassdb(std::string_view args) : source_(args)
 {
     default_scheme_ = source_.args().scheme;
@@ -118,6 +128,12 @@ UserdbReply PasswdFileUserdb::lookup(const AuthRequest& request)
         reply.error = e.what();
     }
     return reply;
+}
+
+void PasswdFileUserdb::iterate(const AuthRequest&, const std::function<void(const std::string&)>& each_user)
+{
+    for (const std::string& user : source_.users())
+        each_user(user);
 }
 
 }  // namespace loft::auth

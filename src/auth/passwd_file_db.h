@@ -18,6 +18,9 @@ public:
     // nullopt: unknown user (or, for a path with variables, no such file). Throws
     // AuthError when the file cannot be read.
     std::optional<UserRecord> find(const AuthRequest& request);
+    // Every user of a file without % in its path; throws AuthError for a per-domain path.
+    std::vector<std::string> users();
+    bool path_has_variables() const { return path_has_variables_; }
     const PasswdFileArgs& args() const { return args_; }
 
 private:
@@ -45,6 +48,8 @@ public:
     explicit PasswdFileUserdb(std::string_view args);
     std::string_view driver() const override { return "passwd-file"; }
     UserdbReply lookup(const AuthRequest& request) override;
+    bool can_iterate() const override { return !source_.path_has_variables(); }
+    void iterate(const AuthRequest& request, const std::function<void(const std::string&)>& each_user) override;
 
 private:
     PasswdFileSource source_;

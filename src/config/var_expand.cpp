@@ -470,6 +470,7 @@ std::string expand_template(std::string_view templ, const VarTable& vars, unsign
         for (char m : modifiers)
             value = apply_modifier(m, std::move(value), st);
         std::string_view v = value;
+        std::string piece;
         if (st.offset < 0) {
             size_t from_end = static_cast<size_t>(-st.offset);
             if (v.size() > from_end)
@@ -478,18 +479,19 @@ std::string expand_template(std::string_view templ, const VarTable& vars, unsign
             v.remove_prefix(std::min(v.size(), static_cast<size_t>(st.offset)));
         }
         if (st.width == 0) {
-            out += v;
+            piece = v;
         } else if (!st.zero_padding) {
             long width = st.width;
             if (width < 0)
                 width = static_cast<long>(v.size()) + width;
             // Dovecot passes a still negative width on as a huge size_t: no limit.
-            out += width < 0 ? v : v.substr(0, static_cast<size_t>(width));
+            piece = width < 0 ? v : v.substr(0, static_cast<size_t>(width));
         } else {
             if (st.width > static_cast<long>(v.size()))
-                out.append(static_cast<size_t>(st.width) - v.size(), '0');
-            out += v;
+                piece.append(static_cast<size_t>(st.width) - v.size(), '0');
+            piece += v;
         }
+        out += vars.escaped(piece);
         if (out.size() > kMaxOutput)
             throw VarExpandError("Variable expansion result is too long");
     }

@@ -2,6 +2,7 @@
 // %{env:X} ...), used by every setting and passdb/userdb field that takes variables.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,6 +22,10 @@ public:
     void set(char short_name, std::string_view long_name, std::string value);
     const std::string* find_short(char name) const;
     const std::string* find_long(std::string_view name) const;
+    // Applied to each variable's final value (after modifiers), e.g. SQL quoting for
+    // passdb/userdb queries, as Dovecot's escape function.
+    void set_escape(std::function<std::string(std::string_view)> escape) { escape_ = std::move(escape); }
+    std::string escaped(std::string_view value) const { return escape_ ? escape_(value) : std::string(value); }
 
 private:
     struct Var {
@@ -29,6 +34,7 @@ private:
         std::string value;
     };
     std::vector<Var> vars_;
+    std::function<std::string(std::string_view)> escape_;
 };
 
 // Expands templ. Modifiers: L lower, U upper, E backslash-escape, X decimal to hex,

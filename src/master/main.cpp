@@ -1,6 +1,7 @@
 // loftd: reads the configuration, binds the listeners, and runs the master that starts
 // and supervises loft-auth, the protocol workers and the storage daemons.
 #include "config.h"
+#include "auth/auth_master_protocol.h"
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/privilege.h"
@@ -254,9 +255,15 @@ int main(int argc, char** argv)
         }
         // SASL clients such as Postfix reach loft-auth through service auth's auth-client sockets.
         if (const loft::config::Section* auth = settings.section("service", "auth")) {
-            auto bound = loft::master::bind_listeners(*auth, listen, base_dir, log, loft::master::is_auth_client_socket);
+            // ... and local tools (dovecot-lda, doveadm) its auth-userdb/auth-master sockets.
+            auto wanted = [](const std::string& path) {
+                return loft::master::is_auth_client_socket(path) || loft::auth::auth_master_socket_kind(path);
+            };
+            auto bound = loft::master::bind_listeners(*auth, listen, base_dir, log, wanted);
             for (auto& listener : bound)
-                serving.push_back("auth-client on " + listener.description);
+                serving.push_back((loft::auth::auth_master_socket_kind(listener.description) ? "auth-userdb on "
+                                                                                              : "auth-client on ") +
+                                  listener.description);
             listeners["auth"] = std::move(bound);
         }
 

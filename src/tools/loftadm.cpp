@@ -3,6 +3,7 @@
 // Options, output and exit codes follow doveadm so scripts keep working.
 #include "config.h"  // autoconf: PACKAGE_VERSION, LOFT_SYSCONFDIR
 
+#include <fnmatch.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -282,11 +283,16 @@ int cmd_auth_test(int argc, char** argv, const std::string& config_path)
     std::cout << "passdb: " << login << " auth " << (ok ? "succeeded" : "failed") << "\n";
     std::cout << "extra fields:\n  user=" << user << "\n";
     for (const auto& [key, value] : result.fields) {
-        if (key != "user")
+        // As the auth-client reply doveadm prints: userdb_ fields go to the userdb
+        // reply, nopassword is hidden.
+        if (key != "user" && !key.starts_with("userdb_") && key != "nopassword")
             std::cout << "  " << key << "=" << value << "\n";
     }
+    // doveadm reports an internal failure as a failed login with code=temp_fail.
     if (result.status == loft::auth::PassdbStatus::InternalFailure)
-        return EX_TEMPFAIL;
+        std::cout << "  code=temp_fail\n";
+    if (user != login)
+        std::cout << "  original_user=" << login << "\n";
     return ok ? 0 : EX_NOPERM;
 }
 
@@ -353,6 +359,25 @@ int show_user(const std::string& login, const AuthCommandArgs& args, const loft:
     return 0;
 }
 
+// "user '*'" and other masks: the user names the userdbs list, one per line, as doveadm
+// prints them (it asks the auth server's LIST).
+int list_users(const std::string& mask, const AuthCommandArgs& args, const AuthSetup& setup)
+{
+    std::string error;
+    auto status = setup.userdbs.iterate(
+        request_for(mask, args.service),
+        [&](const std::string& user) {
+            if (fnmatch(mask.c_str(), user.c_str(), 0) == 0)
+                std::cout << user << "\n";
+        },
+        error);
+    if (status == loft::auth::UserdbChain::IterateStatus::Done)
+        return 0;
+    std::cout.flush();
+    std::cerr << "Error: User listing returned failure: " << error << "\n";
+    return EX_TEMPFAIL;
+}
+
 int cmd_user(int argc, char** argv, const std::string& config_path)
 {
     AuthCommandArgs args = parse_auth_args(argc, argv, config_path);
@@ -360,6 +385,17 @@ int cmd_user(int argc, char** argv, const std::string& config_path)
         usage();
     auto settings = load_settings(choose_config_path(args.config_path), loft::config::Filter{});
     AuthSetup setup = load_setup(settings);
+    bool masks = false;
+    for (const std::string& login : args.positional)
+        masks = masks || login.find_first_of("*?") != std::string::npos;
+    if (masks) {
+        int status = 0;
+        for (const std::string& mask : args.positional) {
+            if (int code = list_users(mask, args, setup))
+                status = code;
+        }
+        return status;
+    }
     if (args.show_field.empty())
         std::cout << "field\tvalue\n";
     int status = 0;

@@ -86,8 +86,13 @@ def main():
         loft.start()
         t.check(os.path.exists(socket_path), "loftd binds the auth-client socket at " + socket_path)
         t.check(os.path.exists(os.path.join(loft.dir, "run", "auth-client")), "the built-in auth-client socket is bound")
-        t.check(not os.path.exists(os.path.join(loft.dir, "run", "auth-userdb")),
-                "auth-userdb is not bound as an auth-client socket")
+        # auth-userdb is bound too, but speaks the auth-master protocol (auth_userdb.py).
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as userdb:
+            userdb.settimeout(10)
+            userdb.connect(os.path.join(loft.dir, "run", "auth-userdb"))
+            greeting = userdb.recv(100)
+        t.check(greeting.startswith(b"VERSION\t1\t1\nSPID\t"),
+                f"auth-userdb is not an auth-client socket: {greeting!r}")
 
         client = AuthClient(socket_path)
         hs = client.handshake

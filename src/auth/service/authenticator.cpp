@@ -161,7 +161,7 @@ std::string Authenticator::password_note(const std::string& password) const
 }
 
 std::optional<Outcome> Authenticator::run_passdbs(const LoginName& name, const std::string& password,
-                                                  const Client& client, std::string& user)
+                                                  const Client& client, std::string& user, FieldMap* passdb_fields)
 {
     Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
     // A failed master login names the master user, as Dovecot's "Disconnected" line does.
@@ -191,6 +191,8 @@ std::optional<Outcome> Authenticator::run_passdbs(const LoginName& name, const s
         log_.info("Master user logging in as " + name.user);
     // The passdb may have changed the user name (user= field).
     user = result.fields.count("user") ? result.fields.at("user") : name.user;
+    if (passdb_fields)
+        *passdb_fields = result.fields;
     return std::nullopt;
 }
 
@@ -269,15 +271,17 @@ Outcome Authenticator::verify_as(const std::string& target, const std::string& m
 Outcome Authenticator::verify_name(const LoginName& name, const std::string& password, const Client& client)
 {
     std::string user;
-    if (auto refused = run_passdbs(name, password, client, user))
+    FieldMap passdb_fields;
+    if (auto refused = run_passdbs(name, password, client, user, &passdb_fields))
         return *refused;
-    return grant_login(user, client);
+    return grant_login(user, client, std::move(passdb_fields));
 }
 
-Outcome Authenticator::grant_login(const std::string& user, const Client& client)
+Outcome Authenticator::grant_login(const std::string& user, const Client& client, FieldMap passdb_fields)
 {
     try {
         AuthRequest request = request_for(user, client);
+        request.passdb_fields = std::move(passdb_fields);  // for userdb prefetch
         auto fields = userdb_lookup(request);
         if (!fields) {
             log_.error("userdb(" + user + "," + client.remote_ip + ",<" + client.session_id +

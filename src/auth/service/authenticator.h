@@ -47,7 +47,8 @@ public:
                       const Client& client);
     // A challenge-response mechanism proved the password (or ANONYMOUS ran): the userdb
     // look-up and the grant for user, whose name the passdb already settled.
-    Outcome grant_login(const std::string& user, const Client& client);
+    // passdb_fields: what the passdb returned, for userdb prefetch.
+    Outcome grant_login(const std::string& user, const Client& client, FieldMap passdb_fields = {});
     // The settings SASL mechanisms need (hostname, realms, anonymous user name).
     const SaslSettings& sasl_settings() const { return sasl_settings_; }
     bool verbose() const { return verbose_; }
@@ -64,6 +65,11 @@ public:
     // For LMTP: a delivery grant for an existing user.
     Outcome lookup(const std::string& login, const Client& client);
 
+    // The chains and name rules, for the auth-userdb/auth-master sockets.
+    const PassdbChain& passdbs() const { return passdbs_; }
+    const UserdbChain& userdbs() const { return userdbs_; }
+    const UsernameSettings& username_settings() const { return username_; }
+
 private:
     struct UserFields {
         std::string user;
@@ -72,7 +78,7 @@ private:
     };
     // The passdb part of verify(): nullopt on success (user set to the final name).
     std::optional<Outcome> run_passdbs(const LoginName& name, const std::string& password, const Client& client,
-                                       std::string& user);
+                                       std::string& user, FieldMap* passdb_fields = nullptr);
     Outcome verify_name(const LoginName& name, const std::string& password, const Client& client);
     // auth_verbose_passwords: the "(SHA1 of given password: ...)" suffix, empty for "no".
     std::string password_note(const std::string& password) const;

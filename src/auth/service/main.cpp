@@ -2,6 +2,7 @@
 // signs the grants that storage daemons require.
 #include "auth/service/auth_client_server.h"
 #include "auth/service/auth_handler.h"
+#include "auth/service/auth_master_server.h"
 #include "auth/service/authenticator.h"
 #include "config/config.h"
 #include "lib/child_args.h"
@@ -52,7 +53,16 @@ int main(int argc, char** argv)
         client_settings.failure_delay = failure_delay;
         client_settings.realms = loft::split_words(settings.get("auth_realms"));
         loft::auth::service::AuthClientServer client_server(base.get(), authenticator, client_settings, log);
+        // auth-userdb/auth-master sockets (dovecot-lda, doveadm): USER, PASS, LIST.
+        loft::auth::service::AuthMasterServer master_server(base.get(), authenticator, log);
         for (const loft::InheritedListener& listener : args.listeners) {
+            if (auto kind = loft::auth::auth_master_socket_kind(listener.name)) {
+                std::string path = listener.name.starts_with("/") ? listener.name
+                                                                  : settings.get("base_dir") + "/" + listener.name;
+                master_server.listen(listener.fd, path, *kind);
+                log.debug("auth-master listener " + path);
+                continue;
+            }
             client_server.listen(listener.fd);
             log.debug("auth-client listener " + listener.name);
         }
