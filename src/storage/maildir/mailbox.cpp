@@ -433,7 +433,16 @@ std::string MaildirMailbox::letters_for(const std::vector<std::string>& keywords
     for (const auto& keyword : keywords)
         missing = missing || (!keywords_.letter_of(keyword) && !is_extra(keyword));
     if (missing) {
+        // Dovecot adds keywords only while it holds dovecot-uidlist.lock, and relying on
+        // that it deletes any dovecot-keywords.lock it finds before creating its own
+        // (maildir_keywords_commit()): the keywords dotlock alone excludes nobody. So the
+        // uidlist lock is what serialises keyword additions; take it first, as Dovecot
+        // does, and then replace a leftover keywords lock the way Dovecot does.
+        Dotlock uidlist_lock = Dotlock::acquire(uidlist_path_);
         std::string path = join_path(paths_.control, keywords_file_name);
+        std::string keywords_lock_path = path + ".lock";
+        if (::unlink(keywords_lock_path.c_str()) < 0 && errno != ENOENT)
+            throw_errno("unlink(" + keywords_lock_path + ")");
         Dotlock lock = Dotlock::acquire(path);
         load_keywords();
         bool added = false;

@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <thread>
 
 using namespace loft::storage;
 using namespace loft::storage::maildir;
@@ -72,6 +76,8 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(move_unlinks_source);
     CPPUNIT_TEST(quota_log_is_appended_when_present);
     CPPUNIT_TEST(partial_uidlist_line_is_cut_before_appending);
+    CPPUNIT_TEST(new_keyword_waits_for_uidlist_lock);
+    CPPUNIT_TEST(leftover_keywords_lock_is_replaced_under_uidlist_lock);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -290,6 +296,54 @@ public:
         // Appended, header untouched (N stays stale exactly as Dovecot leaves it).
         CPPUNIT_ASSERT_EQUAL(0, uidlist.compare(0, 51, "3 V1796005290 N1 G50ec2a25aadd0c6b8054000083ecc375\n"));
         CPPUNIT_ASSERT(uidlist.find("\n14 :") != std::string::npos);
+    }
+    // Dovecot deletes any dovecot-keywords.lock it finds while it holds dovecot-uidlist.lock,
+    // so adding a keyword must wait for the uidlist lock, not just the keywords one.
+    void new_keyword_waits_for_uidlist_lock()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        auto box = store.open("INBOX", false);
+        append(*box, "x\n");
+        std::string uidlist_lock = dir / "Maildir/dovecot-uidlist.lock";
+        // Held by another live local process (our parent), as Dovecot's would be.
+        write_file(uidlist_lock, std::to_string(::getppid()) + ":" + plain_hostname());
+        std::atomic<bool> done{false};
+        std::exception_ptr failure;
+        std::thread worker([&] {
+            try {
+                box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(0, {"NewKeyword"}));
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            done = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        bool finished_while_locked = done;
+        bool keywords_written_while_locked = path_exists(dir / "Maildir/dovecot-keywords");
+        ::unlink(uidlist_lock.c_str());
+        worker.join();
+        if (failure)
+            std::rethrow_exception(failure);
+        CPPUNIT_ASSERT(!finished_while_locked);
+        CPPUNIT_ASSERT(!keywords_written_while_locked);
+        CPPUNIT_ASSERT_EQUAL(std::string("0 NewKeyword\n"), read_file(dir / "Maildir/dovecot-keywords"));
+        CPPUNIT_ASSERT(!path_exists(dir / "Maildir/dovecot-keywords.lock"));
+    }
+    // With the uidlist lock held, a dovecot-keywords.lock can only be a leftover: Dovecot
+    // replaces it at once, whatever PID it names, and so do we.
+    void leftover_keywords_lock_is_replaced_under_uidlist_lock()
+    {
+        TempDir dir;
+        MaildirStore store(dir / "Maildir");
+        auto box = store.open("INBOX", false);
+        append(*box, "x\n");
+        write_file(dir / "Maildir/dovecot-keywords.lock", std::to_string(::getppid()) + ":" + plain_hostname());
+        auto started = std::chrono::steady_clock::now();
+        box->store_flags({1}, MaildirMailbox::FlagOp::Add, keywords_flags(0, {"Other"}));
+        CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+        CPPUNIT_ASSERT_EQUAL(std::string("0 Other\n"), read_file(dir / "Maildir/dovecot-keywords"));
+        CPPUNIT_ASSERT(!path_exists(dir / "Maildir/dovecot-keywords.lock"));
     }
     void store_flags_renames_in_ascii_order()
     {
