@@ -1,5 +1,6 @@
 // The daemon's classes work through the storage interface: the same views over an mbox
 // store, and COPY/MOVE between a Maildir and an mbox mailbox (read + append).
+#include "temp_dir.h"
 #include "storage/daemon/user_storage.h"
 #include "storage/maildir/store.h"
 #include "storage/mbox/store.h"
@@ -17,15 +18,7 @@ using namespace loft::storage;
 using namespace loft::storage::daemon;
 
 namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/loft-backends-XXXXXX";
-        path = mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using loft::storage::daemon::test::TempDir;
 
 std::string slurp(const std::filesystem::path& path)
 {

@@ -1,5 +1,6 @@
 // The fetch cache keeps computed FETCH strings in memory (bounded) and in loft.cache,
 // and treats a missing, foreign or damaged file as empty.
+#include "temp_dir.h"
 #include "storage/daemon/fetch_cache.h"
 #include "storage/daemon/user_storage.h"
 
@@ -13,15 +14,7 @@ using namespace loft::storage;
 using namespace loft::storage::daemon;
 
 namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/loft-fcache-XXXXXX";
-        path = mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using loft::storage::daemon::test::TempDir;
 
 MessageStructure sample(uint32_t uid, size_t padding = 0)
 {

@@ -1,4 +1,5 @@
 // The daemon picks the backend from mail_location and maps the mbox_* settings.
+#include "temp_dir.h"
 #include "storage/daemon/store_factory.h"
 #include "storage/maildir/store.h"
 #include "storage/mbox/store.h"
@@ -18,15 +19,7 @@ loft::config::Settings settings_of(const std::string& text)
     return config.resolve({});
 }
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/loft-factory-XXXXXX";
-        path = mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using loft::storage::daemon::test::TempDir;
 }  // namespace
 
 class StoreFactoryTest : public CppUnit::TestFixture {

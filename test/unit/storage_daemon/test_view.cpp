@@ -1,4 +1,5 @@
 // Views report to each session exactly what changed since it last looked.
+#include "temp_dir.h"
 #include "storage/daemon/user_storage.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -10,15 +11,7 @@ using namespace loft::storage;
 using namespace loft::storage::daemon;
 
 namespace {
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        char pattern[] = "/tmp/loft-view-XXXXXX";
-        path = mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using loft::storage::daemon::test::TempDir;
 
 uint32_t deliver(OpenMailbox& mailbox, const std::string& text)
 {
