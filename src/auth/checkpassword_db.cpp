@@ -291,6 +291,21 @@ void split_field(const std::string& field, std::string& key, std::string& value)
     value = equals == std::string::npos ? std::string() : field.substr(equals + 1);
 }
 
+// Runs the program for a passdb/userdb reply: an exception becomes an internal failure
+// with its message, so both drivers report errors the same way.
+CheckpasswordOutcome run_for_reply(const CheckpasswordProgram& program, const AuthRequest& request,
+                                   const std::optional<std::string_view>& password)
+{
+    try {
+        return program.run(request, password);
+    } catch (const std::exception& failure) {
+        CheckpasswordOutcome outcome;
+        outcome.status = CheckpasswordOutcome::Status::InternalFailure;
+        outcome.error = failure.what();
+        return outcome;
+    }
+}
+
 }  // namespace
 
 CheckpasswordPassdb::CheckpasswordPassdb(std::string_view args, std::string reply_helper)
@@ -302,13 +317,7 @@ CheckpasswordPassdb::CheckpasswordPassdb(std::string_view args, std::string repl
 PassdbReply CheckpasswordPassdb::verify_plain(const AuthRequest& request, std::string_view password)
 {
     PassdbReply reply;
-    CheckpasswordOutcome outcome;
-    try {
-        outcome = program_.run(request, password);
-    } catch (const std::exception& failure) {
-        reply.error = failure.what();
-        return reply;
-    }
+    CheckpasswordOutcome outcome = run_for_reply(program_, request, password);
     reply.error = outcome.error;
     if (outcome.status == CheckpasswordOutcome::Status::InternalFailure)
         return reply;
@@ -361,13 +370,7 @@ CheckpasswordUserdb::CheckpasswordUserdb(std::string_view args, std::string repl
 UserdbReply CheckpasswordUserdb::lookup(const AuthRequest& request)
 {
     UserdbReply reply;
-    CheckpasswordOutcome outcome;
-    try {
-        outcome = program_.run(request, std::nullopt);
-    } catch (const std::exception& failure) {
-        reply.error = failure.what();
-        return reply;
-    }
+    CheckpasswordOutcome outcome = run_for_reply(program_, request, std::nullopt);
     reply.error = outcome.error;
     if (outcome.status == CheckpasswordOutcome::Status::InternalFailure)
         return reply;
