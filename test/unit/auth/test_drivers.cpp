@@ -13,20 +13,7 @@
 using namespace loft::auth;
 using loft::auth::test::ScratchDir;
 using loft::auth::test::write_file;
-
-namespace {
-
-AuthRequest request_for(const std::string& user)
-{
-    AuthRequest request;
-    request.user = user;
-    request.service = "imap";
-    request.remote_ip = "192.0.2.7";
-    request.local_ip = "192.0.2.1";
-    return request;
-}
-
-}  // namespace
+using loft::auth::test::request_for;
 
 class DriversTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(DriversTest);

@@ -10,18 +10,9 @@
 using namespace loft::auth;
 using loft::auth::test::ScratchDir;
 using loft::auth::test::write_file;
+using loft::auth::test::request_for;
 
 namespace {
-
-AuthRequest request_for(const std::string& user)
-{
-    AuthRequest request;
-    request.user = user;
-    request.service = "imap";
-    request.remote_ip = "192.0.2.7";
-    request.local_ip = "192.0.2.1";
-    return request;
-}
 
 void run_sql(const std::string& path, const std::string& sql)
 {

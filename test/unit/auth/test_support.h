@@ -1,5 +1,7 @@
-// Helpers shared by the auth unit tests: scratch directories, test data, running tools.
+// Helpers shared by the auth unit tests: scratch directories, test data, requests, running tools.
 #pragma once
+
+#include "auth/auth_request.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +42,17 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// A request as an IMAP login from a documentation address would make it.
+inline AuthRequest request_for(const std::string& user)
+{
+    AuthRequest request;
+    request.user = user;
+    request.service = "imap";
+    request.remote_ip = "192.0.2.7";
+    request.local_ip = "192.0.2.1";
+    return request;
+}
 
 inline void write_file(const std::string& path, const std::string& content)
 {
