@@ -4,53 +4,36 @@
 
 namespace loft::auth {
 
-std::string_view passdb_status_name(PassdbStatus status)
+namespace {
+
+// Dovecot's pair of lines around one look-up.
+template <typename Reply, typename Lookup>
+Reply around(const Logger& log, std::string_view driver, const AuthRequest& request, const char* db, Lookup lookup)
 {
-    switch (status) {
-    case PassdbStatus::Ok:
-        return "ok";
-    case PassdbStatus::UserUnknown:
-        return "user_unknown";
-    case PassdbStatus::PasswordMismatch:
-        return "password_mismatch";
-    case PassdbStatus::SchemeNotAvailable:
-        return "scheme_not_available";
-    case PassdbStatus::UserDisabled:
-        return "user_disabled";
-    case PassdbStatus::InternalFailure:
-        return "internal_failure";
-    }
-    return "internal_failure";
+    std::string prefix = db_log_prefix(driver, request);
+    log.debug(prefix + "Performing " + db + " lookup");
+    Reply reply = lookup();
+    log.debug(prefix + "Finished " + db + " lookup");
+    return reply;
 }
+
+}  // namespace
 
 PassdbReply DebugPassdb::verify_plain(const AuthRequest& request, std::string_view password)
 {
-    std::string prefix = db_log_prefix(driver(), request);
-    log_.debug(prefix + "Performing passdb lookup");
-    PassdbReply reply = inner_->verify_plain(request, password);
-    log_.debug(prefix + "Finished passdb lookup (result=" + std::string(passdb_status_name(reply.status)) + ")");
-    return reply;
+    return around<PassdbReply>(log_, driver(), request, "passdb",
+                               [&] { return inner_->verify_plain(request, password); });
 }
 
 PassdbReply DebugPassdb::lookup_credentials(const AuthRequest& request, std::string_view scheme)
 {
-    std::string prefix = db_log_prefix(driver(), request);
-    log_.debug(prefix + "Performing passdb lookup");
-    PassdbReply reply = inner_->lookup_credentials(request, scheme);
-    log_.debug(prefix + "Finished passdb lookup (result=" + std::string(passdb_status_name(reply.status)) + ")");
-    return reply;
+    return around<PassdbReply>(log_, driver(), request, "passdb",
+                               [&] { return inner_->lookup_credentials(request, scheme); });
 }
 
 UserdbReply DebugUserdb::lookup(const AuthRequest& request)
 {
-    std::string prefix = db_log_prefix(driver(), request);
-    log_.debug(prefix + "Performing userdb lookup");
-    UserdbReply reply = inner_->lookup(request);
-    std::string_view result = reply.status == UserdbStatus::Ok            ? "ok"
-                              : reply.status == UserdbStatus::UserUnknown ? "user_unknown"
-                                                                          : "internal_failure";
-    log_.debug(prefix + "Finished userdb lookup (result=" + std::string(result) + ")");
-    return reply;
+    return around<UserdbReply>(log_, driver(), request, "userdb", [&] { return inner_->lookup(request); });
 }
 
 }  // namespace loft::auth

@@ -40,7 +40,4 @@ private:
     const Logger& log_;
 };
 
-// Dovecot's names for results in debug lines ("ok", "password_mismatch", "user_unknown", ...).
-std::string_view passdb_status_name(PassdbStatus status);
-
 }  // namespace loft::auth

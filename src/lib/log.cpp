@@ -37,15 +37,10 @@ void Logger::log(LogLevel level, std::string_view message) const
     for (char c : message)
         line += (c == '\n' || c == '\r') ? ' ' : c;
     line += '\n';
-    int fd = fd_;
-    if (level == LogLevel::Debug && debug_file_)
-        fd = debug_file_->get();
-    else if ((level == LogLevel::Info || level == LogLevel::Debug) && info_file_)
-        fd = info_file_->get();
     const char* data = line.data();
     size_t left = line.size();
     while (left > 0) {
-        ssize_t written = ::write(fd, data, left);
+        ssize_t written = ::write(fd_, data, left);
         if (written <= 0)
             break;
         data += written;

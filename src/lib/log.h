@@ -1,9 +1,6 @@
 // Log lines in Dovecot's shape ("imap-login: Info: ..."), so existing log parsers keep working.
 #pragma once
 
-#include "lib/unique_fd.h"
-
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,13 +20,6 @@ public:
     void set_fd(int fd) { fd_ = fd; }
     void set_debug(bool enabled) { debug_ = enabled; }
     bool debug_enabled() const { return debug_; }
-    // info_log_path/debug_log_path: Info lines (level Info) or Debug lines (level Debug)
-    // go to their own file instead; Debug falls back to the Info file, as in Dovecot.
-    // Copies of this logger share the files.
-    void set_level_file(LogLevel level, std::shared_ptr<const UniqueFd> file)
-    {
-        (level == LogLevel::Debug ? debug_file_ : info_file_) = std::move(file);
-    }
     // Adds a timestamp before each line, as Dovecot does when log_path is a file.
     void set_timestamps(bool enabled) { timestamps_ = enabled; }
 
@@ -57,7 +47,6 @@ private:
     int fd_;
     bool debug_ = false;
     bool timestamps_ = false;
-    std::shared_ptr<const UniqueFd> info_file_, debug_file_;
 };
 
 std::string_view log_level_name(LogLevel level);

@@ -2,13 +2,10 @@
 
 #include "lib/process.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 namespace loft::master {
 
@@ -30,24 +27,6 @@ void configure_log(Logger& log, const config::Settings& settings, std::string_vi
     std::string log_path = settings.get("log_path");
     log.set_timestamps(log_path != "syslog" && !log_path.empty() && log_path != "/dev/stderr");
     log.set_debug(settings.get_bool(debug_setting) || getenv("LOFT_DEBUG"));
-    open_level_logs(log, settings);
-}
-
-void open_level_logs(Logger& log, const config::Settings& settings)
-{
-    std::string log_path = settings.get("log_path");
-    for (auto [level, key] : {std::pair{LogLevel::Info, "info_log_path"}, std::pair{LogLevel::Debug, "debug_log_path"}}) {
-        std::string path = settings.get(key);
-        // syslog and stderr are where log_path's lines go already.
-        if (path.empty() || path == log_path || path == "syslog" || path == "/dev/stderr")
-            continue;
-        auto file = std::make_shared<UniqueFd>(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-        if (file->get() < 0) {
-            log.error(std::string(key) + ": cannot open " + path + ": " + strerror(errno));
-            continue;
-        }
-        log.set_level_file(level, std::move(file));
-    }
 }
 
 EventPtr exit_on_sigterm(event_base* base)

@@ -18,10 +18,6 @@ namespace loft::master {
 config::Config read_config_from_loftd();
 // Timestamps when logging to a file (as Dovecot does), debug from debug_setting or LOFT_DEBUG.
 void configure_log(Logger& log, const config::Settings& settings, std::string_view debug_setting);
-// info_log_path and debug_log_path (when set to a file other than log_path): opens them
-// for log's Info and Debug lines. A file that cannot be opened is reported on log and
-// its lines stay in log_path. configure_log calls it; loftd calls it for its own log.
-void open_level_logs(Logger& log, const config::Settings& settings);
 // Ends the loop on SIGTERM; keep the returned event alive.
 EventPtr exit_on_sigterm(event_base* base);
 

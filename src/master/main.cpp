@@ -7,7 +7,6 @@
 #include "lib/privilege.h"
 #include "lib/strings.h"
 #include "lib/system_error.h"
-#include "master/child_startup.h"
 #include "master/demo.h"
 #include "master/listeners.h"
 #include "master/log_sink.h"
@@ -281,7 +280,6 @@ int main(int argc, char** argv)
 
         loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log,
                                  settings.get("instance_name"));
-        loft::master::open_level_logs(log, settings);
         if (!args.foreground) {
             if (daemon(0, 1) != 0)
                 loft::throw_errno("daemon");

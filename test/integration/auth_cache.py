@@ -42,11 +42,13 @@ userdb {{
   driver = sql
   args = {sql_conf}
 }}
-service auth {{
-  unix_listener {master_socket} {{
+"""
+# Dovecot has base_dir/auth-master by default; Loft serves only the listeners configured.
+MASTER_LISTENER = """service auth {
+  unix_listener auth-master {
     mode = 0600
-  }}
-}}
+  }
+}
 """
 
 # (what, action) in order; an action is ("login", user, password) or ("sql", statement)
@@ -116,7 +118,7 @@ def main():
         f.write(SQL_CONF.format(db=db_path, uid=MAIL_UID, gid=MAIL_GID))
     loft_master = os.path.join(loft.dir, "run", "auth-master")
     with open(loft.config_path, "a") as f:
-        f.write(AUTH_CONFIG.format(sql_conf=sql_conf, master_socket=loft_master))
+        f.write(AUTH_CONFIG.format(sql_conf=sql_conf) + MASTER_LISTENER)
     t = TestCounter("auth_cache")
     have_doveadm = shutil.which("doveadm") is not None
     if not have_doveadm:
@@ -144,9 +146,9 @@ def main():
     if Dovecot.available() and os.path.exists(SQLITE_MODULE):
         make_db(db_path, home)
         dovecot = Dovecot(loft)
-        dovecot_master = os.path.join(dovecot.dir, "run", "auth-master-test")
+        dovecot_master = os.path.join(dovecot.dir, "run", "auth-master")
         with open(dovecot.config_path, "a") as f:
-            f.write(AUTH_CONFIG.format(sql_conf=sql_conf, master_socket=dovecot_master))
+            f.write(AUTH_CONFIG.format(sql_conf=sql_conf))
         dovecot.start()
         try:
             theirs = run_steps(dovecot.imap_port, db_path, home, dovecot_master, dovecot.config_path, 100)
