@@ -57,7 +57,7 @@ def responder(mechanism, user, password):
     raise ValueError(mechanism)
 
 
-SOURCES = (f"127.0.4.{n}" for n in range(1, 10000))
+SOURCES = (f"127.0.{4 + n // 250}.{1 + n % 250}" for n in range(1000))  # 127.0.4.0/22
 
 
 def try_login(port, mechanism, user, password, source=None):
@@ -96,7 +96,7 @@ auth_mechanisms = plain login cram-md5 digest-md5 scram-sha-1 scram-sha-256
 auth_verbose = yes
 auth_verbose_passwords = sha1:8
 auth_master_user_separator = *
-login_trusted_networks = 127.0.0.3 127.0.4.0/24
+login_trusted_networks = 127.0.0.3 127.0.4.0/22
 """)
     lines = []
     made = {}
