@@ -204,8 +204,8 @@ PassdbReply CachedPassdb::verify_plain(const AuthRequest& request, std::string_v
 
 CachedUserdb::CachedUserdb(std::unique_ptr<Userdb> inner, std::shared_ptr<AuthCache> cache, std::string key_template,
                            std::string id, const Logger* log)
-    : inner_(std::move(inner)), cache_(std::move(cache)), key_template_(std::move(key_template)), id_(std::move(id)),
-      log_(log)
+    : UserdbWrapper(std::move(inner)), cache_(std::move(cache)), key_template_(std::move(key_template)),
+      id_(std::move(id)), log_(log)
 {
 }
 

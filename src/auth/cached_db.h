@@ -5,6 +5,7 @@
 
 #include "auth/auth_cache.h"
 #include "auth/passdb.h"
+#include "auth/userdb_wrapper.h"
 #include "lib/log.h"
 
 #include <memory>
@@ -52,20 +53,13 @@ private:
     bool last_from_cache_ = false;
 };
 
-class CachedUserdb final : public Userdb {
+class CachedUserdb final : public UserdbWrapper {
 public:
     CachedUserdb(std::unique_ptr<Userdb> inner, std::shared_ptr<AuthCache> cache, std::string key_template,
                  std::string id, const Logger* log);
-    std::string_view driver() const override { return inner_->driver(); }
     UserdbReply lookup(const AuthRequest& request) override;
-    bool can_iterate() const override { return inner_->can_iterate(); }
-    void iterate(const AuthRequest& request, const std::function<void(const std::string&)>& each_user) override
-    {
-        inner_->iterate(request, each_user);
-    }
 
 private:
-    std::unique_ptr<Userdb> inner_;
     std::shared_ptr<AuthCache> cache_;
     std::string key_template_, id_;
     const Logger* log_;

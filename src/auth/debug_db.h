@@ -3,6 +3,7 @@
 #pragma once
 
 #include "auth/passdb.h"
+#include "auth/userdb_wrapper.h"
 #include "lib/log.h"
 
 #include <memory>
@@ -24,19 +25,12 @@ private:
     const Logger& log_;
 };
 
-class DebugUserdb final : public Userdb {
+class DebugUserdb final : public UserdbWrapper {
 public:
-    DebugUserdb(std::unique_ptr<Userdb> inner, const Logger& log) : inner_(std::move(inner)), log_(log) {}
-    std::string_view driver() const override { return inner_->driver(); }
+    DebugUserdb(std::unique_ptr<Userdb> inner, const Logger& log) : UserdbWrapper(std::move(inner)), log_(log) {}
     UserdbReply lookup(const AuthRequest& request) override;
-    bool can_iterate() const override { return inner_->can_iterate(); }
-    void iterate(const AuthRequest& request, const std::function<void(const std::string&)>& each_user) override
-    {
-        inner_->iterate(request, each_user);
-    }
 
 private:
-    std::unique_ptr<Userdb> inner_;
     const Logger& log_;
 };
 
