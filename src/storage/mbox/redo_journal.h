@@ -1,0 +1,45 @@
+// Crash safety for in-place mbox writes: the bytes a change will write (and the file's
+// new size) are first stored durably in a journal beside the mbox, so a writer killed
+// halfway through moving messages is finished by the next one, never left torn.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loft::storage::mbox {
+
+struct FilePatch {
+    uint64_t offset = 0;
+    std::string data;
+};
+
+// Everything needed to bring the file from its old content to its new one; applying it
+// again (after a crash in the middle) gives the same result.
+struct RedoRecord {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t old_size = 0;
+    uint64_t new_size = 0;
+    std::vector<FilePatch> patches;
+};
+
+// Writes the record to a temporary file, fsyncs it and renames it to `path` (then fsyncs
+// the directory), so `path` holds either nothing or the whole record.
+void write_redo_journal(const std::string& path, const std::string& temp_path, const RedoRecord& record);
+
+// The record at path; nullopt if there is none or it is incomplete or damaged (then it
+// was never acted upon: the file was untouched). Throws StorageError(Limit) beyond max_size.
+std::optional<RedoRecord> read_redo_journal(const std::string& path, uint64_t max_size);
+
+// Writes the patches, sets the size to new_size and fdatasyncs. Bytes beyond
+// max(old_size, new_size), which someone appended after a crash, are kept after new_size.
+void apply_redo(int fd, const RedoRecord& record, const std::string& file_name);
+
+// True if writing this patch could be cut in two by a kill (it spans a page boundary).
+bool patch_may_tear(const FilePatch& patch);
+
+}  // namespace loft::storage::mbox
