@@ -738,9 +738,10 @@ bool MboxMailbox::recover_redo(int fd, const struct stat& st)
     } catch (const StorageError&) {
     }
     bool applied = false;
-    // A journal of another incarnation of the file, or an incomplete one (its writer died
-    // before touching the mbox), is dropped; a complete one is finished.
-    if (record && record->dev == st.st_dev && record->ino == st.st_ino) {
+    // A journal of another incarnation of the file, an incomplete one (its writer died
+    // before touching the mbox) or one whose untouched prefix changed since (Dovecot
+    // rewrote the file meanwhile) is dropped; otherwise it is finished.
+    if (record && mbox::redo_applies(fd, st, *record, paths_.file)) {
         mbox::apply_redo(fd, *record, paths_.file);
         applied = true;
     }
@@ -880,6 +881,7 @@ void MboxMailbox::write_in_place(int fd, const Stamp& now, const std::vector<uin
         remove_stale_temporaries();
     std::string journal = redo_journal_path();
     if (needs_journal) {
+        record.guard = mbox::prefix_fingerprint(fd, record.first_offset(), paths_.file);
         std::string temp = maildir::join_path(dir_of(paths_.file),
                                               "." + base_of(paths_.file) + ".loft-tmp.redo." + std::to_string(::getpid()));
         mbox::write_redo_journal(journal, temp, record);

@@ -67,7 +67,7 @@ void write_redo_journal(const std::string& path, const std::string& temp_path, c
 {
     std::string head = std::string(kMagic) + " " + std::to_string(record.dev) + " " + std::to_string(record.ino) + " " +
                        std::to_string(record.old_size) + " " + std::to_string(record.new_size) + " " +
-                       std::to_string(record.patches.size()) + "\n";
+                       std::to_string(record.guard) + " " + std::to_string(record.patches.size()) + "\n";
     UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd.valid())
         throw StorageError(StorageError::Kind::Io, "cannot create " + temp_path + ": " + strerror(errno));
@@ -108,20 +108,21 @@ std::optional<RedoRecord> read_redo_journal(const std::string& path, uint64_t ma
     if (!next_line(line))
         return std::nullopt;
     auto words = split_words(line);
-    if (words.size() != 7 || words[0] + " " + words[1] != kMagic)
+    if (words.size() != 8 || words[0] + " " + words[1] != kMagic)
         return std::nullopt;
     std::vector<std::optional<uint64_t>> numbers;
     for (size_t i = 2; i < words.size(); i++)
         numbers.push_back(parse_uint(words[i]));
     if (std::any_of(numbers.begin(), numbers.end(), [](const auto& n) { return !n.has_value(); }) ||
-        *numbers[4] > kMaxPatches)
+        *numbers[5] > kMaxPatches)
         return std::nullopt;
     RedoRecord record;
     record.dev = static_cast<dev_t>(*numbers[0]);
     record.ino = static_cast<ino_t>(*numbers[1]);
     record.old_size = *numbers[2];
     record.new_size = *numbers[3];
-    for (uint64_t i = 0; i < *numbers[4]; i++) {
+    record.guard = *numbers[4];
+    for (uint64_t i = 0; i < *numbers[5]; i++) {
         if (!next_line(line))
             return std::nullopt;
         auto fields = split_words(line);
@@ -137,6 +138,36 @@ std::optional<RedoRecord> read_redo_journal(const std::string& path, uint64_t ma
     if (rest != kTrailer)
         return std::nullopt;
     return record;
+}
+
+uint64_t RedoRecord::first_offset() const
+{
+    uint64_t first = new_size;
+    for (const auto& patch : patches)
+        first = std::min(first, patch.offset);
+    return first;
+}
+
+uint64_t prefix_fingerprint(int fd, uint64_t end, const std::string& file_name)
+{
+    constexpr uint64_t head = 4096, window = 64 * 1024;
+    std::string bytes = pread_all(fd, 0, static_cast<size_t>(std::min(end, head)), file_name);
+    if (end > head) {
+        uint64_t from = std::max(head, end > window ? end - window : 0);
+        bytes += pread_all(fd, from, static_cast<size_t>(end - from), file_name);
+    }
+    uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : bytes) {
+        hash ^= c;
+        hash *= 1099511628211ULL;
+    }
+    return hash ^ end;
+}
+
+bool redo_applies(int fd, const struct stat& st, const RedoRecord& record, const std::string& file_name)
+{
+    return record.dev == st.st_dev && record.ino == st.st_ino &&
+           prefix_fingerprint(fd, record.first_offset(), file_name) == record.guard;
 }
 
 void apply_redo(int fd, const RedoRecord& record, const std::string& file_name)

@@ -3,6 +3,7 @@
 // halfway through moving messages is finished by the next one, never left torn.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -24,8 +25,17 @@ struct RedoRecord {
     ino_t ino = 0;
     uint64_t old_size = 0;
     uint64_t new_size = 0;
+    // prefix_fingerprint() of the bytes before the first patch, which the change never
+    // writes: if they differ at recovery, someone else (Dovecot) has rewritten the file
+    // since, and replaying the record would undo their work.
+    uint64_t guard = 0;
     std::vector<FilePatch> patches;
+
+    uint64_t first_offset() const;
 };
+
+// A checksum of the start of the file and of the 64 kB before `end` (cheap, not all of it).
+uint64_t prefix_fingerprint(int fd, uint64_t end, const std::string& file_name);
 
 // Writes the record to a temporary file, fsyncs it and renames it to `path` (then fsyncs
 // the directory), so `path` holds either nothing or the whole record.
@@ -34,6 +44,9 @@ void write_redo_journal(const std::string& path, const std::string& temp_path, c
 // The record at path; nullopt if there is none or it is incomplete or damaged (then it
 // was never acted upon: the file was untouched). Throws StorageError(Limit) beyond max_size.
 std::optional<RedoRecord> read_redo_journal(const std::string& path, uint64_t max_size);
+
+// True if the record belongs to this file (device, inode) and its guard still matches.
+bool redo_applies(int fd, const struct stat& st, const RedoRecord& record, const std::string& file_name);
 
 // Writes the patches, sets the size to new_size and fdatasyncs. Bytes beyond
 // max(old_size, new_size), which someone appended after a crash, are kept after new_size.

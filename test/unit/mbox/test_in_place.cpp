@@ -8,6 +8,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +104,7 @@ class MboxInPlaceTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(unterminated_last_message_gets_separator);
     CPPUNIT_TEST(redo_journal_is_finished_by_next_writer);
     CPPUNIT_TEST(incomplete_redo_journal_is_dropped);
+    CPPUNIT_TEST(redo_journal_of_a_file_changed_since_is_dropped);
     CPPUNIT_TEST(redo_journal_keeps_later_appends);
     CPPUNIT_TEST_SUITE_END();
 
@@ -284,6 +286,10 @@ public:
         record.old_size = before.size();
         record.new_size = before.size() - (third - second);
         record.patches.push_back({second, before.substr(third)});
+        {
+            loft::UniqueFd fd(::open((dir / "inbox").c_str(), O_RDONLY));
+            record.guard = mbox::prefix_fingerprint(fd.get(), second, "inbox");
+        }
         mbox::write_redo_journal(dir / ".inbox.loft-redo", dir / ".inbox.loft-tmp.redo.1", record);
         std::string torn = before.substr(0, second) + before.substr(third, 100) + before.substr(second + 100);
         write_file(dir / "inbox", torn);
@@ -300,8 +306,28 @@ public:
         std::string before = read_file(dir / "inbox");
         struct stat st = stat_of(dir / "inbox");
         write_file(dir / ".inbox.loft-redo", "loft-redo 1 " + std::to_string(st.st_dev) + " " +
-                                                 std::to_string(st.st_ino) + " 10 5 1\n0 5\nXXXXX");  // no trailer
+                                                 std::to_string(st.st_ino) + " 10 5 0 1\n0 5\nXXXXX");  // no trailer
         assert_messages(store, {1, 2}, {1, 2});
+        CPPUNIT_ASSERT_EQUAL(before, read_file(dir / "inbox"));
+        CPPUNIT_ASSERT(::access((dir / ".inbox.loft-redo").c_str(), F_OK) != 0);
+    }
+
+    void redo_journal_of_a_file_changed_since_is_dropped()
+    {
+        TempDir dir;
+        MboxStore store(location_of(dir));
+        filled(store, 3);
+        std::string before = read_file(dir / "inbox");
+        struct stat st = stat_of(dir / "inbox");
+        size_t second = offset_of(before, 2);
+        mbox::RedoRecord record;
+        record.dev = st.st_dev;
+        record.ino = st.st_ino;
+        record.old_size = before.size();
+        record.new_size = second;
+        record.guard = 12345;  // not the fingerprint of what is there now
+        mbox::write_redo_journal(dir / ".inbox.loft-redo", dir / ".inbox.loft-tmp.redo.1", record);
+        assert_messages(store, {1, 2, 3}, {1, 2, 3});
         CPPUNIT_ASSERT_EQUAL(before, read_file(dir / "inbox"));
         CPPUNIT_ASSERT(::access((dir / ".inbox.loft-redo").c_str(), F_OK) != 0);
     }
