@@ -297,6 +297,10 @@ bool MboxMailbox::apply(MboxFile parsed, const Stamp& stamp)
 
 void MboxMailbox::rebuild_infos()
 {
+    // Counting line ends of a large mbox costs more than a flag change written in place:
+    // a message with the same UID and physical size keeps the virtual size counted before.
+    std::vector<MessageInfo> before = std::move(messages_);
+    size_t old_index = 0;
     messages_.clear();
     index_by_uid_.clear();
     messages_.reserve(file_.messages.size());
@@ -308,7 +312,13 @@ void MboxMailbox::rebuild_infos()
         if (recent_.count(message.uid))
             info.flags.system |= Recent;
         info.physical_size = message.header.size() + 1 + message.body.size();
-        info.virtual_size = mbox::crlf_size(message.header) + 2 + mbox::crlf_size(message.body);
+        while (old_index < before.size() && before[old_index].uid < message.uid)
+            old_index++;
+        if (old_index < before.size() && before[old_index].uid == message.uid &&
+            before[old_index].physical_size == info.physical_size)
+            info.virtual_size = before[old_index].virtual_size;
+        else
+            info.virtual_size = mbox::crlf_size(message.header) + 2 + mbox::crlf_size(message.body);
         info.internal_date = message.internal_date;
         info.modseq = modseq_by_uid_.count(message.uid) ? modseq_by_uid_.at(message.uid) : highest_modseq_;
         index_by_uid_[message.uid] = i;
