@@ -897,8 +897,10 @@ void MboxMailbox::write_in_place(int fd, const Stamp& now, const std::vector<uin
         mbox::write_redo_journal(journal, temp, record);
     }
     // Without a journal every write is one header block within one page: a kill leaves
-    // each message either as it was or as it is now.
-    mbox::apply_redo(fd, record, paths_.file);
+    // each message either as it was or as it is now. Like Dovecot, such flag rewrites
+    // are not fdatasynced (a power cut may lose the change, never the message); writes
+    // under a journal are, before the journal goes.
+    mbox::apply_redo(fd, record, paths_.file, needs_journal);
     if (needs_journal && ::unlink(journal.c_str()) < 0)
         throw_errno("unlink " + journal);
 

@@ -170,7 +170,7 @@ bool redo_applies(int fd, const struct stat& st, const RedoRecord& record, const
            prefix_fingerprint(fd, record.first_offset(), file_name) == record.guard;
 }
 
-void apply_redo(int fd, const RedoRecord& record, const std::string& file_name)
+void apply_redo(int fd, const RedoRecord& record, const std::string& file_name, bool durable)
 {
     struct stat st;
     if (::fstat(fd, &st) < 0)
@@ -188,7 +188,7 @@ void apply_redo(int fd, const RedoRecord& record, const std::string& file_name)
         if (::ftruncate(fd, static_cast<off_t>(size)) < 0)
             throw_errno("truncate " + file_name);
     }
-    if (::fdatasync(fd) < 0)
+    if (durable && ::fdatasync(fd) < 0)
         throw_errno("fdatasync " + file_name);
 }
 

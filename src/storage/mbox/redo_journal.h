@@ -48,9 +48,10 @@ std::optional<RedoRecord> read_redo_journal(const std::string& path, uint64_t ma
 // True if the record belongs to this file (device, inode) and its guard still matches.
 bool redo_applies(int fd, const struct stat& st, const RedoRecord& record, const std::string& file_name);
 
-// Writes the patches, sets the size to new_size and fdatasyncs. Bytes beyond
-// max(old_size, new_size), which someone appended after a crash, are kept after new_size.
-void apply_redo(int fd, const RedoRecord& record, const std::string& file_name);
+// Writes the patches, sets the size to new_size and, if durable, fdatasyncs (a journal
+// may only be removed after that). Bytes beyond max(old_size, new_size), which someone
+// appended after a crash, are kept after new_size.
+void apply_redo(int fd, const RedoRecord& record, const std::string& file_name, bool durable = true);
 
 // True if writing this patch could be cut in two by a kill (it spans a page boundary).
 bool patch_may_tear(const FilePatch& patch);
