@@ -577,6 +577,11 @@ void MboxMailbox::modify(Change change, bool append_only)
         }
         if ((recover_torn_append(fd.get(), by_fd) | recover_redo(fd.get(), by_fd)) && ::fstat(fd.get(), &by_fd) < 0)
             throw_errno("fstat " + paths_.file);
+        if (!temporaries_checked_) {
+            // A writer killed while writing its journal leaves the temporary file.
+            mbox::PrivilegedGroup group(dir_of(paths_.file));
+            remove_stale_temporaries();
+        }
         Stamp now = stamp_of<Stamp>(by_fd);
         bool needs_write = needs_write_back_;
         if (!loaded_ || !(now == stamp_)) {
