@@ -45,7 +45,9 @@ private:
     // Success of a mechanism that proved the password itself: userdb, grant, and the
     // mechanism's final server message (SCRAM's verifier) in the reply's challenge.
     void succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
-    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error);
+    // client_reason other than Dovecot's generic text reaches the client as NO [ALERT].
+    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
+                const std::string& client_reason = "Authentication failed.");
     void finish(ReplyCob cob, const Outcome& outcome, const std::string& final_data = {});
     void challenge(ReplyCob cob, int64_t id, Exchange exchange, const std::string& text);
 
