@@ -301,7 +301,7 @@ public:
         add("emailAddress", "bob@example.org");
         add("x500UniqueIdentifier", "carol");
         add("OU", std::string("ali\0ce", 6), V_ASN1_UTF8STRING);
-        add("L", std::string(loft::kMaxCertUsernameLength + 1, 'x'));
+        add("L", std::string(loft::kMaxCertUsernameLength + 1, 'x'), V_ASN1_UTF8STRING);  // past its ASN.1 bound
         using loft::certificate_username;
         // Long and short names and OIDs all work; the first entry of a field counts.
         CPPUNIT_ASSERT_EQUAL(std::string("alice"), certificate_username(name.get(), "commonName"));
