@@ -473,8 +473,7 @@ rpc::ClientInfo ImapSession::client_info() const
     return client;
 }
 
-bool ImapSession::refuse_certificate_without_name(const Command& command, const std::string& method,
-                                                  Clock::time_point started)
+bool ImapSession::refuse_certificate_without_name(const Command& command, const std::string& method)
 {
     if (!settings_.require_client_cert || !settings_.username_from_cert || !stream_->tls_active())
         return false;
@@ -484,7 +483,8 @@ bool ImapSession::refuse_certificate_without_name(const Command& command, const 
     last_auth_user_.clear();
     last_auth_method_ = method;
     log_.error("Cannot get username from certificate: Missing username in certificate: " + login_fields(true, false));
-    tagged(command.tag, "NO", "AUTHORIZATIONFAILED", "Unable to validate certificate", started);
+    // Dovecot's login process words it without the timing.
+    send(command.tag + " NO [AUTHORIZATIONFAILED] Unable to validate certificate\r\n");
     refuse_attempt("Authenticate " + method, "Unable to validate certificate");
     authorization_failed_ = true;
     return true;
@@ -507,7 +507,7 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
         last_auth_user_ = user;
         co_return;
     }
-    if (refuse_certificate_without_name(command, "PLAIN", started))
+    if (refuse_certificate_without_name(command, "PLAIN"))
         co_return;
     last_auth_user_ = user;
     last_auth_method_ = "PLAIN";
@@ -547,7 +547,7 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
         refuse_attempt("Authenticate " + mechanism, "Plaintext authentication disabled.");
         co_return;
     }
-    if (refuse_certificate_without_name(command, mechanism, started))
+    if (refuse_certificate_without_name(command, mechanism))
         co_return;
     rpc::AuthRequest request;
     request.mechanism = mechanism;
@@ -634,7 +634,7 @@ Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthRepl
             // Dovecot's login process passes the auth server's reason on.
             failed_logins_++;
             authorization_failed_ = false;
-            tagged(command.tag, "NO", "ALERT", reply.reason, started);
+            send(command.tag + " NO [ALERT] " + reply.reason + "\r\n");
         } else {
             failed_logins_++;
             authorization_failed_ = false;

@@ -87,8 +87,7 @@ private:
     // Dovecot's login-side check: with auth_ssl_require_client_cert and
     // auth_ssl_username_from_cert, a valid certificate without the name field is refused
     // before loft-auth is asked. True when it refused (and replied).
-    bool refuse_certificate_without_name(const Command& command, const std::string& method,
-                                         Clock::time_point started);
+    bool refuse_certificate_without_name(const Command& command, const std::string& method);
     Task<void> cmd_login(const Command& command, Clock::time_point started);
     Task<void> cmd_starttls(const Command& command, Clock::time_point started);
     bool login_disabled() const;

@@ -166,8 +166,10 @@ class Client:
 
 
 def shape(line):
-    """A tagged reply without what legitimately differs: timings and capability lists."""
-    line = re.sub(r" \(\d+\.\d+ \+ [^)]*secs\)\.$", "", line)
+    """A tagged reply without what legitimately differs: the timing of an OK (refusals
+    must match to the byte) and capability lists."""
+    if " OK " in line:
+        line = re.sub(r" \(\d+\.\d+ \+ [^)]*secs\)\.$", "", line)
     return re.sub(r"\[CAPABILITY [^]]*\]", "[CAPABILITY]", line)
 
 
