@@ -1,6 +1,7 @@
 #include "auth/auth_chain.h"
 
 #include "auth/errors.h"
+#include "lib/strings.h"
 
 namespace loft::auth {
 
@@ -19,6 +20,18 @@ std::optional<ChainAction> parse_chain_action(std::string_view text)
     if (text == "continue-fail")
         return ChainAction::ContinueFail;
     return std::nullopt;
+}
+
+bool passdb_accepts_mechanism(const PassdbRule& rule, std::string_view mechanism)
+{
+    if (rule.mechanisms.empty())
+        return true;
+    std::string wanted = mechanism.empty() ? "NONE" : to_upper(mechanism);
+    for (const std::string& accepted : rule.mechanisms) {
+        if (accepted == wanted)
+            return true;
+    }
+    return false;
 }
 
 void PassdbChain::add(std::unique_ptr<Passdb> passdb, PassdbRule rule)
@@ -40,7 +53,8 @@ PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mod
     bool password_checked = false;
     std::vector<const Entry*> chain;
     for (const Entry& entry : entries_) {
-        if (entry.rule.master == masters)
+        // A passdb filtered out by mechanism is not there for this request, as in Dovecot.
+        if (entry.rule.master == masters && passdb_accepts_mechanism(entry.rule, request.mechanism))
             chain.push_back(&entry);
     }
     if (chain.empty()) {

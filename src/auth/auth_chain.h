@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace loft::auth {
@@ -25,7 +27,13 @@ struct PassdbRule {
     bool deny = false;    // a user found here is refused
     bool master = false;  // used only to check master users' passwords
     bool pass = false;    // master: the target user must then pass the normal passdbs too
+    // mechanisms = ...: used only for these SASL mechanisms (upper case; "NONE" for
+    // look-ups without one); empty for all.
+    std::vector<std::string> mechanisms;
 };
+
+// Dovecot's passdb mechanisms filter: does rule let a request by mechanism through?
+bool passdb_accepts_mechanism(const PassdbRule& rule, std::string_view mechanism);
 
 struct UserdbRule {
     ChainAction on_success = ChainAction::ReturnOk;

@@ -178,6 +178,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
             }
             client = client_from(*parsed);
             std::string name = to_upper(parsed->mechanism);
+            client.mechanism = name;
             bool configured = false;
             for (const std::string& offered_name : settings_.mechanisms)
                 configured = configured || offered_name == name;

@@ -1,12 +1,27 @@
 #include "auth/service/auth_handler.h"
 
 #include "lib/strings.h"
+#include "lib/tls.h"
 
 namespace loft::auth::service {
 
 Client client_of(const rpc::ClientInfo& info, const std::string& service)
 {
-    return Client{service, info.remote_ip, info.local_ip, info.secured, info.session_id};
+    Client client;
+    client.protocol = service;
+    client.remote_ip = info.remote_ip;
+    client.local_ip = info.local_ip;
+    client.secured = info.secured;
+    client.session_id = info.session_id;
+    // The worker vouches for its TLS layer's verdict (loftd's workers are trusted for that,
+    // as Dovecot's login processes are); without TLS there is no certificate to speak of.
+    if (info.tls) {
+        client.valid_client_cert = info.valid_client_cert;
+        if (client.valid_client_cert && info.cert_username.size() <= kMaxCertUsernameLength &&
+            info.cert_username.find('\0') == std::string::npos)
+            client.cert_username = info.cert_username;
+    }
+    return client;
 }
 
 void AuthHandler::mechanisms(std::function<void(std::vector<std::string> const&)> cob, const rpc::ClientInfo& client)
@@ -19,8 +34,10 @@ void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rp
     Exchange exchange;
     exchange.mechanism = to_upper(request.mechanism);
     exchange.client = client_of(request.client, service_);
-    if (exchange.mechanism.size() > 64 || !authenticator_.mechanism_allowed(exchange.mechanism, exchange.client) ||
-        !(exchange.sasl = make_sasl_mechanism(exchange.mechanism, authenticator_.sasl_settings()))) {
+    exchange.client.mechanism = exchange.mechanism;
+    if (exchange.mechanism.size() <= 64 && authenticator_.mechanism_allowed(exchange.mechanism, exchange.client))
+        exchange.sasl = make_sasl_mechanism(exchange.mechanism, authenticator_.sasl_settings_for(exchange.client));
+    if (!exchange.sasl) {
         rpc::AuthReply reply;
         reply.status = rpc::AuthStatus::FAILED;
         reply.reason = "Unsupported authentication mechanism.";
@@ -32,6 +49,11 @@ void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rp
         reply.status = rpc::AuthStatus::TEMPFAIL;
         reply.reason = "Too many authentications in progress.";
         cob(reply);
+        return;
+    }
+    if (auto refusal = authenticator_.certificate_refusal(exchange.client)) {
+        // auth_ssl_require_client_cert: refused before the mechanism runs, in Dovecot's words.
+        refuse(cob, exchange, "", *refusal, *refusal);
         return;
     }
     int64_t id = next_id_++;
@@ -89,6 +111,12 @@ void AuthHandler::challenge(ReplyCob cob, int64_t id, Exchange exchange, const s
 void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data)
 {
     SaslOutcome outcome = exchange.sasl->step(response, has_data);
+    // auth_ssl_username_from_cert: the certificate names the user, whatever login the
+    // client gave (the password is then checked for that user).
+    if (std::string cert_user = authenticator_.certificate_user(exchange.client);
+        !cert_user.empty() && (outcome.kind == SaslOutcome::Kind::VerifyPassword ||
+                               outcome.kind == SaslOutcome::Kind::LookupCredentials))
+        outcome.user = cert_user;
     if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
         std::string credentials;
         Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials,
@@ -122,8 +150,13 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
         succeed(cob, exchange, outcome);
         return;
     case SaslOutcome::Kind::LookupUser:
-        // EXTERNAL: only a verified TLS client certificate names the user, and there is none.
-        refuse(cob, exchange, outcome.user, "no verified client certificate");
+        // EXTERNAL, as Dovecot 2.3: the certificate's user goes through the passdbs with an
+        // empty password (so a passdb must say nopassword for it, e.g. a static passdb with
+        // mechanisms = external); an authzid naming someone else is a master login.
+        if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
+            finish(cob, exchange, authenticator_.verify_as(outcome.authzid, outcome.user, "", exchange.client));
+        else
+            finish(cob, exchange, authenticator_.verify(outcome.user, "", exchange.client, exchange.mechanism));
         return;
     case SaslOutcome::Kind::LookupCredentials:
     case SaslOutcome::Kind::Failure:
@@ -146,14 +179,15 @@ void AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutc
     finish(cob, exchange, authenticator_.grant_login(user, exchange.client), outcome.data);
 }
 
-void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error)
+void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
+                         const std::string& client_reason)
 {
     if (authenticator_.verbose() && !error.empty()) {
         // Dovecot capitalizes this one message of the mechanisms.
         authenticator_.log_mechanism(exchange.mechanism, exchange.client, user.empty() ? "?" : user,
                           error == "password mismatch" ? "Password mismatch" : error);
     }
-    finish(cob, exchange, Outcome{Outcome::Status::Failed, user, "", "Authentication failed."});
+    finish(cob, exchange, Outcome{Outcome::Status::Failed, user, "", client_reason});
 }
 
 void AuthHandler::finish(ReplyCob cob, const Exchange& exchange, const Outcome& outcome,

@@ -46,7 +46,9 @@ private:
     // Success of a mechanism that proved the password itself: userdb, grant, and the
     // mechanism's final server message (SCRAM's verifier) in the reply's challenge.
     void succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
-    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error);
+    // client_reason other than Dovecot's generic text reaches the client as NO [ALERT].
+    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
+                const std::string& client_reason = "Authentication failed.");
     // Answers the worker and updates the client IP's auth penalty.
     void finish(ReplyCob cob, const Exchange& exchange, const Outcome& outcome, const std::string& final_data = {});
     // Runs fn after seconds (the penalty delay, the failure delay).

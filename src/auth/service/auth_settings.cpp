@@ -2,6 +2,9 @@
 
 #include "auth/cached_db.h"
 #include "auth/debug_db.h"
+#include "lib/strings.h"
+
+#include <algorithm>
 
 namespace loft::auth::service {
 
@@ -26,6 +29,11 @@ PassdbRule passdb_rule(const config::Section& section)
     rule.deny = section.get_or("deny", "no") == "yes";
     rule.master = section.get_or("master", "no") == "yes";
     rule.pass = section.get_or("pass", "no") == "yes";
+    // Dovecot splits this list at spaces and commas.
+    std::string mechanisms = section.get_or("mechanisms", "");
+    std::replace(mechanisms.begin(), mechanisms.end(), ',', ' ');
+    for (const std::string& mechanism : split_words(mechanisms))
+        rule.mechanisms.push_back(to_upper(mechanism));
     return rule;
 }
 

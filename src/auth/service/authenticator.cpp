@@ -68,6 +68,8 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     for (const std::string& mechanism : split_words(settings.get("auth_mechanisms")))
         mechanisms_.push_back(to_upper(mechanism));
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
+    require_client_cert_ = settings.get_bool("auth_ssl_require_client_cert");
+    username_from_cert_ = settings.get_bool("auth_ssl_username_from_cert");
     verbose_ = settings.get_bool("auth_verbose");
     verbose_passwords_ = to_lower(settings.get("auth_verbose_passwords"));
     debug_passwords_ = settings.get_bool("auth_debug_passwords");
@@ -139,6 +141,29 @@ void Authenticator::record_penalty(const Client& client, bool failed, const std:
         penalty_.record_success(client.remote_ip);
 }
 
+SaslSettings Authenticator::sasl_settings_for(const Client& client) const
+{
+    SaslSettings settings = sasl_settings_;
+    settings.certificate_username = certificate_user(client);
+    return settings;
+}
+
+std::optional<std::string> Authenticator::certificate_refusal(const Client& client) const
+{
+    if (!require_client_cert_)
+        return std::nullopt;
+    if (!client.valid_client_cert)
+        return "Client didn't present valid SSL certificate";
+    if (username_from_cert_ && client.cert_username.empty())
+        return "SSL certificate didn't contain username";
+    return std::nullopt;
+}
+
+std::string Authenticator::certificate_user(const Client& client) const
+{
+    return username_from_cert_ && client.valid_client_cert ? client.cert_username : std::string();
+}
+
 AuthRequest Authenticator::request_for(const std::string& user, const Client& client) const
 {
     AuthRequest request;
@@ -148,6 +173,7 @@ AuthRequest Authenticator::request_for(const std::string& user, const Client& cl
     request.remote_ip = client.remote_ip;
     request.secured = client.secured;
     request.session = client.session_id;
+    request.mechanism = client.mechanism;
     return request;
 }
 

@@ -24,6 +24,10 @@ struct Client {
     bool secured = false;
     std::string session_id;
     bool no_penalty = false;  // the auth-client AUTH line said no-penalty
+    // The TLS client certificate as the worker verified it; only set on TLS connections.
+    bool valid_client_cert = false;
+    std::string cert_username;  // ssl_cert_username_field of that certificate
+    std::string mechanism;      // of the exchange under way, for passdb { mechanisms = }
 };
 
 struct Outcome {
@@ -54,6 +58,14 @@ public:
     Outcome grant_login(const std::string& user, const Client& client, FieldMap passdb_fields = {});
     // The settings SASL mechanisms need (hostname, realms, anonymous user name).
     const SaslSettings& sasl_settings() const { return sasl_settings_; }
+    // The same with EXTERNAL's user: the certificate's name under auth_ssl_username_from_cert.
+    SaslSettings sasl_settings_for(const Client& client) const;
+    // auth_ssl_require_client_cert: why this client may not authenticate at all
+    // (Dovecot's words, also for the client), nullopt when it may.
+    std::optional<std::string> certificate_refusal(const Client& client) const;
+    // auth_ssl_username_from_cert: the name that replaces whatever login the client
+    // gave; empty when the setting is off or there is no valid certificate with a name.
+    std::string certificate_user(const Client& client) const;
     bool verbose() const { return verbose_; }
     // An auth_debug line ("client in: AUTH ..."), when auth_debug is on.
     void debug(const std::string& line) const { log_.debug(line); }
@@ -117,6 +129,8 @@ private:
     UsernameSettings username_;
     std::vector<std::string> mechanisms_;
     bool disable_plaintext_auth_;
+    bool require_client_cert_;   // auth_ssl_require_client_cert
+    bool username_from_cert_;    // auth_ssl_username_from_cert
     bool verbose_;
     std::string verbose_passwords_;
     bool debug_passwords_;
