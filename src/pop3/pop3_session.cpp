@@ -201,7 +201,7 @@ bool Pop3Session::check_plaintext_auth(bool pass_sent)
         return true;
     (void)pass_sent;  // Dovecot's pop3-login has no status line to warn with
     auth_error(kPlaintextDisabled);
-    refuse_attempt("Login", "Plaintext authentication disabled");
+    refuse_attempt(LastFail::PlaintextDisabled);
     return false;
 }
 
@@ -260,7 +260,7 @@ Task<void> Pop3Session::cmd_auth(const std::string& args)
             if (!decoded) {
                 last_auth_method_ = mechanism;
                 auth_error("Invalid base64 data in initial response");
-                refuse_attempt("Authenticate " + mechanism, "Invalid base64 data in initial response");
+                refuse_attempt(LastFail::InvalidBase64);
                 co_return;
             }
             initial = std::move(*decoded);
@@ -282,7 +282,7 @@ Task<void> Pop3Session::authenticate(const std::string& mechanism, std::optional
         offered = offered || name == mechanism;
     if (!offered && !plaintext_allowed() && (mechanism == "PLAIN" || mechanism == "LOGIN")) {
         auth_error("Plaintext authentication disabled.");
-        refuse_attempt("Authenticate " + mechanism, "Plaintext authentication disabled.");
+        refuse_attempt(LastFail::PlaintextDisabled);
         co_return;
     }
     rpc::AuthRequest request;
@@ -320,7 +320,8 @@ Task<void> Pop3Session::authenticate(const std::string& mechanism, std::optional
                     co_await auth->abort(pending);
                 }
                 auth_in_progress_ = false;
-                failed_logins_++;
+                auth_aborted_ = true;
+                refuse_attempt(LastFail::None);
                 send_line("-ERR Authentication aborted by client.");
                 co_return;
             }
@@ -331,8 +332,8 @@ Task<void> Pop3Session::authenticate(const std::string& mechanism, std::optional
                     co_await auth->abort(pending);
                 }
                 auth_in_progress_ = false;
-                auth_error("Invalid base64 data in continued response");
-                refuse_attempt("Authenticate " + mechanism, "Invalid base64 data in continued response");
+                auth_error("Invalid base64 in response");
+                refuse_attempt(LastFail::InvalidBase64);
                 co_return;
             }
             if (final_message) {
@@ -356,14 +357,17 @@ Task<void> Pop3Session::finish_login(const rpc::AuthReply& reply, const std::str
         last_auth_user_ = reply.user;
     if (reply.status != rpc::AuthStatus::OK) {
         if (reply.status == rpc::AuthStatus::TEMPFAIL) {
+            refuse_attempt(LastFail::TempFail);
             send_line("-ERR [SYS/TEMP] Temporary authentication failure.");
             co_return;
         }
-        failed_logins_++;
-        if (reply.reason == "Unsupported authentication mechanism.")
+        if (reply.reason == "Unsupported authentication mechanism.") {
+            refuse_attempt(LastFail::MechInvalid);
             auth_error(reply.reason);
-        else
+        } else {
+            refuse_attempt(LastFail::None);
             auth_error("Authentication failed.");
+        }
         if (failed_logins_ >= kMaxFailedLogins) {
             send_line("-ERR Too many invalid commands.");
             disconnect_reason_ = "Too many invalid commands.";
@@ -401,26 +405,36 @@ std::string Pop3Session::login_fields(bool with_method, bool with_mpid) const
     return fields + ", session=<" + session_id_ + ">";
 }
 
-void Pop3Session::refuse_attempt(const std::string& what, const std::string& reason)
+void Pop3Session::refuse_attempt(LastFail why)
 {
     failed_logins_++;
-    log_.info(what + " failed: " + reason + ": " + login_fields(what != "Login", false));
+    last_fail_ = why;
 }
 
 void Pop3Session::log_login_disconnect()
 {
+    // Dovecot's client_get_extra_disconnect_reason(), in its order.
+    unsigned attempts = failed_logins_ + (auth_in_progress_ ? 1 : 0);
     std::string detail;
-    if (auth_in_progress_)
-        detail = "client didn't finish SASL auth, waited " + seconds_since(auth_started_) + " secs";
-    else if (failed_logins_ > 0)
-        detail = "auth failed, " + std::to_string(failed_logins_) + " attempts in " + seconds_since(connected_at_) +
-                 " secs";
-    else
+    if (attempts == 0)
         detail = "no auth attempts in " + seconds_since(connected_at_) + " secs";
+    else if (auth_in_progress_ && attempts == 1)
+        detail = "client didn't finish SASL auth, waited " + seconds_since(auth_started_) + " secs";
+    else if (auth_aborted_ && attempts == 1)
+        detail = "aborted authentication";
+    else if (last_fail_ == LastFail::TempFail)
+        detail = "auth service reported temporary failure";
+    else if (last_fail_ == LastFail::InvalidBase64)
+        detail = "sent invalid base64 in response";
+    else if (last_fail_ == LastFail::MechInvalid)
+        detail = "tried to use unsupported auth mechanism";
+    else if (last_fail_ == LastFail::PlaintextDisabled)
+        detail = "tried to use disallowed plaintext auth";
+    else
+        detail = "auth failed, " + std::to_string(attempts) + " attempts in " + seconds_since(connected_at_) + " secs";
     // Dovecot's wording, doubled "Disconnected: " after too many bad commands included.
     std::string reason = disconnect_reason_.empty() ? "Connection closed" : disconnect_reason_;
-    log_.info("Disconnected: " + reason + " (" + detail + "): " +
-              login_fields(failed_logins_ > 0 || auth_in_progress_, false));
+    log_.info("Disconnected: " + reason + " (" + detail + "): " + login_fields(attempts > 0, false));
 }
 
 // ---- TRANSACTION --------------------------------------------------------------------

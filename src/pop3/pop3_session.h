@@ -79,7 +79,10 @@ private:
     Task<void> cmd_stls();
     rpc::ClientInfo client_info() const;
     std::string login_fields(bool with_method, bool with_mpid) const;
-    void refuse_attempt(const std::string& what, const std::string& reason);
+    // Why the last login attempt failed, for the disconnect line (Dovecot's last_auth_fail).
+    enum class LastFail { None, MechInvalid, PlaintextDisabled, InvalidBase64, TempFail };
+    // A failed attempt; Dovecot logs nothing for it unless auth_verbose is set.
+    void refuse_attempt(LastFail why);
     void log_login_disconnect();
 
     // TRANSACTION state.
@@ -114,6 +117,8 @@ private:
     unsigned failed_logins_ = 0;
     unsigned bad_commands_ = 0;
     bool auth_in_progress_ = false;
+    bool auth_aborted_ = false;
+    LastFail last_fail_ = LastFail::None;
     Clock::time_point connected_at_ = Clock::now();
     Clock::time_point auth_started_;
     std::string disconnect_reason_;
