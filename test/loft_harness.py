@@ -52,7 +52,7 @@ def wait_for_banner(port, prefix, timeout=20.0):
     return False
 
 
-def pop3_service(port):
+def pop3_service(port, pop3s_port=None):
     """The pop3-login service block for a config (empty without POP3)."""
     if not port:
         return ""
@@ -62,7 +62,8 @@ def pop3_service(port):
     port = {port}
   }}
   inet_listener pop3s {{
-    port = 0
+    address = 127.0.0.1
+    port = {pop3s_port or 0}
   }}
 }}"""
 
@@ -75,6 +76,7 @@ class Loft:
         os.chmod(self.dir, 0o755)
         self.imap_port = free_port()
         self.pop3_port = free_port() if pop3 else None
+        self.pop3s_port = free_port() if pop3 == "tls" else None
         self.lmtp_port = free_port()
         self.log_path = os.path.join(self.dir, "loft.log")
         self.users = users
@@ -123,7 +125,7 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
-{pop3_service(self.pop3_port)}
+{pop3_service(self.pop3_port, self.pop3s_port)}
 {extra_config}
 """)
         self.process = None
@@ -259,6 +261,7 @@ class Dovecot:
         os.makedirs(self.dir, exist_ok=True)
         self.imap_port = free_port()
         self.pop3_port = free_port() if pop3 else None
+        self.pop3s_port = free_port() if pop3 == "tls" else None
         self.lmtp_port = free_port()
         self.config_path = os.path.join(self.dir, "dovecot.conf")
         with open(self.config_path, "w") as f:
@@ -295,7 +298,7 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
-{pop3_service(self.pop3_port)}
+{pop3_service(self.pop3_port, self.pop3s_port)}
 {extra_config}
 """)
         self.pid = None

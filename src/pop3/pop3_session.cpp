@@ -644,12 +644,11 @@ Task<bool> Pop3Session::cmd_fetch(size_t index, std::optional<uint64_t> body_lin
     BodyTransform transform(body_lines, settings_.workarounds);
     uint64_t& byte_counter = body_lines ? counters_.top_bytes : counters_.retr_bytes;
     int64_t offset = 0;
-    std::string section;
     rpc::SectionChunk chunk;
     try {
         int32_t uid = static_cast<int32_t>(message.uid);
         int32_t chunk_size = static_cast<int32_t>(rpc::kChunkSize);
-        chunk = co_await storage_->read_section(storage_session_, view_, uid, section, offset, chunk_size);
+        chunk = co_await storage_->pop3_read(storage_session_, view_, uid, offset, chunk_size);
     } catch (const rpc::StorageError& error) {
         if (error.kind != rpc::ErrorKind::NOT_FOUND)
             throw;
@@ -680,7 +679,7 @@ Task<bool> Pop3Session::cmd_fetch(size_t index, std::optional<uint64_t> body_lin
             co_await stream_->drain();
         int32_t uid = static_cast<int32_t>(message.uid);
         int32_t chunk_size = static_cast<int32_t>(rpc::kChunkSize);
-        chunk = co_await storage_->read_section(storage_session_, view_, uid, section, offset, chunk_size);
+        chunk = co_await storage_->pop3_read(storage_session_, view_, uid, offset, chunk_size);
     }
     transform.finish(out);
     byte_counter += out.size();

@@ -195,4 +195,6 @@ service Storage {
   // POP3: the view's messages in UID order, without those carrying hidden_keyword
   // (pop3_deleted_flag; "" hides none).
   list<Pop3Message> pop3_messages(1: i64 session, 2: i64 view, 3: string hidden_keyword) throws (1: StorageError error),
+  // POP3 RETR/TOP: the message as stored (LF line ends, NULs kept: no IMAP form), from offset.
+  SectionChunk pop3_read(1: i64 session, 2: i64 view, 3: i32 uid, 4: i64 offset, 5: i32 max_bytes) throws (1: StorageError error),
 }

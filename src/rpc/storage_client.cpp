@@ -191,6 +191,18 @@ Task<std::vector<Pop3Message>> AsyncStorageClient::pop3_messages(int64_t session
         });
 }
 
+Task<SectionChunk> AsyncStorageClient::pop3_read(int64_t session, int64_t view, int32_t uid, int64_t offset,
+                                                int32_t max_bytes)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.pop3_read(done, session, view, uid, offset, max_bytes); },
+        [](StorageCobClient& c) {
+            SectionChunk result;
+            c.recv_pop3_read(result);
+            return result;
+        });
+}
+
 Task<SearchReply> AsyncStorageClient::search(int64_t session, int64_t view, std::string kind, std::string arguments,
                                              bool uid_threads)
 {

@@ -31,6 +31,7 @@ MESSAGES = [
     ("1700000006.M6P1.test", b"Subject: header only\n"),
     ("1700000007.M7P1.test", b"Subject: big\n\n" + b"".join(b"line %05d ........................\n" % i
                                                             for i in range(20000))),
+    ("1700000008.M8P1.test", b"Subject: nul\n\nbefore\0after\n"),
 ]
 
 # Sessions: (session, line). "{user}" is the account. Lines starting with "!" are
@@ -127,6 +128,38 @@ SCRIPT = [
 ]
 INSECURE_SESSIONS = {"I", "J"}
 
+# The settings run: LAST, pop3_deleted_flag, another pop3_uidl_format, the client
+# workarounds and more of pop3_logout_format's variables.
+SETTINGS = """pop3_enable_last = yes
+pop3_deleted_flag = POP3Deleted
+pop3_uidl_format = %f-%g-%u-%Lv
+pop3_client_workarounds = oe-ns-eoh outlook-no-nuls
+pop3_logout_format = top=%t/%p, retr=%r/%b, del=%d/%m, size=%s, in=%i, out=%o, bytes=%{deleted_bytes}
+"""
+SETTINGS_SCRIPT = [
+    ("A", "USER {user}"),
+    ("A", "PASS secret"),
+    ("A", "UIDL"),
+    ("A", "LAST"),
+    ("A", "RETR 2"),
+    ("A", "LAST"),
+    ("A", "TOP 6 0"),
+    ("A", "RETR 8"),
+    ("A", "RSET"),
+    ("A", "LAST"),
+    ("A", "RETR 1"),
+    ("A", "DELE 3"),
+    ("A", "QUIT"),
+    ("B", "USER {user}"),
+    ("B", "PASS secret"),
+    ("B", "STAT"),
+    ("B", "UIDL"),
+    ("B", "LAST"),
+    ("B", "DELE 1"),
+    ("B", "RSET"),
+    ("B", "QUIT"),
+]
+
 MULTILINE = {"CAPA", "LIST", "UIDL", "RETR", "TOP"}
 
 
@@ -221,11 +254,11 @@ def maildir_state(maildir):
     return sorted(state)
 
 
-def run_script(port, user, deliver):
+def run_script(port, user, deliver, script=SCRIPT):
     import base64
     plain = base64.b64encode(b"\0" + user.encode() + b"\0secret").decode()
     conns, transcript = {}, []
-    for session, line in SCRIPT:
+    for session, line in script:
         if session not in conns:
             conns[session] = Pop3Conn(port, "127.0.0.2" if session in INSECURE_SESSIONS else None)
             transcript.append((session, "<greeting>", conns[session].greeting))
@@ -288,10 +321,11 @@ def make_mbox(home):
 
 def one_run(t, mode):
     with_p_fields = mode == "P fields"
-    loft = Loft(users=("alice", "bob"), pop3=True)
     # mbox: Dovecot writes X-IMAPbase/X-UID at once, so the copy carries the UIDs.
     lazy = "mbox_lazy_writes = no\n" if mode == "mbox" else ""
-    dovecot = Dovecot(loft, extra_config="auth_failure_delay = 0\n" + lazy, pop3=True)
+    settings = SETTINGS if mode == "settings" else ""
+    loft = Loft(users=("alice", "bob"), pop3=True, extra_config=settings)
+    dovecot = Dovecot(loft, extra_config="auth_failure_delay = 0\n" + lazy + settings, pop3=True)
     if mode == "mbox":
         use_mbox(loft.config_path)
         use_mbox(dovecot.config_path)
@@ -330,8 +364,9 @@ def one_run(t, mode):
             return lambda: lmtp_session(port, "x@example.org", [user], b"Subject: late\r\n\r\nlate\r\n")
 
         what = mode
-        d = run_script(dovecot.pop3_port, "alice", deliver_to(dovecot.lmtp_port, "alice"))
-        l = run_script(loft.pop3_port, "bob", deliver_to(loft.lmtp_port, "bob"))
+        script = SETTINGS_SCRIPT if mode == "settings" else SCRIPT
+        d = run_script(dovecot.pop3_port, "alice", deliver_to(dovecot.lmtp_port, "alice"), script)
+        l = run_script(loft.pop3_port, "bob", deliver_to(loft.lmtp_port, "bob"), script)
         compare(t, what, d, l)
         time.sleep(0.3)
         if mode != "mbox":
@@ -350,7 +385,10 @@ def one_run(t, mode):
                 lines[-1] = re.sub(r"size=\d+", "size=N", lines[-1])
         t.check(dovecot_stats == loft_stats, f"{what}: same logout lines: {dovecot_stats} vs {loft_stats}")
         with open(os.path.join(dovecot.dir, "dovecot.log")) as f:
-            dovecot_login = login_lines(f.read())[1:]  # [0]: the session that numbered the mail
+            dovecot_login = login_lines(f.read())
+        # Up to the first Login: the start-up probes and the session that numbered the mail.
+        first_login = next((i for i, line in enumerate(dovecot_login) if line.startswith("Login:")), -1)
+        dovecot_login = dovecot_login[first_login + 1:]
         loft_login = login_lines(loft.log())
         t.check(dovecot_login == loft_login, f"{what}: same pop3-login lines:\n{dovecot_login}\nvs\n{loft_login}")
         if mode == "plain":
@@ -422,7 +460,7 @@ def main():
         print("pop3_diff: needs root and Dovecot's pop3 (dovecot-pop3d)")
         return SKIP
     t = TestCounter("pop3_diff")
-    for mode in ("plain", "P fields", "mbox"):
+    for mode in ("plain", "P fields", "mbox", "settings"):
         one_run(t, mode)
     return t.finish()
 

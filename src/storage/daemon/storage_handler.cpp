@@ -464,6 +464,23 @@ void StorageHandler::pop3_messages(Reply<std::vector<rpc::Pop3Message>> cob, Fai
     });
 }
 
+void StorageHandler::pop3_read(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session_id, int64_t view_id,
+                               int32_t uid, int64_t offset, int32_t max_bytes)
+{
+    guarded(fail, [&] {
+        if (offset < 0 || max_bytes < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative offset or size");
+        auto& session = daemon_.session(connection_, session_id);
+        const auto& message = message_of(session, view_id, static_cast<uint32_t>(uid));
+        rpc::SectionChunk chunk;
+        chunk.total_size = static_cast<int64_t>(message.bytes.size());
+        size_t from = std::min(static_cast<size_t>(offset), message.bytes.size());
+        size_t count = std::min<size_t>(static_cast<size_t>(max_bytes), rpc::kChunkSize);
+        chunk.data = message.bytes.substr(from, count);
+        cob(chunk);
+    });
+}
+
 const MessageStructure& StorageHandler::structure_of(StorageDaemon::Session& session, int64_t view_id, uint32_t uid)
 {
     OpenMailbox& mailbox = daemon_.view(session, view_id).mailbox();
