@@ -52,13 +52,31 @@ def wait_for_banner(port, prefix, timeout=20.0):
     return False
 
 
+def pop3_service(port, pop3s_port=None):
+    """The pop3-login service block for a config (empty without POP3)."""
+    if not port:
+        return ""
+    return f"""service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener pop3s {{
+    address = 127.0.0.1
+    port = {pop3s_port or 0}
+  }}
+}}"""
+
+
 class Loft:
     """A loftd started from the build tree with a config written for the test."""
 
-    def __init__(self, users=("alice", "bob"), extra_config="", directory=None, password="secret"):
+    def __init__(self, users=("alice", "bob"), extra_config="", directory=None, password="secret", pop3=False):
         self.dir = directory or tempfile.mkdtemp(prefix="loft-test-")
         os.chmod(self.dir, 0o755)
         self.imap_port = free_port()
+        self.pop3_port = free_port() if pop3 else None
+        self.pop3s_port = free_port() if pop3 == "tls" else None
         self.lmtp_port = free_port()
         self.log_path = os.path.join(self.dir, "loft.log")
         self.users = users
@@ -75,7 +93,7 @@ class Loft:
             f.write("\n".join(lines) + "\n")
         self.config_path = os.path.join(self.dir, "dovecot.conf")
         with open(self.config_path, "w") as f:
-            f.write(f"""protocols = imap lmtp
+            f.write(f"""protocols = imap {"pop3 " if pop3 else ""}lmtp
 listen = 127.0.0.1
 base_dir = {self.dir}/run
 log_path = {self.log_path}
@@ -107,6 +125,7 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
+{pop3_service(self.pop3_port, self.pop3s_port)}
 {extra_config}
 """)
         self.process = None
@@ -118,7 +137,8 @@ service lmtp {{
         loftd = os.path.join(BUILDDIR, "loftd")
         self.process = subprocess.Popen([loftd, "-F", "-c", self.config_path],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        if (wait_imap and not wait_for_banner(self.imap_port, b"* OK")) or not wait_for_banner(self.lmtp_port, b"220"):
+        if (wait_imap and not wait_for_banner(self.imap_port, b"* OK")) or not wait_for_banner(self.lmtp_port, b"220") \
+                or (self.pop3_port and not wait_for_banner(self.pop3_port, b"+OK")):
             self.stop()
             raise RuntimeError("loftd did not come up; log:\n" + self.log())
         return self
@@ -235,15 +255,17 @@ class Dovecot:
     def available(cls):
         return os.geteuid() == 0 and os.path.exists(cls.BINARY)
 
-    def __init__(self, loft, extra_config=""):
+    def __init__(self, loft, extra_config="", pop3=False):
         self.loft = loft
         self.dir = os.path.join(loft.dir, "dovecot")
         os.makedirs(self.dir, exist_ok=True)
         self.imap_port = free_port()
+        self.pop3_port = free_port() if pop3 else None
+        self.pop3s_port = free_port() if pop3 == "tls" else None
         self.lmtp_port = free_port()
         self.config_path = os.path.join(self.dir, "dovecot.conf")
         with open(self.config_path, "w") as f:
-            f.write(f"""protocols = imap lmtp
+            f.write(f"""protocols = imap {"pop3 " if pop3 else ""}lmtp
 listen = 127.0.0.1
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
@@ -276,13 +298,15 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
+{pop3_service(self.pop3_port, self.pop3s_port)}
 {extra_config}
 """)
         self.pid = None
 
     def start(self):
         subprocess.run([self.BINARY, "-c", self.config_path], check=True)
-        if not wait_for_banner(self.imap_port, b"* OK") or not wait_for_banner(self.lmtp_port, b"220"):
+        if not wait_for_banner(self.imap_port, b"* OK") or not wait_for_banner(self.lmtp_port, b"220") \
+                or (self.pop3_port and not wait_for_banner(self.pop3_port, b"+OK")):
             self.stop()
             raise RuntimeError("dovecot did not come up")
         with open(os.path.join(self.dir, "run", "master.pid")) as f:

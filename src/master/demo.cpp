@@ -86,7 +86,7 @@ DemoSetup prepare_demo(const std::string& requested)
 
     demo.config_text =
         "# Loft's embedded demo configuration\n"
-        "protocols = imap lmtp\n"
+        "protocols = imap pop3 lmtp\n"
         "listen = 127.0.0.1\n"
         "base_dir = " + demo.directory + "/run\n"
         "ssl = no\n"
@@ -101,6 +101,10 @@ DemoSetup prepare_demo(const std::string& requested)
         "service imap-login {\n"
         "  inet_listener imap {\n    address = 127.0.0.1\n    port = " + std::to_string(kDemoImapPort) + "\n  }\n"
         "  inet_listener imaps {\n    port = 0\n  }\n"
+        "}\n"
+        "service pop3-login {\n"
+        "  inet_listener pop3 {\n    address = 127.0.0.1\n    port = " + std::to_string(kDemoPop3Port) + "\n  }\n"
+        "  inet_listener pop3s {\n    port = 0\n  }\n"
         "}\n"
         "service lmtp {\n"
         "  inet_listener lmtp {\n    address = 127.0.0.1\n    port = " + std::to_string(kDemoLmtpPort) + "\n  }\n"

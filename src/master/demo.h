@@ -12,6 +12,7 @@ struct DemoSetup {
 };
 
 inline constexpr int kDemoImapPort = 10143;
+inline constexpr int kDemoPop3Port = 10110;
 inline constexpr int kDemoLmtpPort = 10024;
 inline constexpr unsigned kDemoMailUid = 5000;  // as root: the demo mail's owner
 

@@ -234,7 +234,7 @@ int main(int argc, char** argv)
         std::vector<std::string> serving;
         for (const std::string& protocol : options.protocols) {
             std::string service_name = protocol == "lmtp" ? "lmtp" : protocol + "-login";
-            if (protocol != "imap" && protocol != "lmtp") {
+            if (protocol != "imap" && protocol != "pop3" && protocol != "lmtp") {
                 log.warning("protocol " + protocol + " is not supported yet: not listening for it");
                 continue;
             }

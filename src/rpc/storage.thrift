@@ -124,6 +124,16 @@ struct AppendResult {
   2: i32 uid,
 }
 
+// POP3 (field ids 200-219): one message of the list a POP3 session fixes at login.
+struct Pop3Message {
+  200: i32 uid,
+  201: i64 virtual_size,        // RETR's "octets": the CRLF size
+  202: Flags flags,
+  203: string backend_uidl,     // UIDL stored by a migration (dovecot-uidlist P), "" if none
+  204: string file_name,        // pop3_uidl_format %f: Maildir base file name, "" if none
+  205: string guid,             // pop3_uidl_format %g
+}
+
 service Storage {
   // The grant is the signed token loft-auth issued for this user; the daemon
   // verifies it and serves only the user it names.
@@ -181,4 +191,10 @@ service Storage {
   // every UID of the set below UIDNEXT that is not in the mailbox. known_seqs and
   // known_uids are QRESYNC's sequence-match-data, used only in that second case.
   string vanished_since(1: i64 session, 2: i64 view, 3: i64 modseq, 4: string uid_set, 5: list<i32> known_seqs, 6: list<i32> known_uids) throws (1: StorageError error),
+
+  // POP3: the view's messages in UID order, without those carrying hidden_keyword
+  // (pop3_deleted_flag; "" hides none).
+  list<Pop3Message> pop3_messages(1: i64 session, 2: i64 view, 3: string hidden_keyword) throws (1: StorageError error),
+  // POP3 RETR/TOP: the message as stored (LF line ends, NULs kept: no IMAP form), from offset.
+  SectionChunk pop3_read(1: i64 session, 2: i64 view, 3: i32 uid, 4: i64 offset, 5: i32 max_bytes) throws (1: StorageError error),
 }

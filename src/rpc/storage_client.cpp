@@ -179,6 +179,30 @@ Task<std::vector<int32_t>> AsyncStorageClient::expunge(int64_t session, int64_t 
         });
 }
 
+Task<std::vector<Pop3Message>> AsyncStorageClient::pop3_messages(int64_t session, int64_t view,
+                                                                 std::string hidden_keyword)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.pop3_messages(done, session, view, hidden_keyword); },
+        [](StorageCobClient& c) {
+            std::vector<Pop3Message> result;
+            c.recv_pop3_messages(result);
+            return result;
+        });
+}
+
+Task<SectionChunk> AsyncStorageClient::pop3_read(int64_t session, int64_t view, int32_t uid, int64_t offset,
+                                                int32_t max_bytes)
+{
+    co_return co_await call<StorageCobClient>(
+        channel_, [&](StorageCobClient& c, Done done) { c.pop3_read(done, session, view, uid, offset, max_bytes); },
+        [](StorageCobClient& c) {
+            SectionChunk result;
+            c.recv_pop3_read(result);
+            return result;
+        });
+}
+
 Task<SearchReply> AsyncStorageClient::search(int64_t session, int64_t view, std::string kind, std::string arguments,
                                              bool uid_threads)
 {

@@ -57,6 +57,9 @@ public:
     Task<std::string> vanished_since(int64_t session, int64_t view, int64_t modseq, std::string uid_set,
                                      std::vector<int32_t> known_seqs, std::vector<int32_t> known_uids);
 
+    Task<std::vector<Pop3Message>> pop3_messages(int64_t session, int64_t view, std::string hidden_keyword);
+    Task<SectionChunk> pop3_read(int64_t session, int64_t view, int32_t uid, int64_t offset, int32_t max_bytes);
+
 private:
     std::shared_ptr<RpcChannel> channel_;
 };

@@ -55,6 +55,12 @@ public:
     // Keywords the folder defines (FLAGS/PERMANENTFLAGS); default: those in use.
     virtual std::vector<std::string> keyword_names() const;
 
+    // POP3 identities of the given messages, in the same order (defaults: all empty).
+    virtual std::vector<Pop3Identity> pop3_identities(const std::vector<uint32_t>& uids)
+    {
+        return std::vector<Pop3Identity>(uids.size());
+    }
+
     // Read-only fd of the message as IMAP shows it (LF line ends); throws
     // StorageError(NotFound) if it was expunged.
     virtual UniqueFd open_message(uint32_t uid) = 0;

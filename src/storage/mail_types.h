@@ -34,6 +34,14 @@ struct MessageInfo {
     uint64_t modseq = 0;         // CONDSTORE: raised on every flag change Loft sees
 };
 
+// What POP3's UIDL can be built from (pop3_uidl_format's %f and %g, and a UIDL kept
+// from a migration, which takes precedence over the format as in Dovecot).
+struct Pop3Identity {
+    std::string backend_uidl;  // the stored POP3 UIDL ("" when there is none)
+    std::string file_name;     // Maildir base file name, "" for backends without one
+    std::string guid;          // message GUID, "" when the backend has none
+};
+
 struct MailboxStatus {
     uint32_t uidvalidity = 0;
     uint32_t uidnext = 0;

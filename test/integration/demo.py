@@ -1,6 +1,7 @@
-"""The embedded demo: loftd with no config serves demo/demo on 127.0.0.1:10143
+"""The embedded demo: loftd with no config serves demo/demo on 127.0.0.1:10143 (IMAP), 10110 (POP3)
 (IMAP) and 127.0.0.1:10024 (LMTP). Skips (77) if those ports are taken."""
 import imaplib
+import poplib
 import os
 import shutil
 import signal
@@ -24,8 +25,8 @@ def port_free(port):
 
 
 def main():
-    if not (port_free(10143) and port_free(10024)):
-        print("demo: ports 10143/10024 are in use, skipping")
+    if not (port_free(10143) and port_free(10110) and port_free(10024)):
+        print("demo: ports 10143/10110/10024 are in use, skipping")
         return SKIP
     t = TestCounter("demo")
     directory = tempfile.mkdtemp(prefix="loft-demo-")
@@ -39,7 +40,7 @@ def main():
             banner = process.stdout.readline()
             if not banner or banner.startswith("Loft demo:"):
                 break
-        t.check("127.0.0.1:10143" in banner and "demo / demo" in banner, f"loftd says how to use it: {banner!r}")
+        t.check("127.0.0.1:10143" in banner and "127.0.0.1:10110" in banner and "demo / demo" in banner, f"loftd says how to use it: {banner!r}")
         t.check(wait_for_banner(10143, b"* OK") and wait_for_banner(10024, b"220"), "IMAP and LMTP answer")
         rcpt, data = lmtp_session(10024, "someone@example.org", ["demo"], b"Subject: hello demo\r\n\r\nhi\r\n")
         t.check([c for c, _ in data] == [250], f"LMTP delivery to demo: {data}")
@@ -51,6 +52,13 @@ def main():
         typ, data = imap.fetch("1", "(BODY.PEEK[HEADER])")
         t.check(b"Subject: hello demo" in data[0][1], "and readable")
         imap.logout()
+        pop = poplib.POP3("127.0.0.1", 10110)
+        pop.user("demo")
+        pop.pass_("demo")
+        count, _ = pop.stat()
+        t.check(count == 1, f"POP3 sees the message too: {count}")
+        t.check(b"Subject: hello demo" in b"\n".join(pop.retr(1)[1]), "and RETR gives it")
+        pop.quit()
         t.check(os.path.isdir(os.path.join(demo_dir, "home", "demo", "Maildir", "cur")), "mail under the demo directory")
         result = subprocess.run([os.path.join(BUILDDIR, "loftd"), "--demo-dir", demo_dir, "stop"],
                                 capture_output=True, text=True, timeout=30)

@@ -12,6 +12,7 @@
 #include "storage/maildir/mutf7.h"
 #include "storage/storage_error.h"
 
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -418,6 +419,65 @@ void StorageHandler::fetch(Reply<std::vector<rpc::MessageData>> cob, Fail fail, 
         }
         view.mailbox().fetch_cache().flush();
         cob(out);
+    });
+}
+
+void StorageHandler::pop3_messages(Reply<std::vector<rpc::Pop3Message>> cob, Fail fail, int64_t session_id,
+                                   int64_t view_id, const std::string& hidden_keyword)
+{
+    guarded(fail, [&] {
+        auto& session = daemon_.session(connection_, session_id);
+        View& view = daemon_.view(session, view_id);
+        Mailbox& box = view.mailbox().box();
+        std::vector<MessageInfo> listed;
+        for (uint32_t uid : view.known_uids()) {
+            const MessageInfo* found = box.find(uid);
+            if (!found)
+                continue;
+            const auto& keywords = found->flags.keywords;
+            bool hidden = !hidden_keyword.empty() &&
+                          std::any_of(keywords.begin(), keywords.end(), [&](const std::string& keyword) {
+                              return strcasecmp(keyword.c_str(), hidden_keyword.c_str()) == 0;
+                          });
+            if (!hidden)
+                listed.push_back(*found);
+        }
+        std::vector<uint32_t> uids;
+        for (const MessageInfo& message : listed)
+            uids.push_back(message.uid);
+        std::vector<Pop3Identity> identities = box.pop3_identities(uids);
+        std::vector<rpc::Pop3Message> out;
+        out.reserve(listed.size());
+        for (size_t i = 0; i < listed.size(); i++) {
+            rpc::Pop3Message message;
+            message.uid = static_cast<int32_t>(listed[i].uid);
+            message.virtual_size = static_cast<int64_t>(listed[i].virtual_size);
+            message.flags = to_rpc(view.flags_of(listed[i]));
+            if (i < identities.size()) {
+                message.backend_uidl = identities[i].backend_uidl;
+                message.file_name = identities[i].file_name;
+                message.guid = identities[i].guid;
+            }
+            out.push_back(std::move(message));
+        }
+        cob(out);
+    });
+}
+
+void StorageHandler::pop3_read(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session_id, int64_t view_id,
+                               int32_t uid, int64_t offset, int32_t max_bytes)
+{
+    guarded(fail, [&] {
+        if (offset < 0 || max_bytes < 0)
+            throw rpc_error(rpc::ErrorKind::INVALID, "negative offset or size");
+        auto& session = daemon_.session(connection_, session_id);
+        const auto& message = message_of(session, view_id, static_cast<uint32_t>(uid));
+        rpc::SectionChunk chunk;
+        chunk.total_size = static_cast<int64_t>(message.bytes.size());
+        size_t from = std::min(static_cast<size_t>(offset), message.bytes.size());
+        size_t count = std::min<size_t>(static_cast<size_t>(max_bytes), rpc::kChunkSize);
+        chunk.data = message.bytes.substr(from, count);
+        cob(chunk);
     });
 }
 

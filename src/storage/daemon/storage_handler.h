@@ -64,6 +64,10 @@ public:
     void vanished_since(Reply<std::string> cob, Fail fail, int64_t session, int64_t view, int64_t modseq,
                         const std::string& uid_set, const std::vector<int32_t>& known_seqs,
                         const std::vector<int32_t>& known_uids) override;
+    void pop3_messages(Reply<std::vector<rpc::Pop3Message>> cob, Fail fail, int64_t session, int64_t view,
+                       const std::string& hidden_keyword) override;
+    void pop3_read(Reply<rpc::SectionChunk> cob, Fail fail, int64_t session, int64_t view, int32_t uid,
+                   int64_t offset, int32_t max_bytes) override;
     void plugin_call(Reply<std::string> cob, Fail fail, int64_t session, const std::string& plugin,
                      const std::string& method, const std::string& payload) override;
 

@@ -823,6 +823,43 @@ UniqueFd MaildirMailbox::open_message(uint32_t uid)
                        "Message UID " + std::to_string(uid) + " was expunged from " + paths_.name);
 }
 
+std::vector<Pop3Identity> MaildirMailbox::pop3_identities(const std::vector<uint32_t>& uids)
+{
+    ensure_maps();
+    std::optional<Uidlist> uidlist = read_uidlist();
+    std::unordered_map<uint32_t, const UidlistRecord*> records;
+    if (uidlist) {
+        for (const UidlistRecord& record : uidlist->records)
+            records[record.uid] = &record;
+    }
+    std::vector<Pop3Identity> identities;
+    identities.reserve(uids.size());
+    for (uint32_t uid : uids) {
+        Pop3Identity identity;
+        auto base = base_by_uid_.find(uid);
+        if (base != base_by_uid_.end())
+            identity.file_name = base->second;
+        identity.guid = identity.file_name;
+        auto record = records.find(uid);
+        if (record != records.end()) {
+            if (identity.file_name.empty())
+                identity.file_name = record->second->base_name;
+            identity.guid = identity.file_name;
+            for (std::string_view field : split(record->second->extensions, ' ')) {
+                if (field.empty())
+                    continue;
+                std::string_view value = field.substr(1);
+                if (field[0] == 'P')
+                    identity.backend_uidl = value.empty() ? identity.file_name : std::string(value);
+                else if (field[0] == 'G' && !value.empty())
+                    identity.guid = std::string(value);
+            }
+        }
+        identities.push_back(std::move(identity));
+    }
+    return identities;
+}
+
 std::vector<MessageInfo> MaildirMailbox::store_flags(const std::vector<uint32_t>& uids, FlagOp op,
                                                      const Flags& flags)
 {

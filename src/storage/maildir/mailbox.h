@@ -101,6 +101,9 @@ public:
     // Read-only fd of the stored message (LF line ends). Follows renames done by others;
     // throws StorageError(NotFound) if the message was expunged.
     UniqueFd open_message(uint32_t uid) override;
+    // From dovecot-uidlist as it is now: P (a migrated POP3 UIDL; an empty P means the
+    // base file name) and G (else the GUID is the base file name), as Dovecot reads them.
+    std::vector<Pop3Identity> pop3_identities(const std::vector<uint32_t>& uids) override;
 
     using FlagOp = Mailbox::FlagOp;
     // Changes flags by renaming files. Returns the new state of each message that still

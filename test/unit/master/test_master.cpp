@@ -86,10 +86,12 @@ public:
         auto demo = loft::master::prepare_demo((dir.path / "demo").string());
         auto config = loft::config::Config::load_string(demo.config_text, "<embedded demo>", demo.directory);
         auto settings = config.resolve({});
-        CPPUNIT_ASSERT_EQUAL(std::string("imap lmtp"), settings.get("protocols"));
+        CPPUNIT_ASSERT_EQUAL(std::string("imap pop3 lmtp"), settings.get("protocols"));
         CPPUNIT_ASSERT_EQUAL(std::string("maildir:~/Maildir"), settings.get("mail_location"));
         auto imap = settings.section("service", "imap-login")->sections("inet_listener");
         CPPUNIT_ASSERT_EQUAL(std::string("10143"), imap.at(0)->get_or("port", ""));
+        auto pop3 = settings.section("service", "pop3-login")->sections("inet_listener");
+        CPPUNIT_ASSERT_EQUAL(std::string("10110"), pop3.at(0)->get_or("port", ""));
         std::ifstream users(demo.directory + "/users");
         std::string line;
         std::getline(users, line);

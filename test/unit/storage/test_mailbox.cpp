@@ -62,6 +62,7 @@ class MailboxTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(recent_taken_by_another_server_is_noticed);
     CPPUNIT_TEST(fresh_index_takes_numbered_mail_as_seen);
     CPPUNIT_TEST(existing_dovecot_uidlist_is_respected);
+    CPPUNIT_TEST(pop3_identities_come_from_uidlist);
     CPPUNIT_TEST(store_flags_renames_in_ascii_order);
     CPPUNIT_TEST(outside_rename_is_followed);
     CPPUNIT_TEST(outside_flag_change_is_seen_on_sync);
@@ -296,6 +297,31 @@ public:
         // Appended, header untouched (N stays stale exactly as Dovecot leaves it).
         CPPUNIT_ASSERT_EQUAL(0, uidlist.compare(0, 51, "3 V1796005290 N1 G50ec2a25aadd0c6b8054000083ecc375\n"));
         CPPUNIT_ASSERT(uidlist.find("\n14 :") != std::string::npos);
+    }
+    // POP3 UIDLs a migration stored (P), an empty P meaning the base name, and G as GUID.
+    void pop3_identities_come_from_uidlist()
+    {
+        TempDir dir;
+        storage_test::make_maildir(dir / "Maildir");
+        write_file(dir / "Maildir/dovecot-uidlist",
+                   "3 V1796005290 N1 G50ec2a25aadd0c6b8054000083ecc375\n"
+                   "8 Pold-uidl-8 W3 :1796005290.M1P1.vm,S=2\n"
+                   "9 P :1796005290.M2P1.vm,S=2\n"
+                   "13 Gguid13 :1796005290.M3P1.vm,S=2\n");
+        write_file(dir / "Maildir/cur/1796005290.M1P1.vm,S=2:2,S", "a\n");
+        write_file(dir / "Maildir/cur/1796005290.M2P1.vm,S=2:2,", "b\n");
+        write_file(dir / "Maildir/cur/1796005290.M3P1.vm,S=2:2,", "c\n");
+        MaildirStore store(dir / "Maildir");
+        auto box = store.open("INBOX", false);
+        auto ids = box->pop3_identities({8, 9, 13, 99});
+        CPPUNIT_ASSERT_EQUAL(size_t(4), ids.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("old-uidl-8"), ids[0].backend_uidl);
+        CPPUNIT_ASSERT_EQUAL(std::string("1796005290.M1P1.vm,S=2"), ids[0].file_name);
+        CPPUNIT_ASSERT_EQUAL(std::string("1796005290.M2P1.vm,S=2"), ids[1].backend_uidl);
+        CPPUNIT_ASSERT_EQUAL(std::string(""), ids[2].backend_uidl);
+        CPPUNIT_ASSERT_EQUAL(std::string("guid13"), ids[2].guid);
+        CPPUNIT_ASSERT_EQUAL(std::string("1796005290.M1P1.vm,S=2"), ids[0].guid);
+        CPPUNIT_ASSERT_EQUAL(std::string(""), ids[3].file_name);
     }
     // Dovecot deletes any dovecot-keywords.lock it finds while it holds dovecot-uidlist.lock,
     // so adding a keyword must wait for the uidlist lock, not just the keywords one.
