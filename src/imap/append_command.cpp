@@ -6,7 +6,18 @@
 #include "imap/protocol/sequence_set.h"
 #include "imap/session.h"
 
+#include <stdexcept>
+
 namespace loft::imap {
+
+namespace {
+
+// Dovecot refuses empty messages (NO, and none of the command's messages is saved).
+struct EmptyMessage : std::runtime_error {
+    EmptyMessage() : std::runtime_error("Can't save a zero byte message") {}
+};
+
+}  // namespace
 
 Task<void> ImapSession::append_start(protocol::ReaderEvent& event)
 {
@@ -45,6 +56,8 @@ Task<void> ImapSession::append_start(protocol::ReaderEvent& event)
             position = 1;
         }
         protocol::AppendMessage message = protocol::parse_append_message(command.args, position);
+        if (event.literal.size == 0)
+            throw EmptyMessage();
         rpc::Flags flags;
         flags.system = message.flags.system & ~protocol::kFlagRecent;
         flags.keywords = message.flags.keywords;
@@ -55,6 +68,8 @@ Task<void> ImapSession::append_start(protocol::ReaderEvent& event)
     } catch (const protocol::CommandError& error) {
         bad = true;
         failure = std::string("Error in IMAP command APPEND: ") + error.what();
+    } catch (const EmptyMessage&) {
+        failure = "Can't save a zero byte message";
     } catch (const rpc::StorageError& error) {
         if (error.kind == rpc::ErrorKind::NOT_FOUND) {
             code = "TRYCREATE";
