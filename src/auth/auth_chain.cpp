@@ -145,11 +145,25 @@ PassdbChainResult PassdbChain::lookup_credentials(const AuthRequest& request, st
     return run(request, false, Mode::Credentials, scheme, nullptr);
 }
 
+PassdbChainResult PassdbChain::lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
+                                                         std::string_view scheme) const
+{
+    const Entry* decided_by = nullptr;
+    PassdbChainResult result = run(master, true, Mode::Credentials, scheme, &decided_by);
+    return with_target(std::move(result), decided_by, target);
+}
+
 PassdbChainResult PassdbChain::verify_master_plain(const AuthRequest& master, const AuthRequest& target,
                                                    std::string_view password) const
 {
     const Entry* decided_by = nullptr;
     PassdbChainResult result = run(master, true, Mode::Plain, password, &decided_by);
+    return with_target(std::move(result), decided_by, target);
+}
+
+PassdbChainResult PassdbChain::with_target(PassdbChainResult result, const Entry* decided_by,
+                                           const AuthRequest& target) const
+{
     if (result.status != PassdbStatus::Ok || decided_by == nullptr || !decided_by->rule.pass)
         return result;
     PassdbChainResult target_result = run(target, false, Mode::Credentials, {}, nullptr);

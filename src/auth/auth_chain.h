@@ -60,6 +60,10 @@ public:
     // when the deciding one has pass=yes, the target user through the normal passdbs.
     PassdbChainResult verify_master_plain(const AuthRequest& master, const AuthRequest& target,
                                           std::string_view password) const;
+    // The same for challenge-response mechanisms: the master's credentials in scheme
+    // from the master=yes passdbs (pass=yes: the target must then exist in the normal ones).
+    PassdbChainResult lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
+                                                std::string_view scheme) const;
 
 private:
     struct Entry {
@@ -69,6 +73,8 @@ private:
     enum class Mode { Plain, Credentials };
     PassdbChainResult run(const AuthRequest& request, bool masters, Mode mode, std::string_view secret,
                           const Entry** decided_by) const;
+    // A master=yes passdb with pass=yes decided: the target user must pass the normal passdbs too.
+    PassdbChainResult with_target(PassdbChainResult result, const Entry* decided_by, const AuthRequest& target) const;
 
     std::vector<Entry> entries_;
 };

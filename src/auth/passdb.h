@@ -48,6 +48,7 @@ public:
     virtual PassdbReply lookup_credentials(const AuthRequest& request, std::string_view scheme);
 
 protected:
+    friend class CachedPassdb;  // the auth cache asks the driver it wraps
     // nullopt: unknown user. Throws AuthError for an internal failure.
     virtual std::optional<PassdbEntry> lookup(const AuthRequest& request) = 0;
     // Scheme of stored passwords without a {SCHEME} prefix (the scheme= arg).

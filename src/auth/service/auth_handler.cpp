@@ -36,7 +36,23 @@ void AuthHandler::start(std::function<void(rpc::AuthReply const&)> cob, const rp
     }
     int64_t id = next_id_++;
     bool has_initial = request.__isset.initial_response;
-    step(cob, id, std::move(exchange), has_initial ? request.initial_response : std::string(), has_initial);
+    // The line Dovecot's auth process logs for the same request from a login process.
+    const Client& client = exchange.client;
+    authenticator_.debug("client in: AUTH\t" + std::to_string(id) + "\t" + exchange.mechanism +
+                         "\tservice=" + client.protocol + (client.secured ? "\tsecured" : "") +
+                         "\tsession=" + client.session_id + "\tlip=" + client.local_ip + "\trip=" +
+                         client.remote_ip + (has_initial ? "\tresp=<hidden>" : ""));
+    std::string initial = has_initial ? request.initial_response : std::string();
+    // As Dovecot: an IP with an auth penalty waits before its request is even looked at.
+    unsigned penalty_secs = authenticator_.penalty_delay_secs(exchange.client);
+    if (penalty_secs == 0) {
+        step(cob, id, std::move(exchange), initial, has_initial);
+        return;
+    }
+    auto held = std::make_shared<Exchange>(std::move(exchange));
+    after(std::chrono::seconds(penalty_secs), [this, cob, id, held, initial, has_initial] {
+        step(cob, id, std::move(*held), initial, has_initial);
+    });
 }
 
 void AuthHandler::proceed(std::function<void(rpc::AuthReply const&)> cob, int64_t request, const std::string& response)
@@ -75,14 +91,15 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
     SaslOutcome outcome = exchange.sasl->step(response, has_data);
     if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
         std::string credentials;
-        Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials);
+        Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials,
+                                                          outcome.authzid);
         if (found.status == Outcome::Status::TempFail) {
-            finish(cob, found);
+            finish(cob, exchange, found);
             return;
         }
         if (found.status != Outcome::Status::Ok) {
             // The passdb step already logged why (unknown user, wrong scheme).
-            finish(cob, Outcome{Outcome::Status::Failed, found.user, "", "Authentication failed."});
+            finish(cob, exchange, Outcome{Outcome::Status::Failed, found.user, "", "Authentication failed."});
             return;
         }
         exchange.user = found.user;
@@ -93,10 +110,13 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
         challenge(cob, id, std::move(exchange), outcome.data);
         return;
     case SaslOutcome::Kind::VerifyPassword:
+        exchange.password = outcome.password;
         if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
-            finish(cob, authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
+            finish(cob, exchange,
+                   authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
         else
-            finish(cob, authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
+            finish(cob, exchange,
+                   authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
         return;
     case SaslOutcome::Kind::Success:
         succeed(cob, exchange, outcome);
@@ -116,14 +136,14 @@ void AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutc
 {
     std::string user = exchange.user.empty() ? outcome.user : exchange.user;
     if (!outcome.authzid.empty() && outcome.authzid != outcome.user && outcome.authzid != user) {
-        // Master logins go through PLAIN/LOGIN (user*master or authzid), where the master
-        // passdbs check the master's password.
+        // A master login's credentials were looked up for the authzid already (exchange.user
+        // is then that target); any other authzid was never authorized.
         refuse(cob, exchange, user, "authzid not allowed for this mechanism");
         return;
     }
     if (exchange.mechanism == "ANONYMOUS" && authenticator_.verbose())
         authenticator_.log_mechanism(exchange.mechanism, exchange.client, outcome.user, "login");
-    finish(cob, authenticator_.grant_login(user, exchange.client), outcome.data);
+    finish(cob, exchange, authenticator_.grant_login(user, exchange.client), outcome.data);
 }
 
 void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error)
@@ -133,30 +153,42 @@ void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::stri
         authenticator_.log_mechanism(exchange.mechanism, exchange.client, user.empty() ? "?" : user,
                           error == "password mismatch" ? "Password mismatch" : error);
     }
-    finish(cob, Outcome{Outcome::Status::Failed, user, "", "Authentication failed."});
+    finish(cob, exchange, Outcome{Outcome::Status::Failed, user, "", "Authentication failed."});
 }
 
-void AuthHandler::finish(ReplyCob cob, const Outcome& outcome, const std::string& final_data)
+void AuthHandler::finish(ReplyCob cob, const Exchange& exchange, const Outcome& outcome,
+                         const std::string& final_data)
 {
     rpc::AuthReply reply;
     reply.user = outcome.user;
     reply.reason = outcome.reason;
+    authenticator_.debug(std::string("client passdb out: ") +
+                         (outcome.status == Outcome::Status::Ok ? "OK" : "FAIL") + "\tuser=" + outcome.user +
+                         (outcome.status == Outcome::Status::TempFail ? "\tcode=temp_fail" : ""));
     if (outcome.status == Outcome::Status::Ok) {
+        authenticator_.record_penalty(exchange.client, false, outcome.user, {});
         reply.status = rpc::AuthStatus::OK;
         reply.grant = outcome.grant;
         reply.challenge = final_data;
         cob(reply);
         return;
     }
+    if (outcome.status == Outcome::Status::Failed)
+        authenticator_.record_penalty(exchange.client, true, outcome.user, exchange.password);
     reply.status = outcome.status == Outcome::Status::TempFail ? rpc::AuthStatus::TEMPFAIL : rpc::AuthStatus::FAILED;
     // Slow down password guessing: a failure is answered only after the delay.
+    after(failure_delay_, [cob, reply] { cob(reply); });
+}
+
+void AuthHandler::after(std::chrono::milliseconds delay, std::function<void()> fn)
+{
     uint64_t key = next_delay_++;
-    auto timer = std::make_unique<Timer>(base_, [this, key, cob, reply] {
+    auto timer = std::make_unique<Timer>(base_, [this, key, fn] {
         auto keep = std::move(delayed_[key]);
         delayed_.erase(key);
-        cob(reply);
+        fn();
     });
-    timer->start(failure_delay_);
+    timer->start(delay);
     delayed_[key] = std::move(timer);
 }
 

@@ -1,5 +1,8 @@
 #include "auth/service/auth_settings.h"
 
+#include "auth/cached_db.h"
+#include "auth/debug_db.h"
+
 namespace loft::auth::service {
 
 namespace {
@@ -39,7 +42,7 @@ UserdbRule userdb_rule(const config::Section& section)
 
 }  // namespace
 
-AuthSetup load_auth_setup(const config::Settings& settings)
+AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_log)
 {
     AuthSetup setup;
     setup.username.chars = settings.get("auth_username_chars");
@@ -47,12 +50,36 @@ AuthSetup load_auth_setup(const config::Settings& settings)
     setup.username.format = settings.get("auth_username_format");
     setup.username.default_realm = settings.get("auth_default_realm");
     setup.username.master_user_separator = settings.get("auth_master_user_separator");
-    for (const config::Section* section : settings.sections("passdb"))
-        setup.passdbs.add(make_passdb(section->get_or("driver", ""), section->get_or("args", "")),
-                          passdb_rule(*section));
-    for (const config::Section* section : settings.sections("userdb"))
-        setup.userdbs.add(make_userdb(section->get_or("driver", ""), section->get_or("args", "")),
-                          userdb_rule(*section));
+    if (uint64_t size = settings.get_size("auth_cache_size"); size > 0) {
+        setup.cache = std::make_shared<AuthCache>(size, settings.get_time_ms("auth_cache_ttl") / 1000,
+                                                  settings.get_time_ms("auth_cache_negative_ttl") / 1000);
+    }
+    bool debug_passwords = settings.get_bool("auth_debug_passwords");
+    unsigned id = 0;
+    for (const config::Section* section : settings.sections("passdb")) {
+        std::string driver = section->get_or("driver", ""), args = section->get_or("args", "");
+        std::unique_ptr<Passdb> passdb = make_passdb(driver, args);
+        auto key = setup.cache ? default_passdb_cache_key(driver, args) : std::nullopt;
+        if (key) {
+            passdb = std::make_unique<CachedPassdb>(std::move(passdb), setup.cache, *key, std::to_string(id),
+                                                    debug_log, debug_passwords);
+        }
+        if (debug_log && debug_log->debug_enabled())
+            passdb = std::make_unique<DebugPassdb>(std::move(passdb), *debug_log);
+        setup.passdbs.add(std::move(passdb), passdb_rule(*section));
+        id++;
+    }
+    for (const config::Section* section : settings.sections("userdb")) {
+        std::string driver = section->get_or("driver", ""), args = section->get_or("args", "");
+        std::unique_ptr<Userdb> userdb = make_userdb(driver, args);
+        auto key = setup.cache ? default_userdb_cache_key(driver, args) : std::nullopt;
+        if (key)
+            userdb = std::make_unique<CachedUserdb>(std::move(userdb), setup.cache, *key, std::to_string(id), debug_log);
+        if (debug_log && debug_log->debug_enabled())
+            userdb = std::make_unique<DebugUserdb>(std::move(userdb), *debug_log);
+        setup.userdbs.add(std::move(userdb), userdb_rule(*section));
+        id++;
+    }
     return setup;
 }
 

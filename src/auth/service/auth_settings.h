@@ -2,9 +2,13 @@
 // loft-auth and loftadm (auth test, user) answer from the same reading of the config.
 #pragma once
 
+#include "auth/auth_cache.h"
 #include "auth/auth_chain.h"
 #include "auth/username.h"
 #include "config/config.h"
+#include "lib/log.h"
+
+#include <memory>
 
 namespace loft::auth::service {
 
@@ -12,9 +16,13 @@ struct AuthSetup {
     PassdbChain passdbs;
     UserdbChain userdbs;
     UsernameSettings username;
+    // auth_cache_size > 0: shared by the passdbs and userdbs Dovecot caches (their
+    // drivers have a cache key); doveadm auth cache flush clears it.
+    std::shared_ptr<AuthCache> cache;
 };
 
-// Throws AuthError for an unknown driver or bad driver args.
-AuthSetup load_auth_setup(const config::Settings& settings);
+// Throws AuthError for an unknown driver or bad driver args. debug_log, when set,
+// receives the cache's debug lines (auth_debug).
+AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_log = nullptr);
 
 }  // namespace loft::auth::service

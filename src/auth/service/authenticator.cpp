@@ -70,6 +70,7 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
     verbose_ = settings.get_bool("auth_verbose");
     verbose_passwords_ = to_lower(settings.get("auth_verbose_passwords"));
+    debug_passwords_ = settings.get_bool("auth_debug_passwords");
     sasl_settings_.hostname = settings.get("hostname");
     if (sasl_settings_.hostname.empty()) {
         char name[256] = {};
@@ -82,7 +83,8 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     sasl_settings_.anonymous_username = settings.get("auth_anonymous_username");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
-    AuthSetup setup = load_auth_setup(settings);
+    AuthSetup setup = load_auth_setup(settings, &log_);
+    cache_ = std::move(setup.cache);
     passdbs_ = std::move(setup.passdbs);
     userdbs_ = std::move(setup.userdbs);
     username_ = std::move(setup.username);
@@ -109,6 +111,34 @@ bool Authenticator::mechanism_allowed(const std::string& mechanism, const Client
     return !(sasl_mechanism_is_plaintext(mechanism) && disable_plaintext_auth_ && !client.secured);
 }
 
+size_t Authenticator::flush_cache()
+{
+    if (!cache_)
+        return 0;
+    size_t dropped = cache_->entries();
+    cache_->clear();
+    return dropped;
+}
+
+unsigned Authenticator::penalty_delay_secs(const Client& client)
+{
+    if (client.no_penalty)
+        return 0;
+    unsigned penalty = penalty_.lookup(client.remote_ip, static_cast<int64_t>(time(nullptr)));
+    return penalty == 0 ? 0 : auth_penalty_to_secs(penalty);
+}
+
+void Authenticator::record_penalty(const Client& client, bool failed, const std::string& user,
+                                   const std::string& password)
+{
+    if (client.no_penalty)
+        return;
+    if (failed)
+        penalty_.record_failure(client.remote_ip, user, password, static_cast<int64_t>(time(nullptr)));
+    else
+        penalty_.record_success(client.remote_ip);
+}
+
 AuthRequest Authenticator::request_for(const std::string& user, const Client& client) const
 {
     AuthRequest request;
@@ -117,6 +147,7 @@ AuthRequest Authenticator::request_for(const std::string& user, const Client& cl
     request.local_ip = client.local_ip;
     request.remote_ip = client.remote_ip;
     request.secured = client.secured;
+    request.session = client.session_id;
     return request;
 }
 
@@ -212,31 +243,51 @@ Outcome Authenticator::check_password(const std::string& login, const std::strin
 }
 
 Outcome Authenticator::lookup_credentials(const std::string& login, const std::string& scheme,
-                                          const Client& client, std::string& credentials)
+                                          const Client& client, std::string& credentials, const std::string& authzid)
 {
     Outcome failed{Outcome::Status::Failed, login, "", "Authentication failed."};
     std::string error;
-    auto name = normalize_username(login, username_, error);
+    std::optional<LoginName> name;
+    if (!authzid.empty() && authzid != login) {
+        auto master = normalize_username(login, username_, error);
+        auto target = master ? normalize_username(authzid, username_, error) : std::nullopt;
+        if (master && target)
+            name = LoginName{*target, *master};
+    } else if (scheme == "DIGEST-MD5") {
+        // Dovecot's DIGEST-MD5 hashes the name as sent: user*master never matches.
+        if (auto user = normalize_username(login, username_, error))
+            name = LoginName{*user, ""};
+    } else {
+        name = normalize_login(login, username_, error);
+    }
     if (!name) {
         if (verbose_)
             log_mechanism(scheme, client, "?", error);
         return failed;
     }
-    failed.user = *name;
+    bool master = !name->master_user.empty();
+    failed.user = master ? name->master_user : name->user;
     PassdbChainResult result;
     try {
-        result = passdbs_.lookup_credentials(request_for(*name, client), scheme);
+        if (master) {
+            result = passdbs_.lookup_master_credentials(request_for(name->master_user, client),
+                                                        request_for(name->user, client), scheme);
+        } else {
+            result = passdbs_.lookup_credentials(request_for(name->user, client), scheme);
+        }
     } catch (const std::exception& failure) {
-        log_.error("passdb(" + *name + "): " + failure.what());
+        log_.error("passdb(" + failed.user + "): " + failure.what());
         return temporary_failure();
     }
-    log_steps(result.steps, *name, client);
+    log_steps(result.steps, failed.user, client, master);
     if (result.status == PassdbStatus::InternalFailure)
         return temporary_failure();
     if (result.status != PassdbStatus::Ok)
         return failed;
+    if (master && verbose_)
+        log_.info("Master user logging in as " + name->user);
     credentials = result.credentials;
-    return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : *name, "", ""};
+    return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : name->user, "", ""};
 }
 
 Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client,

@@ -2,8 +2,10 @@
 // are right (passdbs in order), who the user is (userdbs), and the signed grant.
 #pragma once
 
+#include "auth/auth_cache.h"
 #include "auth/auth_chain.h"
 #include "auth/passdb.h"
+#include "auth/penalty.h"
 #include "auth/sasl_mechanism.h"
 #include "auth/username.h"
 #include "config/config.h"
@@ -21,6 +23,7 @@ struct Client {
     std::string remote_ip, local_ip;
     bool secured = false;
     std::string session_id;
+    bool no_penalty = false;  // the auth-client AUTH line said no-penalty
 };
 
 struct Outcome {
@@ -52,6 +55,10 @@ public:
     // The settings SASL mechanisms need (hostname, realms, anonymous user name).
     const SaslSettings& sasl_settings() const { return sasl_settings_; }
     bool verbose() const { return verbose_; }
+    // An auth_debug line ("client in: AUTH ..."), when auth_debug is on.
+    void debug(const std::string& line) const { log_.debug(line); }
+    // auth_debug_passwords: debug lines may show passwords and SASL responses.
+    bool debug_passwords() const { return debug_passwords_; }
     // "cram-md5(user,rip,<session>): message", Dovecot's auth_verbose line for a mechanism.
     void log_mechanism(const std::string& mechanism, const Client& client, const std::string& user,
                        const std::string& message) const;
@@ -60,15 +67,27 @@ public:
     Outcome check_password(const std::string& login, const std::string& password, const Client& client);
     // Challenge-response mechanisms: the user's raw credentials in scheme. Ok with
     // credentials set, Failed for an unknown user or one without usable credentials.
+    // A master user logs in as someone else with an authzid (DIGEST-MD5, SCRAM) or
+    // user*master (CRAM-MD5, SCRAM; not DIGEST-MD5, as in Dovecot): its credentials come
+    // from the master=yes passdbs and Ok names the target user.
     Outcome lookup_credentials(const std::string& login, const std::string& scheme, const Client& client,
-                               std::string& credentials);
+                               std::string& credentials, const std::string& authzid = {});
     // For LMTP: a delivery grant for an existing user.
     Outcome lookup(const std::string& login, const Client& client);
+
+    // The auth penalty of the client's IP (Dovecot's anvil PENALTY-GET/INC): how long to
+    // hold a new request back before its passdb look-up, 0 for none.
+    unsigned penalty_delay_secs(const Client& client);
+    // After a request ended: a failure raises the IP's penalty (a retry of the same
+    // user+password does not), a success clears it.
+    void record_penalty(const Client& client, bool failed, const std::string& user, const std::string& password);
 
     // The chains and name rules, for the auth-userdb/auth-master sockets.
     const PassdbChain& passdbs() const { return passdbs_; }
     const UserdbChain& userdbs() const { return userdbs_; }
     const UsernameSettings& username_settings() const { return username_; }
+    // doveadm auth cache flush: how many entries were dropped.
+    size_t flush_cache();
 
 private:
     struct UserFields {
@@ -100,8 +119,11 @@ private:
     bool disable_plaintext_auth_;
     bool verbose_;
     std::string verbose_passwords_;
+    bool debug_passwords_;
     SaslSettings sasl_settings_;
     std::string mail_uid_, mail_gid_;
+    AuthPenalty penalty_;
+    std::shared_ptr<AuthCache> cache_;
 };
 
 }  // namespace loft::auth::service

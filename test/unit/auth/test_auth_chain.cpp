@@ -185,6 +185,14 @@ public:
                        PassdbStatus::UserUnknown);
         // Master passdbs never authenticate normal logins.
         CPPUNIT_ASSERT(chain.verify_plain(req("admin"), "adminpw").status == PassdbStatus::UserUnknown);
+        // Challenge-response mechanisms get the master's credentials, from the master passdbs only.
+        auto credentials = chain.lookup_master_credentials(req("admin"), req("alice"), "PLAIN");
+        CPPUNIT_ASSERT(credentials.status == PassdbStatus::Ok);
+        CPPUNIT_ASSERT_EQUAL(std::string("adminpw"), credentials.credentials);
+        CPPUNIT_ASSERT(chain.lookup_master_credentials(req("admin"), req("ghost"), "PLAIN").status ==
+                       PassdbStatus::UserUnknown);
+        CPPUNIT_ASSERT(chain.lookup_master_credentials(req("alice"), req("admin"), "PLAIN").status !=
+                       PassdbStatus::Ok);
     }
 
     void credentials_along_the_chain()
