@@ -12,6 +12,7 @@
 #include "lib/strings.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace loft::imap {
 
@@ -414,6 +415,12 @@ std::vector<uint32_t> ImapSession::resolve_set(const std::string& set_text, bool
     auto set = protocol::SequenceSet::parse(set_text);
     const auto& uids = selected_->uids;
     std::vector<uint32_t> result;
+    if (set.is_saved_result()) {
+        // "$" is a set of UIDs for FETCH and UID FETCH alike; expunged ones drop out.
+        std::set_intersection(selected_->saved_uids.begin(), selected_->saved_uids.end(), uids.begin(), uids.end(),
+                              std::back_inserter(result));
+        return result;
+    }
     if (uid) {
         uint32_t highest = uids.empty() ? 0 : uids.back();
         for (const auto& range : set.resolve(highest)) {

@@ -138,8 +138,9 @@ std::string ImapSession::capabilities() const
 {
     if (!settings_.imap_capability.empty() && state_ != State::NotAuthenticated)
         return settings_.imap_capability;
-    std::string caps = "IMAP4rev1 SASL-IR ID ENABLE IDLE LITERAL+";
+    std::string caps = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE";
     if (state_ == State::NotAuthenticated) {
+        caps += " LITERAL+";
         if (settings_.tls && !stream_->tls_active())
             caps += " STARTTLS";
         // As Dovecot: LOGINDISABLED when plaintext is refused here, then the mechanisms
@@ -155,9 +156,9 @@ std::string ImapSession::capabilities() const
         return caps;
     }
     // Dovecot's order, with only what Loft implements.
-    return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT UNSELECT CHILDREN"
-                  " NAMESPACE UIDPLUS LIST-EXTENDED CONDSTORE QRESYNC LIST-STATUS BINARY MOVE STATUS=SIZE"
-                  " SPECIAL-USE";
+    return caps + " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND UNSELECT"
+                  " CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES"
+                  " WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE STATUS=SIZE LITERAL+ SPECIAL-USE";
 }
 
 Task<bool> ImapSession::pump()
@@ -310,7 +311,10 @@ Task<void> ImapSession::handle_event(ReaderEvent& event)
         } else {
             send((event.tag.empty() ? std::string("*") : event.tag) + " BAD " + text + ".\r\n");
         }
-        append_.reset();
+        if (append_) {
+            co_await append_abort(*append_);
+            append_.reset();
+        }
         break;
     }
     }

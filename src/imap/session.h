@@ -59,11 +59,15 @@ private:
         // the client last heard in full (all expunges included).
         uint64_t highest_modseq = 0;
         uint64_t last_full_modseq = 0;
+        // SEARCHRES (RFC 5182): the UIDs "$" stands for, sorted; dropped with the mailbox.
+        std::vector<uint32_t> saved_uids;
     };
+    // An APPEND being received: one storage append per message (MULTIAPPEND), all
+    // committed once the command is complete, or all aborted.
     struct PendingAppend {
         std::string tag;
         std::string mailbox;
-        int64_t id = 0;
+        std::vector<int64_t> ids;  // the last one is receiving its literal
         std::string buffer;
         std::string error;  // set once the append failed; the literal is still read
         bool refused = false;
@@ -117,6 +121,7 @@ private:
     Task<void> append_start(protocol::ReaderEvent& event);
     Task<void> append_flush(bool final);
     Task<void> append_finish(const Command& command, Clock::time_point started);
+    Task<void> append_abort(PendingAppend& append);
 
     // Selected-state helpers. send_uid: flag updates carry UID (UID STORE).
     Task<void> sync_selected(bool allow_expunge, bool send_uid = false);

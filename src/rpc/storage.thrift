@@ -111,6 +111,7 @@ struct SearchReply {
   1: list<i32> uids,            // SEARCH: ascending; SORT: in sort order
   2: string thread,             // THREAD: the thread list, with UIDs or sequence numbers
   3: i64 highest_modseq,        // when the program had a MODSEQ key, else 0
+  220: list<i64> modseqs,       // then also each message's modseq (modseqs[i] of uids[i])
 }
 
 // STORE (UNCHANGEDSINCE n): each message is checked and changed in one step.
@@ -164,8 +165,9 @@ service Storage {
   // COPY and MOVE (a move also expunges the sources from this view).
   CopyResult copy_messages(1: i64 session, 2: i64 view, 3: list<i32> uids, 4: string target, 5: bool move) throws (1: StorageError error),
   // kind: SEARCH, SORT or THREAD; arguments as the client sent them after the command
-  // name; uid_threads: THREAD answers with UIDs (UID THREAD).
-  SearchReply search(1: i64 session, 2: i64 view, 3: string kind, 4: string arguments, 5: bool uid_threads) throws (1: StorageError error),
+  // name; uid_threads: THREAD answers with UIDs (UID THREAD); saved_uids: what "$"
+  // stands for (the session's SEARCHRES result, RFC 5182).
+  SearchReply search(1: i64 session, 2: i64 view, 3: string kind, 4: string arguments, 5: bool uid_threads, 220: list<i32> saved_uids) throws (1: StorageError error),
   ViewChanges sync_view(1: i64 session, 2: i64 view) throws (1: StorageError error),
   // Long poll for IDLE: answers as soon as the view has changes, or empty at timeout.
   ViewChanges wait_changes(1: i64 session, 2: i64 view, 3: i32 timeout_ms) throws (1: StorageError error),

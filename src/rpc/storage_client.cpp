@@ -204,11 +204,11 @@ Task<SectionChunk> AsyncStorageClient::pop3_read(int64_t session, int64_t view, 
 }
 
 Task<SearchReply> AsyncStorageClient::search(int64_t session, int64_t view, std::string kind, std::string arguments,
-                                             bool uid_threads)
+                                             bool uid_threads, std::vector<int32_t> saved_uids)
 {
     co_return co_await call<StorageCobClient>(
         channel_,
-        [&](StorageCobClient& c, Done done) { c.search(done, session, view, kind, arguments, uid_threads); },
+        [&](StorageCobClient& c, Done done) { c.search(done, session, view, kind, arguments, uid_threads, saved_uids); },
         [](StorageCobClient& c) {
             SearchReply result;
             c.recv_search(result);

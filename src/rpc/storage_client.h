@@ -43,7 +43,7 @@ public:
                                                StoreMode::type mode, Flags flags);
     Task<std::vector<int32_t>> expunge(int64_t session, int64_t view, std::vector<int32_t> uids);
     Task<SearchReply> search(int64_t session, int64_t view, std::string kind, std::string arguments,
-                             bool uid_threads);
+                             bool uid_threads, std::vector<int32_t> saved_uids = {});
     Task<ViewChanges> sync_view(int64_t session, int64_t view);
     Task<ViewChanges> wait_changes(int64_t session, int64_t view, std::chrono::milliseconds timeout);
     Task<void> cancel_wait(int64_t session, int64_t view);

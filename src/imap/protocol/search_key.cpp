@@ -142,7 +142,7 @@ public:
             key.number = *seconds;
         } else if (name == "SAVEDATESUPPORTED") {
             key.kind = Kind::SaveDateSupported;
-        } else if (!name.empty() && (name[0] == '$' || name[0] == '*' || (name[0] >= '0' && name[0] <= '9'))) {
+        } else if (name == "$" || (!name.empty() && (name[0] == '*' || (name[0] >= '0' && name[0] <= '9')))) {
             key.kind = Kind::SequenceSet;
             key.set = SequenceSet::parse(arg.value);
         } else {
@@ -202,21 +202,6 @@ SearchProgram parse_search(const ArgList& args, size_t first)
 {
     SearchProgram program;
     size_t pos = first;
-    // "RETURN" not followed by a list is left to be reported as an unknown key.
-    if (pos + 1 < args.size() && args[pos].is_atom("RETURN") && args[pos + 1].is_list()) {
-        ++pos;
-        program.has_return = true;
-        for (const Arg& option : args[pos].children) {
-            if (!option.is_atom())
-                throw CommandError("Unknown SEARCH return option");
-            std::string upper = to_upper(option.value);
-            if (upper != "MIN" && upper != "MAX" && upper != "ALL" && upper != "COUNT" && upper != "SAVE" &&
-                upper != "PARTIAL" && upper != "RELEVANCY")
-                throw CommandError("Unknown SEARCH return option");
-            program.return_options.push_back(upper);
-        }
-        ++pos;
-    }
     if (pos < args.size() && args[pos].is_atom("CHARSET")) {
         ++pos;
         if (pos >= args.size() || args[pos].is_list())

@@ -1,5 +1,5 @@
 // SEARCH programs as a tree of keys (all RFC 3501 keys plus CONDSTORE MODSEQ,
-// WITHIN OLDER/YOUNGER and SAVEDATE), with the ESEARCH RETURN options and CHARSET.
+// WITHIN OLDER/YOUNGER and SAVEDATE) with CHARSET. RETURN options: search_return.h.
 #pragma once
 
 #include "imap/protocol/arg.h"
@@ -54,12 +54,10 @@ struct SearchKey {
 
 struct SearchProgram {
     std::optional<std::string> charset;
-    bool has_return = false;                 // RETURN (...) given: reply with ESEARCH
-    std::vector<std::string> return_options; // upper-cased: MIN MAX ALL COUNT SAVE ...
     SearchKey root;                          // Kind::And of the top-level keys
 };
 
-// Parses SEARCH arguments (args[first...]); UID SEARCH passes the same.
+// Parses SEARCH arguments (args[first...]) after any RETURN (...); UID SEARCH passes the same.
 // Throws CommandError with Dovecot's texts ("Unknown argument X", "Missing argument",
 // "Missing parameter for search key (for search key: FROM)").
 SearchProgram parse_search(const ArgList& args, size_t first = 0);

@@ -25,12 +25,20 @@ imap::protocol::ArgList parse_arguments(const std::string& arguments)
     }
 }
 
-uint64_t highest_modseq(search::MessageSet& messages, const std::vector<uint32_t>& sequences)
+bool uses_modseq(const imap::protocol::SearchProgram& program)
 {
-    uint64_t highest = 0;
-    for (uint32_t seq : sequences)
-        highest = std::max(highest, messages.view(seq).info().modseq);
-    return highest;
+    return imap::protocol::describe(program.root).find("(MODSEQ ") != std::string::npos;
+}
+
+// With a MODSEQ key the reply carries each message's modseq (ESEARCH reports the
+// highest of the ones it returns) and the highest of all (plain SEARCH).
+void add_modseqs(search::MessageSet& messages, const std::vector<uint32_t>& sequences, SearchResult& result)
+{
+    for (uint32_t seq : sequences) {
+        uint64_t modseq = messages.view(seq).info().modseq;
+        result.modseqs.push_back(modseq);
+        result.highest_modseq = std::max(result.highest_modseq, modseq);
+    }
 }
 
 }  // namespace
@@ -45,8 +53,8 @@ SearchResult run_search(search::MessageSet& messages, const std::string& kind, c
         auto program = imap::protocol::parse_search(args, first);
         auto sequences = messages.matching_sequences(program);
         result.uids = messages.to_uids(sequences);
-        if (imap::protocol::describe(program.root).find("MODSEQ") != std::string::npos)
-            result.highest_modseq = highest_modseq(messages, sequences);
+        if (uses_modseq(program))
+            add_modseqs(messages, sequences, result);
         return result;
     }
     if (args.size() < 2)
@@ -59,7 +67,10 @@ SearchResult run_search(search::MessageSet& messages, const std::string& kind, c
             atoms.push_back(item.value);
         auto criteria = search::parse_sort_criteria(atoms);
         auto program = imap::protocol::parse_search(args, 2);  // after the criteria and the charset
-        result.uids = messages.to_uids(search::sort_messages(messages, criteria, messages.matching_sequences(program)));
+        auto sorted = search::sort_messages(messages, criteria, messages.matching_sequences(program));
+        result.uids = messages.to_uids(sorted);
+        if (uses_modseq(program))
+            add_modseqs(messages, sorted, result);
         return result;
     }
     if (kind == "THREAD") {

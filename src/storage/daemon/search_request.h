@@ -14,6 +14,7 @@ struct SearchResult {
     std::vector<uint32_t> uids;
     std::string thread;
     uint64_t highest_modseq = 0;
+    std::vector<uint64_t> modseqs;  // with a MODSEQ key: modseqs[i] belongs to uids[i]
 };
 
 // Throws imap::protocol::CommandError for arguments that do not parse (the worker

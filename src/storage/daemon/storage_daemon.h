@@ -29,7 +29,7 @@ struct DaemonIdentity {
 // Input limits for what one connection may hold open.
 inline constexpr size_t kMaxSessionsPerConnection = 256;
 inline constexpr size_t kMaxViewsPerSession = 64;
-inline constexpr size_t kMaxAppendsPerSession = 16;
+inline constexpr size_t kMaxAppendsPerSession = 64;  // MULTIAPPEND holds one per message
 inline constexpr int32_t kMaxWaitMs = 30 * 60 * 1000;
 inline constexpr uint64_t kMaxCachedMessage = 64ull * 1024 * 1024;
 

@@ -760,7 +760,8 @@ void StorageHandler::expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t
 }
 
 void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t session_id, int64_t view_id,
-                            const std::string& kind, const std::string& arguments, bool uid_threads)
+                            const std::string& kind, const std::string& arguments, bool uid_threads,
+                            const std::vector<int32_t>& saved_uids)
 {
     guarded(fail, [&] {
         auto& session = daemon_.session(connection_, session_id);
@@ -788,6 +789,7 @@ void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t sess
         search::SearchOptions options;
         options.tz_offset_minutes = static_cast<int>(local.tm_gmtoff / 60);
         search::MessageSet set(std::move(messages), options);
+        set.set_saved_result(std::vector<uint32_t>(saved_uids.begin(), saved_uids.end()));
         SearchResult result;
         try {
             result = run_search(set, kind, arguments, uid_threads);
@@ -800,6 +802,7 @@ void StorageHandler::search(Reply<rpc::SearchReply> cob, Fail fail, int64_t sess
         reply.uids.assign(result.uids.begin(), result.uids.end());
         reply.thread = result.thread;
         reply.highest_modseq = static_cast<int64_t>(result.highest_modseq);
+        reply.modseqs.assign(result.modseqs.begin(), result.modseqs.end());
         cob(reply);
     });
 }

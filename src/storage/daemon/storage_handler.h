@@ -48,7 +48,8 @@ public:
     void expunge(Reply<std::vector<int32_t>> cob, Fail fail, int64_t session, int64_t view,
                  const std::vector<int32_t>& uids) override;
     void search(Reply<rpc::SearchReply> cob, Fail fail, int64_t session, int64_t view, const std::string& kind,
-                const std::string& arguments, bool uid_threads) override;
+                const std::string& arguments, bool uid_threads,
+                const std::vector<int32_t>& saved_uids) override;
     void sync_view(Reply<rpc::ViewChanges> cob, Fail fail, int64_t session, int64_t view) override;
     void wait_changes(Reply<rpc::ViewChanges> cob, Fail fail, int64_t session, int64_t view,
                       int32_t timeout_ms) override;

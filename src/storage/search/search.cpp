@@ -1,5 +1,7 @@
 #include "storage/search/search.h"
 
+#include <algorithm>
+
 #include "lib/strings.h"
 #include "mail/address.h"
 #include "mail/rfc2047.h"
@@ -177,6 +179,12 @@ bool MessageSet::match_header(const SearchKey& key, MessageView& message)
     return false;
 }
 
+void MessageSet::set_saved_result(std::vector<uint32_t> uids)
+{
+    std::sort(uids.begin(), uids.end());
+    saved_uids_ = std::move(uids);
+}
+
 bool MessageSet::matches(const SearchKey& key, uint32_t seq, size_t depth)
 {
     if (depth > options_.max_depth)
@@ -203,11 +211,11 @@ bool MessageSet::matches(const SearchKey& key, uint32_t seq, size_t depth)
         return key.children.empty() || !matches(key.children.front(), seq, depth + 1);
     case Kind::SequenceSet:
         if (key.set.is_saved_result())
-            throw SearchError("the saved search result ($) must be substituted by the caller");
+            return std::binary_search(saved_uids_.begin(), saved_uids_.end(), info.uid);
         return key.set.contains(seq, count());
     case Kind::Uid: {
         if (key.set.is_saved_result())
-            throw SearchError("the saved search result ($) must be substituted by the caller");
+            return std::binary_search(saved_uids_.begin(), saved_uids_.end(), info.uid);
         uint32_t highest = count() == 0 ? 0 : uid(count());
         return key.set.contains(info.uid, highest);
     }

@@ -33,6 +33,8 @@ public:
     MessageView& view(uint32_t seq) { return views_.at(seq - 1); }
     uint32_t uid(uint32_t seq) const { return views_.at(seq - 1).info().uid; }
     const SearchOptions& options() const { return options_; }
+    // The UIDs "$" stands for (SEARCHRES); any order.
+    void set_saved_result(std::vector<uint32_t> uids);
 
     // Sequence numbers (ascending) of the messages matching the program.
     std::vector<uint32_t> matching_sequences(const imap::protocol::SearchProgram& program);
@@ -46,6 +48,7 @@ private:
 
     std::vector<MessageView> views_;
     SearchOptions options_;
+    std::vector<uint32_t> saved_uids_;  // sorted
 };
 
 }  // namespace loft::storage::search
