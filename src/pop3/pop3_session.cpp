@@ -99,6 +99,14 @@ rpc::ClientInfo Pop3Session::client_info() const
     client.local_port = stream_->addresses().local_port;
     client.secured = secured_;
     client.session_id = session_id_;
+    // The verified client certificate, for EXTERNAL and auth_ssl_* (loft-auth reads it
+    // only with tls set).
+    if (stream_->tls_active()) {
+        TlsPeer peer = stream_->tls_peer();
+        client.tls = true;
+        client.valid_client_cert = peer.cert_valid;
+        client.cert_username = peer.cert_username;
+    }
     return client;
 }
 
