@@ -27,6 +27,21 @@ bool field_is_true(const FieldMap& fields, const std::string& key)
     return value.empty() || iequals(value, "yes") || iequals(value, "y") || value == "1";
 }
 
+Task<UserdbReply> Userdb::lookup_async(const AuthRequest& request)
+{
+    co_return lookup(request);
+}
+
+Task<PassdbReply> Passdb::verify_plain_async(const AuthRequest& request, std::string password)
+{
+    co_return verify_plain(request, password);
+}
+
+Task<PassdbReply> Passdb::lookup_credentials_async(const AuthRequest& request, std::string scheme)
+{
+    co_return lookup_credentials(request, scheme);
+}
+
 void Userdb::iterate(const AuthRequest&, const std::function<void(const std::string&)>&)
 {
     throw AuthError("userdb " + std::string(driver()) + " cannot list users");

@@ -185,7 +185,8 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
 
         if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
             std::string credentials;
-            Outcome looked_up = authenticator_.lookup_credentials(outcome.user, outcome.scheme, client, credentials);
+            Outcome looked_up =
+                co_await authenticator_.lookup_credentials(outcome.user, outcome.scheme, client, credentials);
             if (looked_up.status == Outcome::Status::TempFail) {
                 stream->write(format_auth_fail(id, outcome.user, looked_up.reason, true));
                 continue;
@@ -210,7 +211,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
                 co_await fail(id, outcome.user, "", false);
                 break;
             }
-            Outcome verdict = authenticator_.check_password(outcome.user, outcome.password, client);
+            Outcome verdict = co_await authenticator_.check_password(outcome.user, outcome.password, client);
             if (verdict.status == Outcome::Status::Ok)
                 stream->write(format_auth_ok(id, verdict.user));
             else if (verdict.status == Outcome::Status::TempFail)

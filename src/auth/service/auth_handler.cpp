@@ -72,18 +72,37 @@ void AuthHandler::challenge(ReplyCob cob, int64_t id, Exchange exchange, const s
 
 void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data)
 {
+    spawn(run_step(shared_from_this(), std::move(cob), id, std::move(exchange), response, has_data), nullptr);
+}
+
+Task<void> AuthHandler::run_step(std::shared_ptr<AuthHandler>, ReplyCob cob, int64_t id, Exchange exchange,
+                                 std::string response, bool has_data)
+{
+    bool broken = false;
+    try {
+        co_await advance(cob, id, std::move(exchange), std::move(response), has_data);
+    } catch (const std::exception&) {
+        broken = true;
+    }
+    if (broken)
+        finish(cob, Outcome{Outcome::Status::TempFail, "", "", "Temporary authentication failure."});
+}
+
+Task<void> AuthHandler::advance(ReplyCob cob, int64_t id, Exchange exchange, std::string response, bool has_data)
+{
     SaslOutcome outcome = exchange.sasl->step(response, has_data);
     if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
         std::string credentials;
-        Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials);
+        Outcome found =
+            co_await authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials);
         if (found.status == Outcome::Status::TempFail) {
             finish(cob, found);
-            return;
+            co_return;
         }
         if (found.status != Outcome::Status::Ok) {
             // The passdb step already logged why (unknown user, wrong scheme).
             finish(cob, Outcome{Outcome::Status::Failed, found.user, "", "Authentication failed."});
-            return;
+            co_return;
         }
         exchange.user = found.user;
         outcome = exchange.sasl->credentials(credentials);
@@ -91,39 +110,46 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
     switch (outcome.kind) {
     case SaslOutcome::Kind::Challenge:
         challenge(cob, id, std::move(exchange), outcome.data);
-        return;
-    case SaslOutcome::Kind::VerifyPassword:
-        if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
-            finish(cob, authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
-        else
-            finish(cob, authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
-        return;
+        co_return;
+    case SaslOutcome::Kind::VerifyPassword: {
+        if (!outcome.authzid.empty() && outcome.authzid != outcome.user) {
+            Outcome verdict =
+                co_await authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client);
+            finish(cob, verdict);
+        } else {
+            Outcome verdict =
+                co_await authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism);
+            finish(cob, verdict);
+        }
+        co_return;
+    }
     case SaslOutcome::Kind::Success:
-        succeed(cob, exchange, outcome);
-        return;
+        co_await succeed(cob, exchange, outcome);
+        co_return;
     case SaslOutcome::Kind::LookupUser:
         // EXTERNAL: only a verified TLS client certificate names the user, and there is none.
         refuse(cob, exchange, outcome.user, "no verified client certificate");
-        return;
+        co_return;
     case SaslOutcome::Kind::LookupCredentials:
     case SaslOutcome::Kind::Failure:
         refuse(cob, exchange, exchange.user.empty() ? outcome.user : exchange.user, outcome.error);
-        return;
+        co_return;
     }
 }
 
-void AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome)
+Task<void> AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome)
 {
     std::string user = exchange.user.empty() ? outcome.user : exchange.user;
     if (!outcome.authzid.empty() && outcome.authzid != outcome.user && outcome.authzid != user) {
         // Master logins go through PLAIN/LOGIN (user*master or authzid), where the master
         // passdbs check the master's password.
         refuse(cob, exchange, user, "authzid not allowed for this mechanism");
-        return;
+        co_return;
     }
     if (exchange.mechanism == "ANONYMOUS" && authenticator_.verbose())
         authenticator_.log_mechanism(exchange.mechanism, exchange.client, outcome.user, "login");
-    finish(cob, authenticator_.grant_login(user, exchange.client), outcome.data);
+    Outcome granted = co_await authenticator_.grant_login(user, exchange.client);
+    finish(cob, granted, outcome.data);
 }
 
 void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error)
@@ -171,7 +197,13 @@ void AuthHandler::lookup(std::function<void(rpc::LookupReply const&)> cob, const
         cob(refused);
         return;
     }
-    Outcome outcome = authenticator_.lookup(user, client_of(client, service_));
+    spawn(run_lookup(shared_from_this(), std::move(cob), user, client_of(client, service_)), nullptr);
+}
+
+Task<void> AuthHandler::run_lookup(std::shared_ptr<AuthHandler>, std::function<void(rpc::LookupReply const&)> cob,
+                                   std::string user, Client client)
+{
+    Outcome outcome = co_await authenticator_.lookup(user, client);
     rpc::LookupReply reply;
     reply.user = outcome.user;
     reply.reason = outcome.reason;

@@ -1,5 +1,7 @@
 #include "auth/service/auth_settings.h"
 
+#include "auth/worker/worker_db.h"
+
 namespace loft::auth::service {
 
 namespace {
@@ -39,7 +41,7 @@ UserdbRule userdb_rule(const config::Section& section)
 
 }  // namespace
 
-AuthSetup load_auth_setup(const config::Settings& settings)
+AuthSetup load_auth_setup(const config::Settings& settings, worker::WorkerPool* workers)
 {
     AuthSetup setup;
     setup.username.chars = settings.get("auth_username_chars");
@@ -47,12 +49,24 @@ AuthSetup load_auth_setup(const config::Settings& settings)
     setup.username.format = settings.get("auth_username_format");
     setup.username.default_realm = settings.get("auth_default_realm");
     setup.username.master_user_separator = settings.get("auth_master_user_separator");
-    for (const config::Section* section : settings.sections("passdb"))
-        setup.passdbs.add(make_passdb(section->get_or("driver", ""), section->get_or("args", "")),
-                          passdb_rule(*section));
-    for (const config::Section* section : settings.sections("userdb"))
-        setup.userdbs.add(make_userdb(section->get_or("driver", ""), section->get_or("args", "")),
-                          userdb_rule(*section));
+    uint32_t index = 0;
+    for (const config::Section* section : settings.sections("passdb")) {
+        std::string driver = section->get_or("driver", "");
+        auto passdb = make_passdb(driver, section->get_or("args", ""));
+        if (workers && worker::passdb_runs_in_worker(driver))
+            passdb = std::make_unique<worker::WorkerPassdb>(std::move(passdb), index, *workers);
+        setup.passdbs.add(std::move(passdb), passdb_rule(*section));
+        index++;
+    }
+    index = 0;
+    for (const config::Section* section : settings.sections("userdb")) {
+        std::string driver = section->get_or("driver", "");
+        auto userdb = make_userdb(driver, section->get_or("args", ""));
+        if (workers && worker::userdb_runs_in_worker(driver))
+            userdb = std::make_unique<worker::WorkerUserdb>(std::move(userdb), index, *workers);
+        setup.userdbs.add(std::move(userdb), userdb_rule(*section));
+        index++;
+    }
     return setup;
 }
 

@@ -6,6 +6,10 @@
 #include "auth/username.h"
 #include "config/config.h"
 
+namespace loft::auth::worker {
+class WorkerPool;
+}
+
 namespace loft::auth::service {
 
 struct AuthSetup {
@@ -14,7 +18,8 @@ struct AuthSetup {
     UsernameSettings username;
 };
 
-// Throws AuthError for an unknown driver or bad driver args.
-AuthSetup load_auth_setup(const config::Settings& settings);
+// Throws AuthError for an unknown driver or bad driver args. With workers, the blocking
+// drivers (worker_db.h) are stand-ins whose awaited look-ups run in loft-auth-worker.
+AuthSetup load_auth_setup(const config::Settings& settings, worker::WorkerPool* workers = nullptr);
 
 }  // namespace loft::auth::service
