@@ -99,6 +99,7 @@ def userdb_static(loft):
 
 
 def checkpassword_checks(t):
+    failed_before = len(t.failed)
     loft = Loft()
     script = os.path.join(loft.dir, "checkpassword.sh")
     with open(script, "w") as f:
@@ -157,6 +158,7 @@ service auth-worker {{
         loft.cleanup()
     t.check("service(auth-worker)" in log and "killed with signal 9" in log,
             "loftd logs the killed worker")
+    show_log_if_failed(t, failed_before, log)
 
 
 def pam_checks(t):
@@ -165,6 +167,7 @@ def pam_checks(t):
     if not (wrapper and matrix):
         print("pam_wrapper/pam_matrix (Debian: libpam-wrapper) not installed: PAM checks left out")
         return
+    failed_before = len(t.failed)
     pamdir = tempfile.mkdtemp(prefix="loft-pam-")
     os.chmod(pamdir, 0o755)
     services = os.path.join(pamdir, "pam.d")
@@ -217,6 +220,7 @@ passdb {{
         loft.cleanup()
         shutil.rmtree(pamdir, ignore_errors=True)
     t.check("killed with signal" not in log, "no worker was killed: max_requests is a clean exit")
+    show_log_if_failed(t, failed_before, log)
 
 
 def shadow_checks(t):
@@ -225,6 +229,7 @@ def shadow_checks(t):
     if not ROOT:
         print("not root: shadow checks left out")
         return
+    failed_before = len(t.failed)
     loft = Loft()
     with open(loft.config_path, "a") as f:
         f.write(f"""passdb {{
@@ -240,7 +245,15 @@ def shadow_checks(t):
         t.check(len(workers) == 1 and uids(workers[0])[0] == 0, f"the shadow worker runs as root: {workers}")
     finally:
         loft.stop()
+        log = loft.log()
         loft.cleanup()
+    show_log_if_failed(t, failed_before, log)
+
+
+def show_log_if_failed(t, failed_before, log):
+    """The loftd log of a part that failed, to see why."""
+    if len(t.failed) > failed_before:
+        print(log[-4000:])
 
 
 def main():

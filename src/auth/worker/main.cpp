@@ -6,10 +6,12 @@
 #include "auth/worker/worker_service.h"
 #include "lib/child_args.h"
 #include "lib/log.h"
+#include "lib/privilege.h"
 #include "lib/process.h"
 #include "lib/system_error.h"
 #include "master/child_startup.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -64,11 +66,21 @@ int main(int argc, char** argv)
         }
         if (connection < 0)
             throw std::runtime_error("no --listener auth-worker=FD given (loftd starts this program)");
+        // checkpassword programs and PAM helpers this process starts must not hold it.
+        fcntl(connection, F_SETFD, FD_CLOEXEC);
         auto config = loft::master::read_config_from_loftd();
         auto settings = config.resolve(loft::config::Filter{});
         loft::master::configure_log(log, settings, "auth_debug");
         signal(SIGPIPE, SIG_IGN);
-        loft::enter_sandbox(args, log);
+        // loftd gives no --run-as only when a pam or shadow passdb needs root here; any
+        // other configuration must drop privileges like every other child.
+        bool stays_root = loft::running_as_root() && args.run_as.empty();
+        if (stays_root && !loft::auth::worker::WorkerService::needs_root(settings))
+            throw std::runtime_error("started as root without --run-as, but no passdb needs root");
+        if (stays_root)
+            log.debug("running as root for passdb pam/shadow");
+        else
+            loft::enter_sandbox(args, log);
         loft::auth::worker::WorkerService service(settings);
         // loft-auth gives up on a request after request_timeout; a look-up still stuck
         // (a PAM module waiting forever) ends this process a little later.
