@@ -19,5 +19,12 @@ if [ ! -f "$log" ]; then
   exit 1
 fi
 [ "$status" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+# CI keeps only the output: show the end of every failed test's own log.
+for trs in $(find test -name '*.trs' 2>/dev/null); do
+  if grep -q -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
+    echo "==== ${trs%.trs}.log (last 60 lines)"
+    tail -n 60 "${trs%.trs}.log"
+  fi
+done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

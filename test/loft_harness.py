@@ -3,6 +3,7 @@
 Everything runs in a temporary directory on free loopback ports. As root the mail
 belongs to an unprivileged uid, so privilege drops are exercised for real."""
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,10 +19,23 @@ MAIL_UID = 5000 if os.geteuid() == 0 else os.getuid()
 MAIL_GID = 5000 if os.geteuid() == 0 else os.getgid()
 
 
+# Listening ports are drawn below the kernel's ephemeral range (32768+): a port the
+# kernel handed out as free could be taken as the source port of an outgoing connection
+# (the tests make thousands) before the server under test binds it.
+LISTEN_PORT_RANGE = (11000, 32000)  # the demo uses 10024, 10110, 10143
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(*LISTEN_PORT_RANGE)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free listening port")
 
 
 def wait_for_banner(port, prefix, timeout=20.0):

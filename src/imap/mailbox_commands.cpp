@@ -3,7 +3,7 @@
 #include "imap/list_extended.h"
 #include "imap/list_match.h"
 #include "imap/protocol/arg_values.h"
-#include "imap/protocol/mutf7.h"
+#include "lib/mutf7.h"
 #include "imap/protocol/response.h"
 #include "imap/protocol/select_params.h"
 #include "imap/protocol/sequence_set.h"
@@ -219,8 +219,8 @@ Task<void> ImapSession::cmd_mailbox_change(const Command& command, Clock::time_p
     }
     std::string mailbox = protocol::mailbox_name(command.args[0]);
     for (size_t i = 0; i < wanted; i++) {
-        if (!protocol::is_valid_mutf7(protocol::mailbox_name(command.args[i]))) {
-            tagged(command.tag, "NO", "", std::string(protocol::kInvalidMutf7Text), started);
+        if (!is_valid_mutf7(protocol::mailbox_name(command.args[i]))) {
+            tagged(command.tag, "NO", "", std::string(kInvalidMutf7Text), started);
             co_return;
         }
     }

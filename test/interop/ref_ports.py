@@ -6,7 +6,8 @@ import socket
 OFFSETS = (24, 110, 143, 993, 995)
 
 
-def free_port_base(low=20000, high=60000, attempts=200):
+def free_port_base(low=11000, high=31000, attempts=200):
+    # Below the kernel's ephemeral ports (32768+), which outgoing connections take.
     rng = random.Random()
     for _ in range(attempts):
         base = rng.randrange(low, high)

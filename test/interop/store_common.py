@@ -12,6 +12,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loft_harness import free_port  # noqa: E402
+
 SKIP = 77
 MAIL_UID = 5000
 DOVECOT = "/usr/sbin/dovecot"
@@ -63,11 +66,8 @@ class Dovecot:
 
     def __init__(self, name, location_options="", mail_format="maildir"):
         self.mail_format = mail_format
-        # A port the kernel says is free: fixed ranges collided with other tests running
-        # in parallel under make -j.
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.imap_port = probe.getsockname()[1]
+        # A free port (fixed ranges collided with other tests running under make -j).
+        self.imap_port = free_port()
         self.inst = tempfile.mkdtemp(prefix="loft-%s-" % name)
         os.chmod(self.inst, 0o755)
         self.data = os.path.join(self.inst, "data")

@@ -1,5 +1,5 @@
-// Modified UTF-7 (RFC 3501 section 5.1.3), the encoding of mailbox names on the wire
-// and in Maildir++ directory names and the subscriptions file.
+// Modified UTF-7 for the storage layer (Maildir++ directory names, the subscriptions
+// file, names over RPC): lib/mutf7.h with invalid names as StorageError(BadName).
 #pragma once
 
 #include <string>
@@ -7,9 +7,7 @@
 
 namespace loft::storage {
 
-// Throws StorageError(BadName) on invalid UTF-8.
 std::string utf8_to_mutf7(std::string_view utf8);
-// Throws StorageError(BadName) on malformed modified UTF-7.
 std::string mutf7_to_utf8(std::string_view mutf7);
 bool is_valid_mutf7(std::string_view text);
 

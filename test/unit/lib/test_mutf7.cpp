@@ -1,8 +1,8 @@
-#include "imap/protocol/mutf7.h"
+#include "lib/mutf7.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
-using namespace loft::imap::protocol;
+using namespace loft;
 
 class Mutf7Test : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(Mutf7Test);

@@ -1,9 +1,9 @@
-#include "imap/protocol/mutf7.h"
+#include "lib/mutf7.h"
 
 #include <cstdint>
 #include <vector>
 
-namespace loft::imap::protocol {
+namespace loft {
 
 namespace {
 
@@ -201,4 +201,4 @@ bool is_valid_mutf7(std::string_view mutf7)
     return mutf7_to_utf8(mutf7).has_value();
 }
 
-}  // namespace loft::imap::protocol
+}  // namespace loft

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace loft::imap::protocol {
+namespace loft {
 
 // nullopt for what Dovecot 2.3 rejects: 8-bit bytes or controls, unterminated
 // "&...", bad base64, printable ASCII or NUL encoded, two adjacent encoded runs,
@@ -20,4 +20,4 @@ std::optional<std::string> utf8_to_mutf7(std::string_view utf8);
 // Dovecot's NO text for a name that fails is_valid_mutf7().
 inline constexpr std::string_view kInvalidMutf7Text = "Mailbox name is not valid mUTF-7";
 
-}  // namespace loft::imap::protocol
+}  // namespace loft
