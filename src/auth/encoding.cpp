@@ -1,6 +1,7 @@
 #include "auth/encoding.h"
 
-#include <array>
+#include "lib/strings.h"
+
 #include <cstdint>
 
 namespace loft::auth {
@@ -9,29 +10,6 @@ namespace {
 
 constexpr std::string_view base64_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-constexpr std::array<int8_t, 256> make_base64_table()
-{
-    std::array<int8_t, 256> table{};
-    for (auto& entry : table)
-        entry = -1;
-    for (size_t i = 0; i < base64_alphabet.size(); i++)
-        table[static_cast<unsigned char>(base64_alphabet[i])] = static_cast<int8_t>(i);
-    return table;
-}
-
-constexpr auto base64_values = make_base64_table();
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 }  // namespace
 
@@ -87,7 +65,7 @@ std::optional<std::string> base64_decode(std::string_view text, size_t max_input
     uint32_t accumulator = 0;
     int bits = 0;
     for (char c : body) {
-        int value = base64_values[static_cast<unsigned char>(c)];
+        int value = base64_digit_value(c);
         if (value < 0)
             return std::nullopt;
         accumulator = (accumulator << 6 | static_cast<uint32_t>(value)) & 0xffffff;
@@ -119,8 +97,8 @@ std::optional<std::string> hex_decode(std::string_view text)
     std::string out;
     out.reserve(text.size() / 2);
     for (size_t i = 0; i < text.size(); i += 2) {
-        int high = hex_value(text[i]);
-        int low = hex_value(text[i + 1]);
+        int high = hex_digit_value(text[i]);
+        int low = hex_digit_value(text[i + 1]);
         if (high < 0 || low < 0)
             return std::nullopt;
         out += static_cast<char>(high << 4 | low);

@@ -20,5 +20,9 @@ bool iequals(std::string_view a, std::string_view b);
 bool starts_with_nocase(std::string_view text, std::string_view prefix);
 // Whole-string unsigned decimal; nullopt on anything else or on overflow.
 std::optional<uint64_t> parse_uint(std::string_view text);
+// The value of one hex digit (either case) or of one base64 digit (RFC 4648's
+// alphabet, + and /), -1 for any other character.
+int hex_digit_value(char c);
+int base64_digit_value(char c);
 
 }  // namespace loft

@@ -1,5 +1,6 @@
 #include "mail/binary.h"
 
+#include "lib/strings.h"
 #include "mail/header_lines.h"
 #include "mail/message.h"
 #include "mail/rfc822_tokens.h"
@@ -64,23 +65,10 @@ bool decode_base64_strict(std::string_view input, std::string& out)
     uint32_t bits = 0;
     int group = 0;
     size_t i = 0;
-    auto value_of = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z')
-            return c - 'A';
-        if (c >= 'a' && c <= 'z')
-            return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-            return c - '0' + 52;
-        if (c == '+')
-            return 62;
-        if (c == '/')
-            return 63;
-        return -1;
-    };
     auto is_blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     for (; i < input.size(); i++) {
         char c = input[i];
-        int value = value_of(c);
+        int value = base64_digit_value(c);
         if (value < 0) {
             if (is_blank(c))
                 continue;

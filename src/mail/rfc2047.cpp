@@ -1,5 +1,6 @@
 #include "mail/rfc2047.h"
 
+#include "lib/strings.h"
 #include "mail/charset.h"
 #include "mail/transfer_encoding.h"
 
@@ -46,17 +47,6 @@ size_t decode_encoded_word(std::string_view data, std::string& out)
     return marks[2] + 2;
 }
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 std::string decode_header_text(std::string_view value)
@@ -98,9 +88,9 @@ std::string decode_rfc2231_value(std::string_view value)
     std::string_view charset = value.substr(0, first);
     std::string bytes;
     for (size_t i = second + 1; i < value.size(); i++) {
-        if (value[i] == '%' && i + 2 < value.size() && hex_value(value[i + 1]) >= 0 &&
-            hex_value(value[i + 2]) >= 0) {
-            bytes.push_back(static_cast<char>(hex_value(value[i + 1]) * 16 + hex_value(value[i + 2])));
+        if (value[i] == '%' && i + 2 < value.size() && hex_digit_value(value[i + 1]) >= 0 &&
+            hex_digit_value(value[i + 2]) >= 0) {
+            bytes.push_back(static_cast<char>(hex_digit_value(value[i + 1]) * 16 + hex_digit_value(value[i + 2])));
             i += 2;
         } else {
             bytes.push_back(value[i]);

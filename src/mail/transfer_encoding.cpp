@@ -1,40 +1,11 @@
 #include "mail/transfer_encoding.h"
 
+#include "lib/strings.h"
 #include "mail/rfc822_tokens.h"
 
 #include <strings.h>
 
 namespace loft::mail {
-
-namespace {
-
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int base64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-}  // namespace
 
 TransferEncoding parse_transfer_encoding(std::string_view value)
 {
@@ -64,7 +35,7 @@ bool decode_base64(std::string_view input, std::string& out)
             continue;
         if (c == '=')
             break;  // padding: flush what the group holds
-        int value = base64_value(c);
+        int value = base64_digit_value(c);
         if (value < 0) {
             ok = false;
             break;
@@ -94,9 +65,9 @@ bool decode_q(std::string_view input, std::string& out)
         char c = input[i];
         if (c == '_') {
             out.push_back(' ');
-        } else if (c == '=' && i + 2 < input.size() && hex_value(input[i + 1]) >= 0 &&
-                   hex_value(input[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(input[i + 1]) * 16 + hex_value(input[i + 2])));
+        } else if (c == '=' && i + 2 < input.size() && hex_digit_value(input[i + 1]) >= 0 &&
+                   hex_digit_value(input[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_digit_value(input[i + 1]) * 16 + hex_digit_value(input[i + 2])));
             i += 2;
         } else {
             if (c == '=')
@@ -131,8 +102,8 @@ bool decode_quoted_printable(std::string_view input, std::string& out)
                 soft_break = true;
                 break;
             }
-            if (i + 2 < line.size() && hex_value(line[i + 1]) >= 0 && hex_value(line[i + 2]) >= 0) {
-                out.push_back(static_cast<char>(hex_value(line[i + 1]) * 16 + hex_value(line[i + 2])));
+            if (i + 2 < line.size() && hex_digit_value(line[i + 1]) >= 0 && hex_digit_value(line[i + 2]) >= 0) {
+                out.push_back(static_cast<char>(hex_digit_value(line[i + 1]) * 16 + hex_digit_value(line[i + 2])));
                 i += 2;
             } else {
                 ok = false;
