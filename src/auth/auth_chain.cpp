@@ -1,6 +1,7 @@
 #include "auth/auth_chain.h"
 
 #include "auth/errors.h"
+#include "lib/strings.h"
 
 #include <memory>
 
@@ -50,6 +51,18 @@ std::optional<ChainAction> parse_chain_action(std::string_view text)
     return std::nullopt;
 }
 
+bool passdb_accepts_mechanism(const PassdbRule& rule, std::string_view mechanism)
+{
+    if (rule.mechanisms.empty())
+        return true;
+    std::string wanted = mechanism.empty() ? "NONE" : to_upper(mechanism);
+    for (const std::string& accepted : rule.mechanisms) {
+        if (accepted == wanted)
+            return true;
+    }
+    return false;
+}
+
 void PassdbChain::add(std::unique_ptr<Passdb> passdb, PassdbRule rule)
 {
     entries_.push_back(Entry{std::move(passdb), rule});
@@ -69,7 +82,8 @@ Task<PassdbChainResult> PassdbChain::run(AuthRequest request, bool masters, Mode
     bool password_checked = false;
     std::vector<const Entry*> chain;
     for (const Entry& entry : entries_) {
-        if (entry.rule.master == masters)
+        // A passdb filtered out by mechanism is not there for this request, as in Dovecot.
+        if (entry.rule.master == masters && passdb_accepts_mechanism(entry.rule, request.mechanism))
             chain.push_back(&entry);
     }
     if (chain.empty()) {
@@ -176,6 +190,12 @@ PassdbChainResult PassdbChain::lookup_credentials(const AuthRequest& request, st
     return finished_result(lookup_credentials_async(request, std::string(scheme)));
 }
 
+PassdbChainResult PassdbChain::lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
+                                                         std::string_view scheme) const
+{
+    return finished_result(lookup_master_credentials_async(master, target, std::string(scheme)));
+}
+
 PassdbChainResult PassdbChain::verify_master_plain(const AuthRequest& master, const AuthRequest& target,
                                                    std::string_view password) const
 {
@@ -199,6 +219,22 @@ Task<PassdbChainResult> PassdbChain::verify_master_plain_async(AuthRequest maste
 {
     const Entry* decided_by = nullptr;
     PassdbChainResult result = co_await run(std::move(master), true, Mode::Plain, std::move(password), &decided_by);
+    PassdbChainResult with_target_result = co_await with_target(std::move(result), decided_by, std::move(target));
+    co_return with_target_result;
+}
+
+Task<PassdbChainResult> PassdbChain::lookup_master_credentials_async(AuthRequest master, AuthRequest target,
+                                                                     std::string scheme) const
+{
+    const Entry* decided_by = nullptr;
+    PassdbChainResult result = co_await run(std::move(master), true, Mode::Credentials, std::move(scheme), &decided_by);
+    PassdbChainResult with_target_result = co_await with_target(std::move(result), decided_by, std::move(target));
+    co_return with_target_result;
+}
+
+Task<PassdbChainResult> PassdbChain::with_target(PassdbChainResult result, const Entry* decided_by,
+                                                 AuthRequest target) const
+{
     if (result.status != PassdbStatus::Ok || decided_by == nullptr || !decided_by->rule.pass)
         co_return result;
     std::string exists_only;

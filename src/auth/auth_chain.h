@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace loft::auth {
@@ -26,7 +28,13 @@ struct PassdbRule {
     bool deny = false;    // a user found here is refused
     bool master = false;  // used only to check master users' passwords
     bool pass = false;    // master: the target user must then pass the normal passdbs too
+    // mechanisms = ...: used only for these SASL mechanisms (upper case; "NONE" for
+    // look-ups without one); empty for all.
+    std::vector<std::string> mechanisms;
 };
+
+// Dovecot's passdb mechanisms filter: does rule let a request by mechanism through?
+bool passdb_accepts_mechanism(const PassdbRule& rule, std::string_view mechanism);
 
 struct UserdbRule {
     ChainAction on_success = ChainAction::ReturnOk;
@@ -61,6 +69,10 @@ public:
     // when the deciding one has pass=yes, the target user through the normal passdbs.
     PassdbChainResult verify_master_plain(const AuthRequest& master, const AuthRequest& target,
                                           std::string_view password) const;
+    // The same for challenge-response mechanisms: the master's credentials in scheme
+    // from the master=yes passdbs (pass=yes: the target must then exist in the normal ones).
+    PassdbChainResult lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
+                                                std::string_view scheme) const;
     // The same as tasks, for loft-auth's loop: a passdb served by loft-auth-worker is
     // awaited there while other requests go on. The synchronous forms above are for
     // callers without a loop (loftadm), whose drivers all answer at once.
@@ -68,6 +80,8 @@ public:
     Task<PassdbChainResult> lookup_credentials_async(AuthRequest request, std::string scheme) const;
     Task<PassdbChainResult> verify_master_plain_async(AuthRequest master, AuthRequest target,
                                                       std::string password) const;
+    Task<PassdbChainResult> lookup_master_credentials_async(AuthRequest master, AuthRequest target,
+                                                            std::string scheme) const;
 
 private:
     struct Entry {
@@ -77,6 +91,8 @@ private:
     enum class Mode { Plain, Credentials };
     Task<PassdbChainResult> run(AuthRequest request, bool masters, Mode mode, std::string secret,
                                 const Entry** decided_by) const;
+    // A master=yes passdb with pass=yes decided: the target user must pass the normal passdbs too.
+    Task<PassdbChainResult> with_target(PassdbChainResult result, const Entry* decided_by, AuthRequest target) const;
 
     std::vector<Entry> entries_;
 };

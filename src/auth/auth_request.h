@@ -15,6 +15,8 @@ struct AuthRequest {
     std::string local_ip, remote_ip;
     std::string home;     // known once a userdb answered, for %h
     bool secured = false; // TLS, or local == remote address
+    std::string session;  // the login's session id, for log lines
+    std::string mechanism; // SASL mechanism in use ("PLAIN"); empty for look-ups without one
     // The passdb's fields once a password was checked, for userdb prefetch (its userdb_*).
     std::map<std::string, std::string> passdb_fields;
 };

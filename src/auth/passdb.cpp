@@ -55,6 +55,12 @@ PassdbReply Passdb::verify_plain(const AuthRequest& request, std::string_view pa
     } catch (const std::exception& e) {
         return reply(PassdbStatus::InternalFailure, e.what());
     }
+    return verify_entry(request, entry, password);
+}
+
+PassdbReply Passdb::verify_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                 std::string_view password) const
+{
     if (!entry)
         return reply(PassdbStatus::UserUnknown, "unknown user");
 
@@ -90,8 +96,15 @@ PassdbReply Passdb::lookup_credentials(const AuthRequest& request, std::string_v
     } catch (const std::exception& e) {
         return reply(PassdbStatus::InternalFailure, e.what());
     }
+    return credentials_of_entry(request, entry, scheme);
+}
+
+PassdbReply Passdb::credentials_of_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                         std::string_view scheme) const
+{
     if (!entry)
         return reply(PassdbStatus::UserUnknown, "unknown user");
+
     PassdbReply out;
     out.fields = entry->fields;
     if (scheme.empty()) {

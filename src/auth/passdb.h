@@ -51,10 +51,19 @@ public:
     // above); loft-auth's stand-ins for blocking drivers ask a loft-auth-worker instead.
     virtual Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password);
     virtual Task<PassdbReply> lookup_credentials_async(const AuthRequest& request, std::string scheme);
+    // false for stand-ins whose look-ups only the *_async forms really make (a
+    // loft-auth-worker's); wrappers such as the auth cache then await them too.
+    virtual bool looks_up_locally() const { return true; }
 
 protected:
+    friend class CachedPassdb;  // the auth cache asks the driver it wraps
     // nullopt: unknown user. Throws AuthError for an internal failure.
     virtual std::optional<PassdbEntry> lookup(const AuthRequest& request) = 0;
+    // verify_plain() and lookup_credentials() on an entry already found (nullopt: unknown user).
+    PassdbReply verify_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                             std::string_view password) const;
+    PassdbReply credentials_of_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                     std::string_view scheme) const;
     // Scheme of stored passwords without a {SCHEME} prefix (the scheme= arg).
     std::string default_scheme_ = "CRYPT";
 };

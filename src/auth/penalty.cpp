@@ -68,8 +68,11 @@ void AuthPenalty::record_failure(std::string_view remote_ip, std::string_view us
                               .substr(0, 16);
     bool repeated = std::find(client.recent_attempts.begin(), client.recent_attempts.end(), attempt) !=
                     client.recent_attempts.end();
+    // As Dovecot's anvil: a repeated attempt keeps both the level and the time it was
+    // reached, so a client retrying on its own still sees the penalty decay.
     client.penalty = repeated ? current : std::min(current + 1, auth_penalty_max_penalty);
-    client.last_update = now;
+    if (!repeated || client.last_update == 0)
+        client.last_update = now;
     if (!repeated) {
         client.recent_attempts.push_back(attempt);
         if (client.recent_attempts.size() > recent_attempts_kept)

@@ -389,7 +389,7 @@ protected:
     SaslOutcome next(std::string_view data, bool has_data) override
     {
         if (user_.empty())
-            return failure("no verified client certificate");
+            return failure("username not known");  // Dovecot's words: no certificate user
         if (!has_data)
             return challenge({});
         if (!data.empty() && !valid_identity(data))

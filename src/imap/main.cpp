@@ -43,6 +43,8 @@ int main(int argc, char** argv)
         // Built before the sandbox: the certificate and key came with the config.
         imap_settings.tls = loft::master::make_tls_context(settings);
         imap_settings.ssl_required = settings.get("ssl") == "required";
+        imap_settings.require_client_cert = settings.get_bool("auth_ssl_require_client_cert");
+        imap_settings.username_from_cert = settings.get_bool("auth_ssl_username_from_cert");
 
         loft::enter_sandbox(args, log);
         signal(SIGPIPE, SIG_IGN);

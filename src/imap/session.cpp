@@ -247,11 +247,19 @@ void ImapSession::log_disconnect()
         return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
     };
     std::string detail;
-    if (auth_in_progress_)
+    TlsPeer peer = stream_->tls_active() ? stream_->tls_peer() : TlsPeer{};
+    // Dovecot's reasons under auth_ssl_require_client_cert come before the usual ones.
+    if (settings_.require_client_cert && stream_->tls_active() && peer.has_cert && !peer.cert_valid)
+        detail = "client sent an invalid cert";
+    else if (settings_.require_client_cert && stream_->tls_active() && !peer.cert_valid)
+        detail = "client didn't send a cert";
+    else if (auth_in_progress_)
         detail = "client didn't finish SASL auth, waited " + seconds(now - auth_started_) + " secs";
+    else if (failed_logins_ > 0 && settings_.require_client_cert && !stream_->tls_active())
+        detail = "cert required, client didn't start TLS";
     else if (failed_logins_ > 0)
-        detail = "auth failed, " + std::to_string(failed_logins_) + " attempts in " + seconds(now - connected_at_) +
-                 " secs";
+        detail = std::string(authorization_failed_ ? "authorization failed, " : "auth failed, ") +
+                 std::to_string(failed_logins_) + " attempts in " + seconds(now - connected_at_) + " secs";
     else
         detail = "no auth attempts in " + seconds(now - connected_at_) + " secs";
     std::string reason = disconnect_reason_.empty() ? "Connection closed" : disconnect_reason_;
@@ -456,7 +464,30 @@ rpc::ClientInfo ImapSession::client_info() const
     client.local_port = stream_->addresses().local_port;
     client.secured = secured_;
     client.session_id = session_id_;
+    if (stream_->tls_active()) {
+        TlsPeer peer = stream_->tls_peer();
+        client.tls = true;
+        client.valid_client_cert = peer.cert_valid;
+        client.cert_username = peer.cert_username;
+    }
     return client;
+}
+
+bool ImapSession::refuse_certificate_without_name(const Command& command, const std::string& method)
+{
+    if (!settings_.require_client_cert || !settings_.username_from_cert || !stream_->tls_active())
+        return false;
+    TlsPeer peer = stream_->tls_peer();
+    if (!peer.cert_valid || !peer.cert_username.empty())
+        return false;
+    last_auth_user_.clear();
+    last_auth_method_ = method;
+    log_.error("Cannot get username from certificate: Missing username in certificate: " + login_fields(true, false));
+    // Dovecot's login process words it without the timing.
+    send(command.tag + " NO [AUTHORIZATIONFAILED] Unable to validate certificate\r\n");
+    refuse_attempt("Authenticate " + method, "Unable to validate certificate");
+    authorization_failed_ = true;
+    return true;
 }
 
 Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point started)
@@ -476,6 +507,8 @@ Task<void> ImapSession::cmd_login(const Command& command, Clock::time_point star
         last_auth_user_ = user;
         co_return;
     }
+    if (refuse_certificate_without_name(command, "PLAIN"))
+        co_return;
     last_auth_user_ = user;
     last_auth_method_ = "PLAIN";
     // LOGIN is SASL PLAIN to loft-auth, as in Dovecot (so "user*master" works the same).
@@ -514,6 +547,8 @@ Task<void> ImapSession::cmd_authenticate(const Command& command, Clock::time_poi
         refuse_attempt("Authenticate " + mechanism, "Plaintext authentication disabled.");
         co_return;
     }
+    if (refuse_certificate_without_name(command, mechanism))
+        co_return;
     rpc::AuthRequest request;
     request.mechanism = mechanism;
     request.client = client_info();
@@ -594,8 +629,15 @@ Task<void> ImapSession::finish_login(const Command& command, const rpc::AuthRepl
         if (reply.reason == "Unsupported authentication mechanism.") {
             tagged(command.tag, "NO", "ALERT", "Unsupported authentication mechanism.", started);
             refuse_attempt("Authenticate " + method, "Unsupported authentication mechanism.");
+        } else if (!reply.reason.empty() && reply.reason != "Authentication failed.") {
+            // A refusal loft-auth words for the client (auth_ssl_require_client_cert), as
+            // Dovecot's login process passes the auth server's reason on.
+            failed_logins_++;
+            authorization_failed_ = false;
+            send(command.tag + " NO [ALERT] " + reply.reason + "\r\n");
         } else {
             failed_logins_++;
+            authorization_failed_ = false;
             tagged(command.tag, "NO", "AUTHENTICATIONFAILED", "Authentication failed.", started);
         }
         if (failed_logins_ >= kMaxFailedLogins) {

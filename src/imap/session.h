@@ -30,6 +30,8 @@ struct ImapSettings {
     std::shared_ptr<const TlsContext> tls;  // null when ssl = no
     bool ssl_required = false;              // ssl = required
     std::vector<auth::IpNetwork> trusted_networks;  // login_trusted_networks
+    bool require_client_cert = false;       // auth_ssl_require_client_cert
+    bool username_from_cert = false;        // auth_ssl_username_from_cert
 };
 
 class ImapSession : public std::enable_shared_from_this<ImapSession> {
@@ -82,6 +84,10 @@ private:
 
     Task<void> execute(Command command);
     rpc::ClientInfo client_info() const;
+    // Dovecot's login-side check: with auth_ssl_require_client_cert and
+    // auth_ssl_username_from_cert, a valid certificate without the name field is refused
+    // before loft-auth is asked. True when it refused (and replied).
+    bool refuse_certificate_without_name(const Command& command, const std::string& method);
     Task<void> cmd_login(const Command& command, Clock::time_point started);
     Task<void> cmd_starttls(const Command& command, Clock::time_point started);
     bool login_disabled() const;
@@ -159,6 +165,7 @@ private:
     uint64_t highest_fetch_modseq_ = 0;
     std::optional<PendingAppend> append_;
     unsigned failed_logins_ = 0;
+    bool authorization_failed_ = false;  // the last refusal was the certificate's, not the password's
     Clock::time_point connected_at_ = Clock::now();
     std::string last_auth_method_;
     std::string last_auth_user_;

@@ -81,6 +81,27 @@ std::string openssl_errors()
     return text;
 }
 
+std::string certificate_username(X509_NAME* subject, const std::string& field)
+{
+    int nid = OBJ_txt2nid(field.c_str());
+    if (nid == NID_undef)
+        throw TlsError("Invalid ssl_cert_username_field: " + field);
+    if (!subject)
+        return {};
+    int index = X509_NAME_get_index_by_NID(subject, nid, -1);
+    if (index < 0)
+        return {};
+    const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+    int length = data ? ASN1_STRING_length(data) : 0;
+    if (length <= 0 || static_cast<size_t>(length) > kMaxCertUsernameLength)
+        return {};
+    std::string name(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), static_cast<size_t>(length));
+    // A NUL inside would make the name read as a shorter one elsewhere.
+    if (name.find('\0') != std::string::npos)
+        return {};
+    return name;
+}
+
 TlsContext::TlsContext(const TlsSettings& settings) : settings_(settings)
 {
     ERR_clear_error();
@@ -156,6 +177,7 @@ TlsContext::TlsContext(const TlsSettings& settings) : settings_(settings)
     if (settings.verify_client_cert) {
         if (settings.ca_pem.empty())
             throw TlsError("ssl_verify_client_cert set, but ssl_ca not");
+        certificate_username(nullptr, settings.cert_username_field);  // a bad field name is a config error
         if (settings.require_crl)
             X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, accept_any_certificate);
@@ -181,23 +203,9 @@ TlsPeer TlsContext::peer_of(SSL* ssl) const
         return peer;
     peer.has_cert = true;
     peer.cert_valid = settings_.verify_client_cert && SSL_get_verify_result(ssl) == X509_V_OK;
-    int nid = OBJ_txt2nid(settings_.cert_username_field.c_str());
-    if (nid != NID_undef) {
-        X509_NAME* subject = X509_get_subject_name(cert.get());
-        int index = X509_NAME_get_index_by_NID(subject, nid, -1);
-        if (index >= 0) {
-            ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
-            unsigned char* utf8 = nullptr;
-            int length = ASN1_STRING_to_UTF8(&utf8, data);
-            if (length > 0) {
-                std::string name(reinterpret_cast<char*>(utf8), static_cast<size_t>(length));
-                // A name with a NUL inside would mean something else to the auth service.
-                if (name.find('\0') == std::string::npos)
-                    peer.cert_username = std::move(name);
-            }
-            OPENSSL_free(utf8);
-        }
-    }
+    // Only a verified certificate names anyone (Dovecot's ssl_iostream_get_peer_name).
+    if (peer.cert_valid)
+        peer.cert_username = certificate_username(X509_get_subject_name(cert.get()), settings_.cert_username_field);
     ERR_clear_error();
     return peer;
 }

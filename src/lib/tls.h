@@ -4,6 +4,7 @@
 #pragma once
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <memory>
 #include <optional>
@@ -36,8 +37,18 @@ struct TlsSettings {
 struct TlsPeer {
     bool has_cert = false;
     bool cert_valid = false;     // chain verified against ssl_ca (and CRLs)
-    std::string cert_username;   // ssl_cert_username_field of the subject, if any
+    std::string cert_username;   // ssl_cert_username_field of a valid cert's subject, if any
 };
+
+// Longest certificate user name taken; a longer one counts as missing.
+inline constexpr size_t kMaxCertUsernameLength = 255;
+
+// The value of field (an OpenSSL short or long name such as "commonName", "CN",
+// "emailAddress", "x500UniqueIdentifier", or a dotted OID) in subject, as Dovecot takes
+// it: the first entry's raw bytes. Empty when the field is absent, empty, longer than
+// kMaxCertUsernameLength or has a NUL inside (a name meant to look like another);
+// throws TlsError for a field name OpenSSL does not know.
+std::string certificate_username(X509_NAME* subject, const std::string& field);
 
 class TlsContext {
 public:

@@ -1,6 +1,7 @@
 #include "master/log_sink.h"
 
 #include "lib/system_error.h"
+#include "lib/unique_fd.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -62,11 +63,78 @@ int priority_of(std::string_view line)
     _exit(0);
 }
 
+void write_all(int fd, const char* data, size_t length)
+{
+    while (length > 0) {
+        ssize_t written = write(fd, data, length);
+        if (written <= 0)
+            return;
+        data += written;
+        length -= static_cast<size_t>(written);
+    }
+}
+
+// The level split: reads whole lines from input and writes each to its level's file.
+[[noreturn]] void split_by_level(int input, int main_fd, int info_fd, int debug_fd)
+{
+    signal(SIGTERM, SIG_IGN);  // stay until every writer has closed the pipe
+    signal(SIGINT, SIG_IGN);
+    FILE* in = fdopen(input, "r");
+    char line[8192];
+    int target = main_fd;
+    bool at_line_start = true;
+    while (in && fgets(line, sizeof(line), in)) {
+        size_t length = strlen(line);
+        // A line longer than the buffer goes on to where its start went.
+        if (at_line_start) {
+            int priority = priority_of(line);
+            target = priority == LOG_DEBUG ? debug_fd : priority == LOG_INFO ? info_fd : main_fd;
+        }
+        write_all(target, line, length);
+        at_line_start = length > 0 && line[length - 1] == '\n';
+    }
+    _exit(0);
+}
+
+UniqueFd open_log_file(const std::string& path, const char* setting)
+{
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (fd.get() < 0)
+        throw_errno(std::string("open ") + setting + " " + path);
+    return fd;
+}
+
+// Points fd 2 at a level-splitting process writing to main_fd and the level files.
+void split_levels(int main_fd, const std::string& info_log_path, const std::string& debug_log_path)
+{
+    UniqueFd info = info_log_path.empty() ? UniqueFd(dup(main_fd)) : open_log_file(info_log_path, "info_log_path");
+    UniqueFd debug = debug_log_path.empty() ? UniqueFd(dup(info.get()))
+                                            : open_log_file(debug_log_path, "debug_log_path");
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw_errno("pipe");
+    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+    pid_t pid = fork();
+    if (pid < 0)
+        throw_errno("fork");
+    if (pid == 0) {
+        write_end.reset();
+        split_by_level(read_end.get(), main_fd, info.get(), debug.get());
+    }
+    dup2(write_end.get(), 2);
+}
+
 }  // namespace
 
 void route_logs(const std::string& log_path, const std::string& syslog_facility, bool foreground, Logger& log,
-                const std::string& ident)
+                const std::string& ident, const std::string& info_log_path, const std::string& debug_log_path)
 {
+    // Level files only when they name somewhere other than log_path (and not syslog).
+    auto own_file = [&](const std::string& path) {
+        return path != log_path && path != "syslog" && path != "/dev/stderr" ? path : std::string();
+    };
+    std::string info_path = own_file(info_log_path), debug_path = own_file(debug_log_path);
+    bool split = log_path != "syslog" && (!info_path.empty() || !debug_path.empty());
     if (log_path == "syslog") {
         if (foreground)
             return;  // keep the terminal: -F is for watching
@@ -85,13 +153,18 @@ void route_logs(const std::string& log_path, const std::string& syslog_facility,
         close(pipe_fds[1]);
         return;
     }
-    if (log_path.empty() || log_path == "/dev/stderr")
+    if (log_path.empty() || log_path == "/dev/stderr") {
+        if (split) {
+            UniqueFd main_fd(fcntl(2, F_DUPFD_CLOEXEC, 3));
+            split_levels(main_fd.get(), info_path, debug_path);
+        }
         return;
-    int fd = open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        throw_errno("open log_path " + log_path);
-    dup2(fd, 2);
-    close(fd);
+    }
+    UniqueFd fd = open_log_file(log_path, "log_path");
+    if (split)
+        split_levels(fd.get(), info_path, debug_path);
+    else
+        dup2(fd.get(), 2);
     log.set_timestamps(true);
 }
 

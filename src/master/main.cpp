@@ -297,7 +297,8 @@ int main(int argc, char** argv)
         }
 
         loft::master::route_logs(settings.get("log_path"), settings.get("syslog_facility"), args.foreground, log,
-                                 settings.get("instance_name"));
+                                 settings.get("instance_name"), settings.get("info_log_path"),
+                                 settings.get("debug_log_path"));
         if (!args.foreground) {
             if (daemon(0, 1) != 0)
                 loft::throw_errno("daemon");

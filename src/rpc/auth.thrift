@@ -18,6 +18,11 @@ struct ClientInfo {
   5: i32 local_port,
   6: bool secured,          // TLS, or remote ip == local ip, or a trusted network
   7: string session_id,
+  // TLS client certificate (ids 90-99). The worker reports what its TLS layer verified;
+  // loft-auth ignores 91/92 unless 90 says the transport is TLS.
+  90: bool tls,             // the transport itself is TLS (not only "secured")
+  91: bool valid_client_cert,  // verified against ssl_ca (and its CRLs)
+  92: string cert_username, // ssl_cert_username_field of that certificate, "" if none
 }
 
 struct AuthRequest {

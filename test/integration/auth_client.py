@@ -51,13 +51,15 @@ def b64(data):
 
 def plain(client, request_id, user, password, extra="\tsecured"):
     response = b64(b"\0" + user.encode() + b"\0" + password.encode())
-    client.send(f"AUTH\t{request_id}\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.2{extra}"
+    # One client address per request id: the auth penalty of repeated failures stays out.
+    client.send(f"AUTH\t{request_id}\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.3.{request_id}{extra}"
                 f"\tresp={response}")
     return client.reply()
 
 
 def login(client, request_id, user, password):
-    client.send(f"AUTH\t{request_id}\tLOGIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.2\tsecured")
+    client.send(f"AUTH\t{request_id}\tLOGIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.3.{request_id}"
+                "\tsecured")
     first = client.reply()
     if first[0] != "CONT":
         return first

@@ -98,7 +98,7 @@ def cram_md5_responder(user, password):
     return respond
 
 
-def digest_md5_responder(user, password, host="imap"):
+def digest_md5_responder(user, password, host="imap", authzid=""):
     state = {}
 
     def respond(challenge):
@@ -115,6 +115,8 @@ def digest_md5_responder(user, password, host="imap"):
         uri = f"imap/{host}"
         nc = "00000001"
         a1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).digest() + f":{nonce}:{cnonce}".encode()
+        if authzid:
+            a1 += f":{authzid}".encode()
         ha1 = hashlib.md5(a1).hexdigest()
 
         def kd(a2):
@@ -123,19 +125,21 @@ def digest_md5_responder(user, password, host="imap"):
         state["sent"] = True
         state["rspauth"] = kd(f":{uri}")
         response = (f'username="{user}",realm="{realm}",nonce="{nonce}",cnonce="{cnonce}",nc={nc},'
-                    f'qop=auth,digest-uri="{uri}",response={kd("AUTHENTICATE:" + uri)},charset=utf-8')
+                    f'qop=auth,digest-uri="{uri}",response={kd("AUTHENTICATE:" + uri)},charset=utf-8'
+                    + (f',authzid="{authzid}"' if authzid else ""))
         return response.encode()
     respond.state = state
     return respond
 
 
-def scram_responder(user, password, algorithm="sha256"):
+def scram_responder(user, password, algorithm="sha256", authzid=""):
     state = {"nonce": base64.b64encode(os.urandom(18)).decode()}
+    gs2_header = f"n,a={authzid}," if authzid else "n,,"
 
     def respond(challenge):
         if "first" not in state:
             state["first"] = f"n={user},r={state['nonce']}"
-            return ("n,," + state["first"]).encode()
+            return (gs2_header + state["first"]).encode()
         text = challenge.decode()
         if text.startswith("v="):
             state["verified"] = base64.b64decode(text[2:]) == state["server_signature"]
@@ -144,7 +148,8 @@ def scram_responder(user, password, algorithm="sha256"):
         salted = hashlib.pbkdf2_hmac(algorithm, password.encode(), base64.b64decode(fields["s"]), int(fields["i"]))
         client_key = hmac.new(salted, b"Client Key", algorithm).digest()
         stored_key = hashlib.new(algorithm, client_key).digest()
-        final_without_proof = f"c=biws,r={fields['r']}"
+        channel = base64.b64encode(gs2_header.encode()).decode()
+        final_without_proof = f"c={channel},r={fields['r']}"
         auth_message = f"{state['first']},{text},{final_without_proof}".encode()
         signature = hmac.new(stored_key, auth_message, algorithm).digest()
         proof = bytes(a ^ b for a, b in zip(client_key, signature))

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Crash safety of mbox rewrites (issue 5, item 6): a writer that is killed with SIGKILL
 at random moments while appending and expunging must leave an mbox in which every message
-is complete (old or new state, never a truncated file), and the next writer cleans up."""
+is complete (old or new state, never a truncated file), and the next writer cleans up.
+The second phase kills writers in the middle of in-place flag/keyword rewrites (some too
+long for the padding, so the rest of the file moves) and in-place expunges: the file
+keeps its inode, every message stays whole with flags from the known set, and the redo
+journal a killed writer leaves is finished by the next reader."""
 import os
 import random
 import re
@@ -20,6 +24,10 @@ def run(tool, location, *args):
     return result.stdout
 
 
+KNOWN_FLAGS = {"\\Seen", "\\Flagged", "\\Deleted"} | {"kw%d" % i for i in range(5)} | \
+    {"$LongerKeywordNumber%d" % i for i in range(8)}
+
+
 def check(tool, location):
     """Returns a list of problems in INBOX: unparsable file, broken or duplicated messages."""
     problems = []
@@ -28,6 +36,9 @@ def check(tool, location):
         fields = line.split("\t")
         if fields[0] == "MSG" and fields[1] == "INBOX":
             uids.append(int(fields[2]))
+            unknown = set(fields[3].split()) - KNOWN_FLAGS
+            if unknown:
+                problems.append("uid %s has flags nobody set: %r" % (fields[2], unknown))
     if uids != sorted(set(uids)):
         problems.append("UIDs not ascending and unique: %r" % uids)
     for uid in uids:
@@ -72,6 +83,28 @@ def main():
         leftovers = [n for n in os.listdir(base) if ".loft-tmp." in n or n.endswith(".lock")]
         if leftovers:
             problems.append("left behind: %r" % leftovers)
+
+        # Phase 2: in-place flag rewrites, moves and expunges.
+        run(tool, location, "stress", "INBOX", "40")
+        inode = os.stat(os.path.join(base, "inbox")).st_ino
+        for round_ in range(12):
+            proc = subprocess.Popen([tool, location, "flagstress", "INBOX", "300"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.02, 0.3))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills += 1
+            proc.wait()
+            found, count = check(tool, location)
+            problems += ["after in-place kill %d: %s" % (round_, p) for p in found]
+            if count == 0:
+                problems.append("after in-place kill %d: INBOX is empty" % round_)
+            if os.stat(os.path.join(base, "inbox")).st_ino != inode:
+                problems.append("after in-place kill %d: the mbox was replaced (new inode)" % round_)
+        run(tool, location, "flagstress", "INBOX", "1")
+        leftovers = [n for n in os.listdir(base) if ".loft-" in n or n.endswith(".lock")]
+        if leftovers:
+            problems.append("left behind after in-place writes: %r" % leftovers)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     for problem in problems:

@@ -9,6 +9,8 @@
 //   expunge MAILBOX
 //   fetch MAILBOX UID                      the message as IMAP shows it (LF line ends)
 //   stress MAILBOX ROUNDS                  appends and expunges in a loop (crash test)
+//   flagstress MAILBOX ROUNDS              flag/keyword changes (some too long for the
+//                                          padding), expunges and appends (crash test)
 //   sync MAILBOX                           open read-write: new UIDs are written to the file
 //   copy|move FROM TO UID(,UID)*           prints "<source uid> <new uid>" lines
 //   create|delete|subscribe|unsubscribe MAILBOX
@@ -166,6 +168,42 @@ int run(std::vector<std::string> args)
                         uids.push_back(info.uid);
                 box->store_flags(uids, MboxMailbox::FlagOp::Add, parse_flags({"\\Deleted"}));
                 box->expunge();
+            }
+        }
+    } else if (command == "flagstress") {
+        // In-place header rewrites, moves and expunges until killed or done.
+        need(4);
+        int rounds = std::stoi(args[3]);
+        auto box = store.open(args[2], false);
+        std::vector<std::string> many;
+        for (int k = 0; k < 8; k++)
+            many.push_back("$LongerKeywordNumber" + std::to_string(k));
+        for (int i = 0; i < rounds; i++) {
+            std::vector<uint32_t> uids;
+            for (const auto& info : box->messages())
+                if ((info.uid + static_cast<uint32_t>(i)) % 4 == 0)
+                    uids.push_back(info.uid);
+            Flags flags = parse_flags({i % 2 ? "\\Seen" : "\\Flagged", "kw" + std::to_string(i % 5)});
+            if (i % 4 == 1)
+                flags.keywords.insert(flags.keywords.end(), many.begin(), many.end());
+            box->store_flags(uids, i % 3 == 2 ? MboxMailbox::FlagOp::Remove : MboxMailbox::FlagOp::Add, flags);
+            if (i % 7 == 6) {
+                std::vector<uint32_t> doomed;
+                for (const auto& info : box->messages())
+                    if (info.uid % 5 == static_cast<uint32_t>(i) % 5)
+                        doomed.push_back(info.uid);
+                box->store_flags(doomed, MboxMailbox::FlagOp::Add, parse_flags({"\\Deleted"}));
+                box->expunge();
+                for (size_t n = 0; n < doomed.size(); n++) {
+                    std::string text = "Subject: stress " + std::to_string(i) + "\n\n";
+                    for (int line = 0; line < 20 + i % 50; line++)
+                        text += "line " + std::to_string(i) + "\n";
+                    text += "From here on a line that looks like a separator " + std::to_string(i) + "\n";
+                    text += "end " + std::to_string(i) + "\n";
+                    auto append = box->begin_append({}, 0);
+                    append.write(text);
+                    append.commit();
+                }
             }
         }
     } else if (command == "sync") {

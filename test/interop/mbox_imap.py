@@ -3,7 +3,9 @@
 real Dovecot 2.3 on the same files: LMTP delivery, IMAP changes through Loft, then
 Dovecot sees the same UIDs/flags/keywords/bodies; Dovecot's changes show up in Loft;
 an MTA append to the spool while Loft has INBOX selected shows up (IDLE, NOOP) with the
-UID Dovecot gives it. Needs root and Dovecot (else 77)."""
+UID Dovecot gives it; Loft's flag changes (one that outgrows the padding) and expunges
+are written in place: the spool file keeps its inode and Dovecot reads the result the
+same. Needs root and Dovecot (else 77)."""
 import fcntl
 import grp
 import imaplib
@@ -145,6 +147,7 @@ def main():
     dovecot = Dovecot(loft)
     mbox_config(dovecot.config_path, spool)
     names = ["Archive", "INBOX", "Work/Old"]
+    inode = os.stat(inbox).st_ino
     try:
         # Phase 1: Loft delivers and changes the mailboxes.
         loft.start()
@@ -234,7 +237,28 @@ def main():
         counter.check(dovecot_state["INBOX"] == loft_state["INBOX"],
                       f"Dovecot agrees on the MTA messages: {dovecot_state['INBOX']} vs {loft_state['INBOX']}")
         dovecot.stop()
+
+        # Phase 5: in-place writes through Loft's IMAP, one too long for the padding.
+        loft.start()
+        imap = connect(loft.imap_port)
+        ok(imap.select("INBOX"), "SELECT")
+        long_keywords = " ".join("$InPlaceKeyword%02d" % i for i in range(12))
+        ok(imap.store("1", "+FLAGS", f"(\\Answered {long_keywords})"), "STORE long keywords")
+        ok(imap.store("2", "+FLAGS", "(\\Seen \\Deleted)"), "STORE 2")
+        ok(imap.expunge(), "EXPUNGE")
+        ok(imap.store("2", "-FLAGS", "(\\Seen)"), "STORE after EXPUNGE")
+        imap.logout()
+        _, loft_state = all_state(loft.imap_port, names)
+        loft.stop()
+        counter.check(os.stat(inbox).st_ino == inode, "the spool file kept its inode through Loft's changes")
+        dovecot.start()
+        _, dovecot_state = all_state(dovecot.imap_port, names)
+        counter.check(dovecot_state["INBOX"] == loft_state["INBOX"],
+                      f"Dovecot reads Loft's in-place writes the same: {dovecot_state['INBOX']} vs "
+                      f"{loft_state['INBOX']}")
+        dovecot.stop()
         counter.check(not os.path.exists(inbox + ".lock"), "no dotlock left in the spool at the end")
+        counter.check(not [n for n in os.listdir(spool) if ".loft-" in n], "no Loft journal left in the spool")
         counter.check(os.stat(inbox).st_gid == mail_gid and os.stat(inbox).st_uid == MAIL_UID,
                       "the spool file keeps its owner and group mail")
     except Exception as error:  # report what was verified so far

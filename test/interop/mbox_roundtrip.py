@@ -2,7 +2,10 @@
 """Interop (issue 5): an mbox tree built by real Dovecot 2.3 (Debian's layout
 mbox:~/mail:INBOX=~/inbox) opened by Loft shows the same state (folders, UIDVALIDITY,
 UIDNEXT, UIDs, flags, keywords, sizes, dates, bodies, subscriptions); after Loft changes
-it, Dovecot shows what Loft shows; MTA-style appends get the same UIDs from both."""
+it, Dovecot shows what Loft shows; MTA-style appends get the same UIDs from both.
+Loft's flag changes and expunges are written in place (the INBOX file keeps its inode,
+Dovecot's padding is reused), Dovecot then changes the same file in place again, and
+Loft reads that identically."""
 import os
 import sys
 import time
@@ -134,7 +137,20 @@ def main():
         problems += compare("Dovecot-built", built, loft_built)
         problems += bodies_differ(dc, loft, built, "Dovecot-built")
 
+        inbox_path = dc.inbox("alice")
+        inode = os.stat(inbox_path).st_ino
+        size_before = os.path.getsize(inbox_path)
+        # A flag change alone fits in the padding Dovecot left: the size stays.
+        loft.run("store", "INBOX", "1", "+", "\\Flagged")
+        if os.path.getsize(inbox_path) != size_before:
+            print("check failed: a one-flag STORE changed the size of Dovecot's mbox (%d -> %d)"
+                  % (size_before, os.path.getsize(inbox_path)))
+            problems += 1
+        loft.run("store", "INBOX", "1", "-", "\\Flagged")
         change_with_loft(loft, dc.inst)
+        if os.stat(inbox_path).st_ino != inode:
+            print("check failed: Loft replaced INBOX instead of writing it in place")
+            problems += 1
         loft_view = loft.state()
         dovecot_view = imap_state(dc.imap())
         known_differences(dovecot_view, loft_view, tree)
@@ -161,6 +177,31 @@ def main():
             if not ok:
                 print("check failed: " + label)
                 problems += 1
+
+        # Dovecot changes Loft's in-place writes in place again; Loft reads that.
+        imap = dc.imap()
+        imap.select("INBOX")
+        imap.uid("STORE", "1", "+FLAGS", r"(\Answered $DovecotWasHere)")
+        imap.uid("STORE", "2", "-FLAGS", r"(Important)")
+        imap.uid("STORE", "3", "+FLAGS", r"(\Deleted)")
+        imap.expunge()
+        imap.close()
+        imap.logout()
+        dovecot_now, loft_now = imap_state(dc.imap()), loft.state()
+        known_differences(dovecot_now, loft_now, tree)
+        problems += compare("after Dovecot changed Loft's in-place writes", dovecot_now, loft_now)
+        if os.stat(inbox_path).st_ino != inode:
+            print("check failed: INBOX has a new inode after Dovecot's changes")
+            problems += 1
+        # And Loft once more (a keyword Dovecot introduced, a long keyword list that needs a move).
+        loft.run("store", "INBOX", "1", "+", "$DovecotWasHere", "LoftAgain", *["$Long%02d" % i for i in range(12)])
+        loft.run("store", "INBOX", "2", "+", "\\Deleted")
+        loft.run("expunge", "INBOX")
+        dovecot_now, loft_now = imap_state(dc.imap()), loft.state()
+        known_differences(dovecot_now, loft_now, tree)
+        problems += compare("after Loft changed Dovecot's in-place writes", dovecot_now, loft_now)
+        problems += bodies_differ(dc, loft, loft_now, "after alternating in-place writes")
+        inbox = loft_now[0]["INBOX"][3]
 
         # MTA appends: Dovecot looks first (it assigns UIDs lazily, in its index only),
         # then Loft reads and writes; both must agree on the UIDs throughout.

@@ -44,7 +44,27 @@ Client client_from(const AuthClientLine& line)
     client.secured = request.secured || (!request.remote_ip.empty() && request.remote_ip == request.local_ip);
     if (auto session = line.params.find("session"); session != line.params.end())
         client.session_id = session->second;
+    client.no_penalty = line.params.contains("no-penalty");
     return client;
+}
+
+// The request line for "client in:" debug lines: the SASL response hidden as Dovecot
+// does unless auth_debug_passwords is set.
+std::string loggable_request(const std::string& line, bool show_passwords)
+{
+    if (show_passwords)
+        return line;
+    if (line.starts_with("CONT\t")) {
+        size_t id_end = line.find('\t', 5);
+        return id_end == std::string::npos ? line : line.substr(0, id_end + 1) + "<hidden>";
+    }
+    std::string shown;
+    for (const std::string& field : split(line, '\t')) {
+        if (!shown.empty())
+            shown += '\t';
+        shown += field.starts_with("resp=") ? std::string("resp=<hidden>") : field;
+    }
+    return shown;
 }
 
 }  // namespace
@@ -98,10 +118,23 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
 
     // Sends the answer to one step of a mechanism; failures wait auth_failure_delay first
     // to slow down password guessing.
-    auto fail = [&](unsigned id, const std::string& user, const std::string& reason, bool temp) -> Task<void> {
+    // Every reply goes through here for auth_debug's "client passdb out:" line.
+    auto send = [&](const std::string& reply) {
+        log_.debug("client passdb out: " + (reply.ends_with('\n') ? reply.substr(0, reply.size() - 1) : reply));
+        stream->write(reply);
+    };
+    // A failure also raises the client IP's auth penalty (password: what a plaintext
+    // mechanism sent, so that retrying the same one does not raise it further).
+    // (string_view parameters: no std::string temporaries around the co_await at the
+    // call sites, which GCC 12 miscompiles.)
+    auto fail = [&](unsigned id, const Client& client, std::string_view user, std::string_view reason, bool temp,
+                    std::string_view password) -> Task<void> {
+        std::string failed_user(user), failure_reason(reason);
+        if (!temp)
+            authenticator_.record_penalty(client, true, failed_user, std::string(password));
         if (!temp && settings_.failure_delay.count() > 0)
             co_await sleep_for(base_, settings_.failure_delay);
-        stream->write(format_auth_fail(id, user, reason, temp));
+        send(format_auth_fail(id, failed_user, failure_reason, temp));
     };
 
     while (!stream->closed()) {
@@ -132,6 +165,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
         }
         if (parsed->kind == AuthClientLine::Kind::Cpid)
             continue;
+        log_.debug("client in: " + loggable_request(line.text, authenticator_.debug_passwords()));
 
         unsigned id = parsed->id;
         SaslOutcome outcome;
@@ -144,27 +178,31 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
             }
             client = client_from(*parsed);
             std::string name = to_upper(parsed->mechanism);
+            client.mechanism = name;
             bool configured = false;
             for (const std::string& offered_name : settings_.mechanisms)
                 configured = configured || offered_name == name;
             mechanism = configured ? make_sasl_mechanism(name, sasl) : nullptr;
             if (!mechanism) {
-                stream->write(format_auth_fail(id, "", "Unsupported authentication mechanism", false));
+                send(format_auth_fail(id, "", "Unsupported authentication mechanism", false));
                 continue;
             }
             if (sasl_mechanism_is_plaintext(name) && settings_.disable_plaintext_auth && !client.secured) {
-                stream->write(format_auth_fail(id, "", "Plaintext authentication disabled", false));
+                send(format_auth_fail(id, "", "Plaintext authentication disabled", false));
                 continue;
             }
             std::string data;
             if (parsed->response) {
                 auto decoded = base64_decode(*parsed->response, max_sasl_message * 2);
                 if (!decoded) {
-                    co_await fail(id, "", "Invalid base64 data in initial response", false);
+                    co_await fail(id, client, "", "Invalid base64 data in initial response", false, "");
                     continue;
                 }
                 data = std::move(*decoded);
             }
+            // As Dovecot: an IP with an auth penalty waits before its request is looked at.
+            if (unsigned penalty_secs = authenticator_.penalty_delay_secs(client); penalty_secs > 0)
+                co_await sleep_for(base_, std::chrono::seconds(penalty_secs));
             outcome = mechanism->step(data, parsed->response.has_value());
         } else {  // CONT
             auto found = pending.find(id);
@@ -177,7 +215,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
             pending.erase(found);
             auto decoded = base64_decode(parsed->response.value_or(""), max_sasl_message * 2);
             if (!decoded) {
-                co_await fail(id, "", "Invalid base64 data in continued response", false);
+                co_await fail(id, client, "", "Invalid base64 data in continued response", false, "");
                 continue;
             }
             outcome = mechanism->step(*decoded);
@@ -188,7 +226,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
             Outcome looked_up =
                 co_await authenticator_.lookup_credentials(outcome.user, outcome.scheme, client, credentials);
             if (looked_up.status == Outcome::Status::TempFail) {
-                stream->write(format_auth_fail(id, outcome.user, looked_up.reason, true));
+                send(format_auth_fail(id, outcome.user, looked_up.reason, true));
                 continue;
             }
             outcome = mechanism->credentials(looked_up.status == Outcome::Status::Ok
@@ -199,44 +237,47 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
         switch (outcome.kind) {
         case SaslOutcome::Kind::Challenge:
             if (pending.size() >= kMaxPendingRequests) {
-                stream->write(format_auth_fail(id, "", "Too many pending requests", true));
+                send(format_auth_fail(id, "", "Too many pending requests", true));
                 break;
             }
             pending[id] = PendingRequest{std::move(mechanism), client};
-            stream->write(format_auth_cont(id, base64_encode(outcome.data)));
+            send(format_auth_cont(id, base64_encode(outcome.data)));
             break;
         case SaslOutcome::Kind::VerifyPassword: {
             // Logging in as someone else needs a master user, which this socket does not offer.
             if (!outcome.authzid.empty() && outcome.authzid != outcome.user) {
-                co_await fail(id, outcome.user, "", false);
+                co_await fail(id, client, outcome.user, "", false, outcome.password);
                 break;
             }
             Outcome verdict = co_await authenticator_.check_password(outcome.user, outcome.password, client);
-            if (verdict.status == Outcome::Status::Ok)
-                stream->write(format_auth_ok(id, verdict.user));
-            else if (verdict.status == Outcome::Status::TempFail)
-                stream->write(format_auth_fail(id, verdict.user, verdict.reason, true));
-            else
-                co_await fail(id, verdict.user, "", false);
+            if (verdict.status == Outcome::Status::Ok) {
+                authenticator_.record_penalty(client, false, verdict.user, "");
+                send(format_auth_ok(id, verdict.user));
+            } else if (verdict.status == Outcome::Status::TempFail) {
+                send(format_auth_fail(id, verdict.user, verdict.reason, true));
+            } else {
+                co_await fail(id, client, verdict.user, "", false, outcome.password);
+            }
             break;
         }
         case SaslOutcome::Kind::Success:
             if (!outcome.authzid.empty() && outcome.authzid != outcome.user) {
-                co_await fail(id, outcome.user, "", false);
+                co_await fail(id, client, outcome.user, "", false, "");
                 break;
             }
+            authenticator_.record_penalty(client, false, outcome.user, "");
             // A final server message (SCRAM's verifier) travels in the OK line.
-            stream->write(format_auth_ok(id, outcome.user,
+            send(format_auth_ok(id, outcome.user,
                                          outcome.data.empty() ? FieldMap{}
                                                               : FieldMap{{"resp", base64_encode(outcome.data)}}));
             break;
         case SaslOutcome::Kind::LookupUser:
             // EXTERNAL needs a TLS client certificate, which a SASL socket client cannot show.
-            co_await fail(id, outcome.user, "", false);
+            co_await fail(id, client, outcome.user, "", false, "");
             break;
         case SaslOutcome::Kind::LookupCredentials:
         case SaslOutcome::Kind::Failure:
-            co_await fail(id, outcome.user, "", false);
+            co_await fail(id, client, outcome.user, "", false, "");
             break;
         }
     }

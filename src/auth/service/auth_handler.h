@@ -41,6 +41,7 @@ private:
         Client client;
         std::unique_ptr<SaslMechanism> sasl;
         std::string user;  // as the passdb named it, once credentials were looked up
+        std::string password;  // a plaintext mechanism's password, for the penalty's retry check
     };
     using ReplyCob = std::function<void(rpc::AuthReply const&)>;
     void step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data);
@@ -53,8 +54,13 @@ private:
     // Success of a mechanism that proved the password itself: userdb, grant, and the
     // mechanism's final server message (SCRAM's verifier) in the reply's challenge.
     Task<void> succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
-    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error);
-    void finish(ReplyCob cob, const Outcome& outcome, const std::string& final_data = {});
+    // client_reason other than Dovecot's generic text reaches the client as NO [ALERT].
+    void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
+                const std::string& client_reason = "Authentication failed.");
+    // Answers the worker and updates the client IP's auth penalty.
+    void finish(ReplyCob cob, const Exchange& exchange, const Outcome& outcome, const std::string& final_data = {});
+    // Runs fn after seconds (the penalty delay, the failure delay).
+    void after(std::chrono::milliseconds delay, std::function<void()> fn);
     void challenge(ReplyCob cob, int64_t id, Exchange exchange, const std::string& text);
 
     event_base* base_;

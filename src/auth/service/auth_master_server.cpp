@@ -144,8 +144,8 @@ Task<void> AuthMasterServer::run_connection(std::shared_ptr<AsyncStream> stream,
             break;
         case AuthMasterLine::Kind::CacheFlush:
             if (socket.kind == AuthMasterSocket::Master) {
-                // No passdb cache is kept across requests here: nothing to flush.
-                stream->write("OK\t" + std::to_string(parsed->id) + "\t0\n");
+                size_t flushed = authenticator_.flush_cache();
+                stream->write("OK\t" + std::to_string(parsed->id) + "\t" + std::to_string(flushed) + "\n");
                 break;
             }
             [[fallthrough]];

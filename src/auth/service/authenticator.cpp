@@ -69,8 +69,11 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     for (const std::string& mechanism : split_words(settings.get("auth_mechanisms")))
         mechanisms_.push_back(to_upper(mechanism));
     disable_plaintext_auth_ = settings.get_bool("disable_plaintext_auth");
+    require_client_cert_ = settings.get_bool("auth_ssl_require_client_cert");
+    username_from_cert_ = settings.get_bool("auth_ssl_username_from_cert");
     verbose_ = settings.get_bool("auth_verbose");
     verbose_passwords_ = to_lower(settings.get("auth_verbose_passwords"));
+    debug_passwords_ = settings.get_bool("auth_debug_passwords");
     sasl_settings_.hostname = settings.get("hostname");
     if (sasl_settings_.hostname.empty()) {
         char name[256] = {};
@@ -83,7 +86,8 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     sasl_settings_.anonymous_username = settings.get("auth_anonymous_username");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
-    AuthSetup setup = load_auth_setup(settings, workers);
+    AuthSetup setup = load_auth_setup(settings, workers, &log_);
+    cache_ = std::move(setup.cache);
     passdbs_ = std::move(setup.passdbs);
     userdbs_ = std::move(setup.userdbs);
     username_ = std::move(setup.username);
@@ -110,6 +114,57 @@ bool Authenticator::mechanism_allowed(const std::string& mechanism, const Client
     return !(sasl_mechanism_is_plaintext(mechanism) && disable_plaintext_auth_ && !client.secured);
 }
 
+size_t Authenticator::flush_cache()
+{
+    if (!cache_)
+        return 0;
+    size_t dropped = cache_->entries();
+    cache_->clear();
+    return dropped;
+}
+
+unsigned Authenticator::penalty_delay_secs(const Client& client)
+{
+    if (client.no_penalty)
+        return 0;
+    unsigned penalty = penalty_.lookup(client.remote_ip, static_cast<int64_t>(time(nullptr)));
+    return penalty == 0 ? 0 : auth_penalty_to_secs(penalty);
+}
+
+void Authenticator::record_penalty(const Client& client, bool failed, const std::string& user,
+                                   const std::string& password)
+{
+    if (client.no_penalty)
+        return;
+    if (failed)
+        penalty_.record_failure(client.remote_ip, user, password, static_cast<int64_t>(time(nullptr)));
+    else
+        penalty_.record_success(client.remote_ip);
+}
+
+SaslSettings Authenticator::sasl_settings_for(const Client& client) const
+{
+    SaslSettings settings = sasl_settings_;
+    settings.certificate_username = certificate_user(client);
+    return settings;
+}
+
+std::optional<std::string> Authenticator::certificate_refusal(const Client& client) const
+{
+    if (!require_client_cert_)
+        return std::nullopt;
+    if (!client.valid_client_cert)
+        return "Client didn't present valid SSL certificate";
+    if (username_from_cert_ && client.cert_username.empty())
+        return "SSL certificate didn't contain username";
+    return std::nullopt;
+}
+
+std::string Authenticator::certificate_user(const Client& client) const
+{
+    return username_from_cert_ && client.valid_client_cert ? client.cert_username : std::string();
+}
+
 AuthRequest Authenticator::request_for(const std::string& user, const Client& client) const
 {
     AuthRequest request;
@@ -118,6 +173,8 @@ AuthRequest Authenticator::request_for(const std::string& user, const Client& cl
     request.local_ip = client.local_ip;
     request.remote_ip = client.remote_ip;
     request.secured = client.secured;
+    request.session = client.session_id;
+    request.mechanism = client.mechanism;
     return request;
 }
 
@@ -216,32 +273,55 @@ Task<Outcome> Authenticator::check_password(std::string login, std::string passw
 }
 
 Task<Outcome> Authenticator::lookup_credentials(std::string login, std::string scheme, Client client,
-                                                std::string& credentials)
+                                                std::string& credentials, std::string authzid)
 {
     Outcome failed{Outcome::Status::Failed, login, "", "Authentication failed."};
     std::string error;
-    auto name = normalize_username(login, username_, error);
+    std::optional<LoginName> name;
+    if (!authzid.empty() && authzid != login) {
+        auto master = normalize_username(login, username_, error);
+        auto target = master ? normalize_username(authzid, username_, error) : std::nullopt;
+        if (master && target)
+            name = LoginName{*target, *master};
+    } else if (scheme == "DIGEST-MD5") {
+        // Dovecot's DIGEST-MD5 hashes the name as sent: user*master never matches.
+        if (auto user = normalize_username(login, username_, error))
+            name = LoginName{*user, ""};
+    } else {
+        name = normalize_login(login, username_, error);
+    }
     if (!name) {
         if (verbose_)
             log_mechanism(scheme, client, "?", error);
         co_return failed;
     }
-    failed.user = *name;
+    bool master = !name->master_user.empty();
+    failed.user = master ? name->master_user : name->user;
     PassdbChainResult result;
     try {
-        AuthRequest request = request_for(*name, client);
-        result = co_await passdbs_.lookup_credentials_async(std::move(request), scheme);
+        if (master) {
+            AuthRequest master_request = request_for(name->master_user, client);
+            AuthRequest target_request = request_for(name->user, client);
+            result = co_await passdbs_.lookup_master_credentials_async(std::move(master_request),
+                                                                       std::move(target_request), scheme);
+        } else {
+            AuthRequest request = request_for(name->user, client);
+            result = co_await passdbs_.lookup_credentials_async(std::move(request), scheme);
+        }
     } catch (const std::exception& failure) {
-        log_.error("passdb(" + *name + "): " + failure.what());
+        log_.error("passdb(" + failed.user + "): " + failure.what());
         co_return temporary_failure();
     }
-    log_steps(result.steps, *name, client);
+    log_steps(result.steps, failed.user, client, master);
     if (result.status == PassdbStatus::InternalFailure)
         co_return temporary_failure();
     if (result.status != PassdbStatus::Ok)
         co_return failed;
+    if (master && verbose_)
+        log_.info("Master user logging in as " + name->user);
     credentials = result.credentials;
-    co_return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : *name, "", ""};
+    std::string user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    co_return Outcome{Outcome::Status::Ok, user, "", ""};
 }
 
 Task<Outcome> Authenticator::verify(std::string login, std::string password, Client client, std::string mechanism)

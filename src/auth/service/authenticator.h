@@ -2,8 +2,10 @@
 // are right (passdbs in order), who the user is (userdbs), and the signed grant.
 #pragma once
 
+#include "auth/auth_cache.h"
 #include "auth/auth_chain.h"
 #include "auth/passdb.h"
+#include "auth/penalty.h"
 #include "auth/sasl_mechanism.h"
 #include "auth/username.h"
 #include "config/config.h"
@@ -26,6 +28,11 @@ struct Client {
     std::string remote_ip, local_ip;
     bool secured = false;
     std::string session_id;
+    bool no_penalty = false;  // the auth-client AUTH line said no-penalty
+    // The TLS client certificate as the worker verified it; only set on TLS connections.
+    bool valid_client_cert = false;
+    std::string cert_username;  // ssl_cert_username_field of that certificate
+    std::string mechanism;      // of the exchange under way, for passdb { mechanisms = }
 };
 
 struct Outcome {
@@ -57,7 +64,19 @@ public:
     Task<Outcome> grant_login(std::string user, Client client, FieldMap passdb_fields = {});
     // The settings SASL mechanisms need (hostname, realms, anonymous user name).
     const SaslSettings& sasl_settings() const { return sasl_settings_; }
+    // The same with EXTERNAL's user: the certificate's name under auth_ssl_username_from_cert.
+    SaslSettings sasl_settings_for(const Client& client) const;
+    // auth_ssl_require_client_cert: why this client may not authenticate at all
+    // (Dovecot's words, also for the client), nullopt when it may.
+    std::optional<std::string> certificate_refusal(const Client& client) const;
+    // auth_ssl_username_from_cert: the name that replaces whatever login the client
+    // gave; empty when the setting is off or there is no valid certificate with a name.
+    std::string certificate_user(const Client& client) const;
     bool verbose() const { return verbose_; }
+    // An auth_debug line ("client in: AUTH ..."), when auth_debug is on.
+    void debug(const std::string& line) const { log_.debug(line); }
+    // auth_debug_passwords: debug lines may show passwords and SASL responses.
+    bool debug_passwords() const { return debug_passwords_; }
     // "cram-md5(user,rip,<session>): message", Dovecot's auth_verbose line for a mechanism.
     void log_mechanism(const std::string& mechanism, const Client& client, const std::string& user,
                        const std::string& message) const;
@@ -66,15 +85,28 @@ public:
     Task<Outcome> check_password(std::string login, std::string password, Client client);
     // Challenge-response mechanisms: the user's raw credentials in scheme. Ok with
     // credentials set, Failed for an unknown user or one without usable credentials.
+    // A master user logs in as someone else with an authzid (DIGEST-MD5, SCRAM) or
+    // user*master (CRAM-MD5, SCRAM; not DIGEST-MD5, as in Dovecot): its credentials come
+    // from the master=yes passdbs and Ok names the target user.
     // credentials must outlive the task (a local of the awaiting coroutine).
-    Task<Outcome> lookup_credentials(std::string login, std::string scheme, Client client, std::string& credentials);
+    Task<Outcome> lookup_credentials(std::string login, std::string scheme, Client client, std::string& credentials,
+                                     std::string authzid = {});
     // For LMTP: a delivery grant for an existing user.
     Task<Outcome> lookup(std::string login, Client client);
+
+    // The auth penalty of the client's IP (Dovecot's anvil PENALTY-GET/INC): how long to
+    // hold a new request back before its passdb look-up, 0 for none.
+    unsigned penalty_delay_secs(const Client& client);
+    // After a request ended: a failure raises the IP's penalty (a retry of the same
+    // user+password does not), a success clears it.
+    void record_penalty(const Client& client, bool failed, const std::string& user, const std::string& password);
 
     // The chains and name rules, for the auth-userdb/auth-master sockets.
     const PassdbChain& passdbs() const { return passdbs_; }
     const UserdbChain& userdbs() const { return userdbs_; }
     const UsernameSettings& username_settings() const { return username_; }
+    // doveadm auth cache flush: how many entries were dropped.
+    size_t flush_cache();
 
 private:
     struct UserFields {
@@ -105,10 +137,15 @@ private:
     UsernameSettings username_;
     std::vector<std::string> mechanisms_;
     bool disable_plaintext_auth_;
+    bool require_client_cert_;   // auth_ssl_require_client_cert
+    bool username_from_cert_;    // auth_ssl_username_from_cert
     bool verbose_;
     std::string verbose_passwords_;
+    bool debug_passwords_;
     SaslSettings sasl_settings_;
     std::string mail_uid_, mail_gid_;
+    AuthPenalty penalty_;
+    std::shared_ptr<AuthCache> cache_;
 };
 
 }  // namespace loft::auth::service

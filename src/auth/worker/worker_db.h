@@ -25,6 +25,7 @@ public:
     PassdbReply lookup_credentials(const AuthRequest& request, std::string_view scheme) override;
     Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password) override;
     Task<PassdbReply> lookup_credentials_async(const AuthRequest& request, std::string scheme) override;
+    bool looks_up_locally() const override { return false; }
 
 protected:
     std::optional<PassdbEntry> lookup(const AuthRequest&) override { return std::nullopt; }

@@ -237,6 +237,8 @@ MboxFile parse_mbox(std::string_view data, const FormatLimits& limits)
         if (file.messages.size() >= limits.max_messages)
             throw StorageError(StorageError::Kind::Limit, "mbox: too many messages");
         MboxMessage message;
+        message.disk.known = true;
+        message.disk.offset = pos;
         size_t eol = data.find('\n', pos);
         if (eol == std::string_view::npos)
             eol = data.size();
@@ -342,24 +344,72 @@ MboxFile parse_mbox(std::string_view data, const FormatLimits& limits)
             body_end = next_message = data.size();
         }
         message.body = std::string(data.substr(body_start, body_end - body_start));
+        message.disk.body_offset = body_start;
+        message.disk.body_end = body_end;
+        message.disk.end = next_message;
+        message.disk.uid = message.uid;
+        message.disk.flags = message.flags;
+        message.disk.seen_by_session = message.seen_by_session;
         pos = next_message;
 
         if (first && base) {
             file.uidvalidity = base->uidvalidity;
             file.next_uid = base->next_uid;
             file.keywords = std::move(base->keywords);
+            file.stored_base = format_base_value(file.uidvalidity, file.next_uid, file.keywords);
+            message.disk.carries_base = !pseudo;
         }
-        if (first && pseudo)
+        if (first && pseudo) {
             file.has_pseudo = true;
-        else
+            file.pseudo = std::move(message);
+        } else {
             file.messages.push_back(std::move(message));
+        }
         first = false;
     }
     return file;
 }
 
+std::string base_value(const MboxFile& file)
+{
+    return format_base_value(file.uidvalidity, file.next_uid, file.keywords);
+}
+
 void append_message(std::string& out, const MboxMessage& message, bool recent, std::string_view imapbase)
 {
+    out += header_block(message, recent, imapbase, kHeaderPadding);
+    out += message.body;
+    out += "\n";
+}
+
+MboxMessage new_pseudo_message(std::string_view hostname, int64_t now)
+{
+    MboxMessage pseudo;
+    pseudo.from_line = "From MAILER_DAEMON  " + ctime_utc(now);
+    pseudo.header = "Date: " + format_date_header(now) + "\n";
+    pseudo.header += "From: Mail System Internal Data <MAILER-DAEMON@" + std::string(hostname) + ">\n";
+    pseudo.header += "Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA\n";
+    pseudo.header += "Message-ID: <" + std::to_string(now) + "@" + std::string(hostname) + ">\n";
+    pseudo.body = "This text is part of the internal format of your mail folder, and is not\n"
+                  "a real message.  It is created automatically by the mail system software.\n"
+                  "If deleted, important folder data will be lost, and it will be re-created\n"
+                  "with the data reset to initial values.\n";
+    pseudo.flags.system = Seen;
+    pseudo.seen_by_session = true;
+    return pseudo;
+}
+
+std::string pseudo_header_block(const MboxMessage& pseudo, std::string_view base, size_t padding)
+{
+    std::string out = pseudo.from_line + "\n" + pseudo.header;
+    out += "X-IMAP: " + std::string(base) + std::string(padding, ' ') + "\n";
+    out += "Status: RO\n\n";
+    return out;
+}
+
+std::string header_block(const MboxMessage& message, bool recent, std::string_view imapbase, size_t padding)
+{
+    std::string out;
     out += message.from_line + "\n";
     out += message.header;
     if (!imapbase.empty())
@@ -373,6 +423,7 @@ void append_message(std::string& out, const MboxMessage& message, bool recent, s
     out += "\nX-Keywords:";
     for (const auto& keyword : message.flags.keywords)
         out += " " + keyword;
+    out.append(padding, ' ');
     out += "\nContent-Length: " + std::to_string(message.body.size()) + "\n";
     std::string x_status;
     if (message.flags.system & Answered) x_status += 'A';
@@ -382,8 +433,7 @@ void append_message(std::string& out, const MboxMessage& message, bool recent, s
     if (!x_status.empty())
         out += "X-Status: " + x_status + "\n";
     out += "\n";
-    out += message.body;
-    out += "\n";
+    return out;
 }
 
 std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recent, std::string_view hostname)
@@ -391,18 +441,10 @@ std::string format_mbox(const MboxFile& file, const std::vector<uint32_t>& recen
     std::string out;
     std::string base = format_base_value(file.uidvalidity, file.next_uid, file.keywords);
     if (file.has_pseudo || file.messages.empty()) {
-        int64_t now = static_cast<int64_t>(::time(nullptr));
-        out += "From MAILER_DAEMON  " + ctime_utc(now) + "\n";
-        out += "Date: " + format_date_header(now) + "\n";
-        out += "From: Mail System Internal Data <MAILER-DAEMON@" + std::string(hostname) + ">\n";
-        out += "Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA\n";
-        out += "Message-ID: <" + std::to_string(now) + "@" + std::string(hostname) + ">\n";
-        out += "X-IMAP: " + base + "\n";
-        out += "Status: RO\n\n";
-        out += "This text is part of the internal format of your mail folder, and is not\n"
-               "a real message.  It is created automatically by the mail system software.\n"
-               "If deleted, important folder data will be lost, and it will be re-created\n"
-               "with the data reset to initial values.\n\n";
+        MboxMessage pseudo =
+            file.has_pseudo ? file.pseudo : new_pseudo_message(hostname, static_cast<int64_t>(::time(nullptr)));
+        out += pseudo_header_block(pseudo, base, kHeaderPadding);
+        out += pseudo.body + "\n";
     }
     bool first = !file.has_pseudo;
     for (const auto& message : file.messages) {

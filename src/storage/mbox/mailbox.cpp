@@ -5,6 +5,7 @@
 #include "storage/maildir/fs_util.h"
 #include "storage/maildir/uidvalidity.h"
 #include "storage/mbox/privileged_group.h"
+#include "storage/mbox/redo_journal.h"
 #include "storage/storage_error.h"
 
 #include <fcntl.h>
@@ -67,6 +68,23 @@ void validate_keyword(const std::string& keyword)
         if (c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' || c == '"' ||
             c == '\\' || c == ']')
             throw StorageError(StorageError::Kind::BadName, "keyword contains characters mbox cannot store: " + keyword);
+}
+
+// What the file holds for a message after its header block (block_size bytes) is written
+// at offset; the body and separator positions are filled in by the caller when they move.
+mbox::OnDisk on_disk(const MboxMessage& message, uint64_t offset, size_t block_size, bool recent, bool carries_base)
+{
+    mbox::OnDisk disk;
+    disk.known = true;
+    disk.offset = offset;
+    disk.body_offset = offset + block_size;
+    disk.body_end = disk.body_offset + message.body.size();
+    disk.end = disk.body_end + 1;
+    disk.uid = message.uid;
+    disk.flags = message.flags;
+    disk.seen_by_session = !recent;
+    disk.carries_base = carries_base;
+    return disk;
 }
 
 }  // namespace
@@ -279,6 +297,10 @@ bool MboxMailbox::apply(MboxFile parsed, const Stamp& stamp)
 
 void MboxMailbox::rebuild_infos()
 {
+    // Counting line ends of a large mbox costs more than a flag change written in place:
+    // a message with the same UID and physical size keeps the virtual size counted before.
+    std::vector<MessageInfo> before = std::move(messages_);
+    size_t old_index = 0;
     messages_.clear();
     index_by_uid_.clear();
     messages_.reserve(file_.messages.size());
@@ -290,7 +312,13 @@ void MboxMailbox::rebuild_infos()
         if (recent_.count(message.uid))
             info.flags.system |= Recent;
         info.physical_size = message.header.size() + 1 + message.body.size();
-        info.virtual_size = mbox::crlf_size(message.header) + 2 + mbox::crlf_size(message.body);
+        while (old_index < before.size() && before[old_index].uid < message.uid)
+            old_index++;
+        if (old_index < before.size() && before[old_index].uid == message.uid &&
+            before[old_index].physical_size == info.physical_size)
+            info.virtual_size = before[old_index].virtual_size;
+        else
+            info.virtual_size = mbox::crlf_size(message.header) + 2 + mbox::crlf_size(message.body);
         info.internal_date = message.internal_date;
         info.modseq = modseq_by_uid_.count(message.uid) ? modseq_by_uid_.at(message.uid) : highest_modseq_;
         index_by_uid_[message.uid] = i;
@@ -425,6 +453,19 @@ void MboxMailbox::save_index()
 
 void MboxMailbox::sync()
 {
+    if (maildir::path_exists(redo_journal_path())) {
+        // A writer died in the middle of an in-place write: finish it before reading.
+        try {
+            UniqueFd fd = open_file(true);
+            auto lock = mbox::MboxLock::acquire(paths_.file, fd.get(), true, options_.locks);
+            struct stat st;
+            if (::fstat(fd.get(), &st) < 0)
+                throw_errno("fstat " + paths_.file);
+            recover_redo(fd.get(), st);
+        } catch (const std::exception&) {
+            // Not ours to write (or locked): read what is there, as Dovecot would.
+        }
+    }
     UniqueFd fd = open_file(false);
     struct stat st;
     if (::fstat(fd.get(), &st) < 0)
@@ -496,8 +537,15 @@ std::optional<bool> MboxMailbox::sync_appended(int fd, const Stamp& now)
         return std::nullopt;
     MboxFile merged = std::move(file_);
     file_.uidvalidity = merged.uidvalidity;
-    for (auto& message : grown.messages)
+    for (auto& message : grown.messages) {
+        // Parsed from the new part alone: make its offsets the file's.
+        auto base = static_cast<uint64_t>(stamp_.size);
+        message.disk.offset += base;
+        message.disk.body_offset += base;
+        message.disk.body_end += base;
+        message.disk.end += base;
         merged.messages.push_back(std::move(message));
+    }
     // The old messages' UIDs are taken as they are in memory: what was not written yet
     // still is not.
     bool unwritten_before = uids_unwritten_;
@@ -527,8 +575,13 @@ void MboxMailbox::modify(Change change, bool append_only)
                 throw StorageError(StorageError::Kind::Locked, "mbox keeps being replaced: " + paths_.file);
             continue;
         }
-        if (recover_torn_append(fd.get(), by_fd) && ::fstat(fd.get(), &by_fd) < 0)
+        if ((recover_torn_append(fd.get(), by_fd) | recover_redo(fd.get(), by_fd)) && ::fstat(fd.get(), &by_fd) < 0)
             throw_errno("fstat " + paths_.file);
+        if (!temporaries_checked_) {
+            // A writer killed while writing its journal leaves the temporary file.
+            mbox::PrivilegedGroup group(dir_of(paths_.file));
+            remove_stale_temporaries();
+        }
         Stamp now = stamp_of<Stamp>(by_fd);
         bool needs_write = needs_write_back_;
         if (!loaded_ || !(now == stamp_)) {
@@ -554,17 +607,14 @@ void MboxMailbox::modify(Change change, bool append_only)
             append_to_file(fd.get(), now, messages_before, new_recent);
             return;
         }
-        add_keywords(file_.keywords, {});
         for (const auto& message : file_.messages)
             add_keywords(file_.keywords, message.flags.keywords);
-        std::string formatted = mbox::format_mbox(file_, new_recent, maildir::plain_hostname());
-        write_file(fd.get(), formatted);
-        struct stat st;
-        if (::stat(paths_.file.c_str(), &st) < 0)
-            throw_errno("stat " + paths_.file);
-        for (uint32_t uid : new_recent)
-            recent_.insert(uid);
-        load(formatted, stamp_of<Stamp>(st));
+        try {
+            write_in_place(fd.get(), now, new_recent);
+        } catch (...) {
+            stamp_ = {};  // memory may be ahead of the file: read it again next time
+            throw;
+        }
         return;
     }
 }
@@ -574,10 +624,16 @@ void MboxMailbox::append_to_file(int fd, const Stamp& now, size_t first_new, con
     // Like an MTA (and Dovecot's own saves): the new messages go after the last one,
     // with their X-UIDs; X-IMAPbase is brought up to date by the next rewrite.
     std::string out;
+    std::vector<mbox::OnDisk> written;
     for (size_t i = first_new; i < file_.messages.size(); i++) {
         const auto& message = file_.messages[i];
         bool recent = std::find(new_recent.begin(), new_recent.end(), message.uid) != new_recent.end();
-        mbox::append_message(out, message, recent);
+        size_t start = out.size();
+        std::string block = mbox::header_block(message, recent, {}, mbox::kHeaderPadding);
+        out += block;
+        out += message.body;
+        out += "\n";
+        written.push_back(on_disk(message, static_cast<uint64_t>(now.size) + start, block.size(), recent, false));
     }
     mbox::PrivilegedGroup group(dir_of(paths_.file));
     if (!temporaries_checked_)
@@ -620,6 +676,8 @@ void MboxMailbox::append_to_file(int fd, const Stamp& now, size_t first_new, con
         throw_errno("fstat " + paths_.file);
     for (uint32_t uid : new_recent)
         recent_.insert(uid);
+    for (size_t i = first_new; i < file_.messages.size(); i++)
+        file_.messages[i].disk = written[i - first_new];
     std::string tail = tail_ + out;
     MboxFile updated = std::move(file_);
     file_.uidvalidity = updated.uidvalidity;
@@ -678,32 +736,209 @@ bool MboxMailbox::recover_torn_append(int fd, const struct stat& st)
     return truncated;
 }
 
-void MboxMailbox::write_file(int fd, const std::string& content)
+std::string MboxMailbox::redo_journal_path() const
 {
+    return maildir::join_path(dir_of(paths_.file), "." + base_of(paths_.file) + ".loft-redo");
+}
+
+bool MboxMailbox::recover_redo(int fd, const struct stat& st)
+{
+    std::string journal = redo_journal_path();
+    if (!maildir::path_exists(journal))
+        return false;
+    mbox::PrivilegedGroup group(dir_of(paths_.file));
+    std::optional<mbox::RedoRecord> record;
+    try {
+        record = mbox::read_redo_journal(journal, options_.max_file_size + (1 << 20));
+    } catch (const StorageError&) {
+    }
+    bool applied = false;
+    // A journal of another incarnation of the file, an incomplete one (its writer died
+    // before touching the mbox) or one whose untouched prefix changed since (Dovecot
+    // rewrote the file meanwhile) is dropped; otherwise it is finished.
+    if (record && mbox::redo_applies(fd, st, *record, paths_.file)) {
+        mbox::apply_redo(fd, *record, paths_.file);
+        applied = true;
+    }
+    if (::unlink(journal.c_str()) < 0 && errno != ENOENT)
+        throw_errno("unlink " + journal);
+    return applied;
+}
+
+void MboxMailbox::write_in_place(int fd, const Stamp& now, const std::vector<uint32_t>& new_recent)
+{
+    // Like Dovecot's mbox sync: a header block that changed is rewritten where it is when
+    // it fits (its X-Keywords padding absorbs the difference); from the first block that
+    // does not fit, or the first gap an expunge leaves, the rest of the file is written
+    // anew at its new place; a shorter file is truncated. The inode never changes.
+    std::string base = mbox::base_value(file_);
+    bool base_changed = base != file_.stored_base;
+    if (!file_.has_pseudo && file_.messages.empty()) {
+        // Dovecot keeps the UIDVALIDITY of an empty mbox in this pseudo message.
+        file_.has_pseudo = true;
+        file_.pseudo = mbox::new_pseudo_message(maildir::plain_hostname(), static_cast<int64_t>(::time(nullptr)));
+    }
+    auto is_recent = [&](uint32_t uid) { return std::find(new_recent.begin(), new_recent.end(), uid) != new_recent.end(); };
+
+    // The pseudo message (if any) first, then every message, in file order.
+    struct Piece {
+        mbox::MboxMessage* message;
+        bool pseudo;
+        bool recent;
+        bool carries_base;
+        bool changed;
+    };
+    std::vector<Piece> pieces;
+    if (file_.has_pseudo)
+        pieces.push_back({&file_.pseudo, true, false, false, !file_.pseudo.disk.known || base_changed});
+    for (size_t i = 0; i < file_.messages.size(); i++) {
+        auto& message = file_.messages[i];
+        bool recent = is_recent(message.uid);
+        bool carries_base = i == 0 && !file_.has_pseudo;
+        const auto& disk = message.disk;
+        bool changed = !disk.known || disk.uid != message.uid || !(disk.flags == message.flags) ||
+                       disk.seen_by_session == recent || disk.carries_base != carries_base ||
+                       (carries_base && base_changed);
+        pieces.push_back({&message, false, recent, carries_base, changed});
+    }
+    auto block_of = [&](const Piece& piece, size_t padding) {
+        if (piece.pseudo)
+            return mbox::pseudo_header_block(*piece.message, base, padding);
+        return mbox::header_block(*piece.message, piece.recent, piece.carries_base ? base : std::string_view(),
+                                  padding);
+    };
+    // A changed block padded to fill the old one exactly, or nullopt if it cannot fit.
+    auto fitted_block = [&](const Piece& piece) -> std::optional<std::string> {
+        const auto& disk = piece.message->disk;
+        if (!disk.known)
+            return std::nullopt;
+        std::string unpadded = block_of(piece, 0);
+        uint64_t room = disk.body_offset - disk.offset;
+        if (unpadded.size() > room)
+            return std::nullopt;
+        return block_of(piece, static_cast<size_t>(room - unpadded.size()));
+    };
+
+    mbox::RedoRecord record;
+    record.dev = now.dev;
+    record.ino = now.ino;
+    record.old_size = static_cast<uint64_t>(now.size);
+    std::vector<mbox::OnDisk> new_disks;
+    new_disks.reserve(pieces.size());
+    uint64_t cursor = 0;  // where the next piece starts in the new file
+    bool moving = false;
+    std::string tail;     // the new file from tail_start on, once moving
+    uint64_t tail_start = 0;
+    for (const auto& piece : pieces) {
+        const auto& disk = piece.message->disk;
+        if (!moving) {
+            std::optional<std::string> fitted;
+            // A message that ends the file without the separating blank line cannot stay
+            // put if another one will follow it.
+            bool unterminated = disk.end == disk.body_end && &piece != &pieces.back();
+            if (disk.known && disk.offset == cursor && !unterminated &&
+                (!piece.changed || (fitted = fitted_block(piece)))) {
+                if (piece.changed) {
+                    new_disks.push_back(on_disk(*piece.message, disk.offset, fitted->size(), piece.recent,
+                                                piece.carries_base));
+                    new_disks.back().body_end = disk.body_end;
+                    new_disks.back().end = disk.end;
+                    record.patches.push_back({disk.offset, std::move(*fitted)});
+                } else {
+                    new_disks.push_back(disk);
+                }
+                cursor = disk.end;
+                continue;
+            }
+            moving = true;
+            tail_start = cursor;
+        }
+        // Everything from here on is written at its new place.
+        uint64_t offset = tail_start + tail.size();
+        std::string block;
+        if (!piece.changed) {
+            block.resize(static_cast<size_t>(disk.body_offset - disk.offset));
+            size_t done = 0;
+            while (done < block.size()) {
+                ssize_t n = ::pread(fd, block.data() + done, block.size() - done,
+                                    static_cast<off_t>(disk.offset + done));
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    throw StorageError(StorageError::Kind::Io, "mbox changed while being rewritten: " + paths_.file);
+                done += static_cast<size_t>(n);
+            }
+            new_disks.push_back(disk);
+            auto& moved = new_disks.back();
+            moved.offset = offset;
+        } else {
+            auto fitted = fitted_block(piece);
+            block = fitted ? std::move(*fitted) : block_of(piece, mbox::kHeaderPadding);
+            new_disks.push_back(on_disk(*piece.message, offset, block.size(), piece.recent, piece.carries_base));
+        }
+        auto& placed = new_disks.back();
+        placed.body_offset = offset + block.size();
+        placed.body_end = placed.body_offset + piece.message->body.size();
+        placed.end = placed.body_end + 1;
+        tail += block;
+        tail += piece.message->body;
+        tail += '\n';
+        cursor = placed.end;
+    }
+    record.new_size = cursor;
+    if (moving)
+        record.patches.push_back({tail_start, std::move(tail)});
+
+    bool needs_journal = std::any_of(record.patches.begin(), record.patches.end(),
+                                     [](const mbox::FilePatch& patch) { return mbox::patch_may_tear(patch); });
+    mbox::PrivilegedGroup group(dir_of(paths_.file));
+    if (!temporaries_checked_)
+        remove_stale_temporaries();
+    std::string journal = redo_journal_path();
+    if (needs_journal) {
+        record.guard = mbox::prefix_fingerprint(fd, record.first_offset(), paths_.file);
+        std::string temp = maildir::join_path(dir_of(paths_.file),
+                                              "." + base_of(paths_.file) + ".loft-tmp.redo." + std::to_string(::getpid()));
+        mbox::write_redo_journal(journal, temp, record);
+    }
+    // Without a journal every write is one header block within one page: a kill leaves
+    // each message either as it was or as it is now. Like Dovecot, such flag rewrites
+    // are not fdatasynced (a power cut may lose the change, never the message); writes
+    // under a journal are, before the journal goes.
+    mbox::apply_redo(fd, record, paths_.file, needs_journal);
+    if (needs_journal && ::unlink(journal.c_str()) < 0)
+        throw_errno("unlink " + journal);
+
+    for (size_t i = 0; i < pieces.size(); i++) {
+        pieces[i].message->disk = new_disks[i];
+        pieces[i].message->seen_by_session = new_disks[i].seen_by_session;
+    }
+    file_.stored_base = base;
     struct stat st;
     if (::fstat(fd, &st) < 0)
         throw_errno("fstat " + paths_.file);
-    std::string dir = dir_of(paths_.file);
-    mbox::PrivilegedGroup group(dir);  // a spool such as /var/mail needs mail_privileged_group
-    std::string tmp_prefix = "." + base_of(paths_.file) + ".loft-tmp.";
-    remove_stale_temporaries();
-    std::string tmp = maildir::join_path(dir, tmp_prefix + std::to_string(::getpid()));
-    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777));
-    if (!out.valid())
-        throw StorageError(StorageError::Kind::Io, "cannot create " + tmp + ": " + strerror(errno));
-    try {
-        if (::fchown(out.get(), st.st_uid, st.st_gid) < 0 && errno != EPERM)
-            throw_errno("fchown " + tmp);
-        (void)::fchmod(out.get(), st.st_mode & 07777);
-        maildir::write_all(out.get(), content, tmp);
-        maildir::fsync_fd(out.get(), tmp);
-        if (::rename(tmp.c_str(), paths_.file.c_str()) < 0)
-            throw_errno("rename " + tmp);
-    } catch (...) {
-        ::unlink(tmp.c_str());
-        throw;
+    for (uint32_t uid : new_recent)
+        recent_.insert(uid);
+    MboxFile updated = std::move(file_);
+    file_.uidvalidity = updated.uidvalidity;
+    apply(std::move(updated), stamp_of<Stamp>(st));
+    refresh_tail(fd, st.st_size);
+}
+
+void MboxMailbox::refresh_tail(int fd, off_t size)
+{
+    size_t want = std::min(static_cast<size_t>(size), kTailCheckSize);
+    tail_.assign(want, '\0');
+    size_t done = 0;
+    while (done < want) {
+        ssize_t n = ::pread(fd, tail_.data() + done, want - done, size - static_cast<off_t>(want - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += static_cast<size_t>(n);
     }
-    maildir::fsync_dir(dir);
+    tail_.resize(done);
 }
 
 std::vector<uint32_t> MboxMailbox::expunged_since(uint64_t modseq, bool& complete) const

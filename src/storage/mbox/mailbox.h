@@ -1,8 +1,8 @@
 // One mbox file as an IMAP mailbox, with the same operations as MaildirMailbox: sync
 // with the file (UIDs from X-UID, new ones for MTA-delivered mail), flags and keywords,
-// expunge, copy and appends. Appends are appended; other changes rewrite the file under
-// the write locks into a temporary file that is renamed over the mbox, so a crash leaves
-// the old or the new file.
+// expunge, copy and appends. Appends are appended; other changes are written in place
+// under the write locks, as Dovecot does (the inode never changes), with a redo journal
+// whenever a kill could otherwise leave a message half written.
 #pragma once
 
 #include "lib/unique_fd.h"
@@ -179,7 +179,16 @@ private:
     std::string append_journal_path() const;
     // Under the write locks: cuts off an append whose writer died. True if it did.
     bool recover_torn_append(int fd, const struct stat& st);
-    void write_file(int fd, const std::string& content);
+    // ".<mbox>.loft-redo" beside the mbox: what an in-place write that moves data is
+    // about to write (redo_journal.h).
+    std::string redo_journal_path() const;
+    // Under the write locks: finishes an in-place write whose writer died. True if it did.
+    bool recover_redo(int fd, const struct stat& st);
+    // Under the write locks: writes file_ into the mbox in place (changed header blocks
+    // where they fit, else the rest of the file moved), then takes it as the loaded state.
+    void write_in_place(int fd, const Stamp& now, const std::vector<uint32_t>& new_recent);
+    // tail_ = the last bytes of the file (dirty syncs).
+    void refresh_tail(int fd, off_t size);
     void rebuild_infos();
     void note_expunged(uint32_t uid);
     std::vector<uint32_t> append_messages(std::vector<NewMessage> messages);

@@ -65,6 +65,7 @@ class AuthChainTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(credentials_along_the_chain);
     CPPUNIT_TEST(userdb_chain);
     CPPUNIT_TEST(username_normalization);
+    CPPUNIT_TEST(mechanisms_filter_passdbs);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -110,6 +111,34 @@ public:
         strict.add(fake("down", {}, true), stop);
         strict.add(fake("up", {{"alice", "a"}}), {});
         CPPUNIT_ASSERT(strict.verify_plain(req("alice"), "a").status == PassdbStatus::InternalFailure);
+    }
+
+    void mechanisms_filter_passdbs()
+    {
+        // The EXTERNAL set-up: passwords for everyone, no password for certificate logins.
+        PassdbChain chain;
+        chain.add(fake("users", {{"alice", "a"}}), {});
+        PassdbRule external_only;
+        external_only.mechanisms = {"EXTERNAL"};
+        chain.add(make_passdb("static", "nopassword=y"), external_only);
+        AuthRequest plain = req("alice");
+        plain.mechanism = "PLAIN";
+        CPPUNIT_ASSERT(chain.verify_plain(plain, "a").status == PassdbStatus::Ok);
+        CPPUNIT_ASSERT(chain.verify_plain(plain, "").status == PassdbStatus::PasswordMismatch);
+        CPPUNIT_ASSERT(chain.verify_plain(plain, "anything").status == PassdbStatus::PasswordMismatch);
+        AuthRequest external = req("alice");
+        external.mechanism = "external";
+        auto r = chain.verify_plain(external, "");
+        CPPUNIT_ASSERT(r.status == PassdbStatus::Ok);
+        CPPUNIT_ASSERT_EQUAL(size_t(2), r.steps.size());
+        // A look-up without a mechanism only reaches passdbs that list "none".
+        CPPUNIT_ASSERT(chain.verify_plain(req("alice"), "").status != PassdbStatus::Ok);
+        PassdbRule none;
+        none.mechanisms = {"NONE", "PLAIN"};
+        CPPUNIT_ASSERT(passdb_accepts_mechanism(none, ""));
+        CPPUNIT_ASSERT(passdb_accepts_mechanism(none, "plain"));
+        CPPUNIT_ASSERT(!passdb_accepts_mechanism(none, "EXTERNAL"));
+        CPPUNIT_ASSERT(passdb_accepts_mechanism(PassdbRule{}, "EXTERNAL"));
     }
 
     void deny_passdb_refuses_listed_users()
@@ -185,6 +214,14 @@ public:
                        PassdbStatus::UserUnknown);
         // Master passdbs never authenticate normal logins.
         CPPUNIT_ASSERT(chain.verify_plain(req("admin"), "adminpw").status == PassdbStatus::UserUnknown);
+        // Challenge-response mechanisms get the master's credentials, from the master passdbs only.
+        auto credentials = chain.lookup_master_credentials(req("admin"), req("alice"), "PLAIN");
+        CPPUNIT_ASSERT(credentials.status == PassdbStatus::Ok);
+        CPPUNIT_ASSERT_EQUAL(std::string("adminpw"), credentials.credentials);
+        CPPUNIT_ASSERT(chain.lookup_master_credentials(req("admin"), req("ghost"), "PLAIN").status ==
+                       PassdbStatus::UserUnknown);
+        CPPUNIT_ASSERT(chain.lookup_master_credentials(req("alice"), req("admin"), "PLAIN").status !=
+                       PassdbStatus::Ok);
     }
 
     void credentials_along_the_chain()

@@ -122,6 +122,7 @@ class TlsStreamTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(client_certificate_names_the_user);
     CPPUNIT_TEST(plaintext_client_on_tls_stream_is_closed);
     CPPUNIT_TEST(bad_settings_name_the_setting);
+    CPPUNIT_TEST(certificate_username_takes_the_configured_field);
     CPPUNIT_TEST(encrypted_key_needs_the_password);
     CPPUNIT_TEST_SUITE_END();
 
@@ -279,6 +280,40 @@ public:
         settings = certificates().server_settings();
         settings.verify_client_cert = true;
         assert_refused(settings, "ssl_verify_client_cert set, but ssl_ca not");
+        settings.ca_pem = certificates().file("ca.pem");
+        settings.cert_username_field = "noSuchField";
+        assert_refused(settings, "Invalid ssl_cert_username_field: noSuchField");
+    }
+
+    void certificate_username_takes_the_configured_field()
+    {
+        struct NameFree {
+            void operator()(X509_NAME* name) const { X509_NAME_free(name); }
+        };
+        std::unique_ptr<X509_NAME, NameFree> name(X509_NAME_new());
+        auto add = [&](const char* field, const std::string& value, int type = MBSTRING_UTF8) {
+            CPPUNIT_ASSERT(X509_NAME_add_entry_by_txt(name.get(), field, type,
+                                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                                      static_cast<int>(value.size()), -1, 0) == 1);
+        };
+        add("CN", "alice");
+        add("CN", "second");
+        add("emailAddress", "bob@example.org");
+        add("x500UniqueIdentifier", "carol");
+        add("OU", std::string("ali\0ce", 6), V_ASN1_UTF8STRING);
+        add("L", std::string(loft::kMaxCertUsernameLength + 1, 'x'), V_ASN1_UTF8STRING);  // past its ASN.1 bound
+        using loft::certificate_username;
+        // Long and short names and OIDs all work; the first entry of a field counts.
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), certificate_username(name.get(), "commonName"));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), certificate_username(name.get(), "CN"));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), certificate_username(name.get(), "2.5.4.3"));
+        CPPUNIT_ASSERT_EQUAL(std::string("bob@example.org"), certificate_username(name.get(), "emailAddress"));
+        CPPUNIT_ASSERT_EQUAL(std::string("carol"), certificate_username(name.get(), "x500UniqueIdentifier"));
+        // Absent, NUL inside, too long: no name at all.
+        CPPUNIT_ASSERT_EQUAL(std::string(), certificate_username(name.get(), "organizationName"));
+        CPPUNIT_ASSERT_EQUAL(std::string(), certificate_username(name.get(), "OU"));
+        CPPUNIT_ASSERT_EQUAL(std::string(), certificate_username(name.get(), "L"));
+        CPPUNIT_ASSERT_THROW(certificate_username(name.get(), "bogusField"), TlsError);
     }
 
     void encrypted_key_needs_the_password()
