@@ -3,7 +3,36 @@
 #include "auth/errors.h"
 #include "lib/strings.h"
 
+#include <memory>
+
 namespace loft::auth {
+
+namespace {
+
+template <typename T>
+Task<void> store_result(Task<T> task, std::shared_ptr<std::optional<T>> out)
+{
+    T value = co_await task;
+    out->emplace(std::move(value));
+}
+
+// The synchronous face of the chains: with drivers that answer at once the task has
+// finished when spawn() returns. (The result lives on the heap so that a task that did
+// suspend, a bug, cannot write into a gone stack frame later.)
+template <typename T>
+T finished_result(Task<T> task)
+{
+    auto result = std::make_shared<std::optional<T>>();
+    auto error = std::make_shared<std::exception_ptr>();
+    spawn(store_result(std::move(task), result), [error](std::exception_ptr failure) { *error = failure; });
+    if (*error)
+        std::rethrow_exception(*error);
+    if (!*result)
+        throw AuthError("a passdb/userdb needs loft-auth's event loop but was called synchronously");
+    return std::move(**result);
+}
+
+}  // namespace
 
 std::optional<ChainAction> parse_chain_action(std::string_view text)
 {
@@ -44,8 +73,8 @@ void PassdbChain::add(std::unique_ptr<Passdb> passdb, PassdbRule rule)
 // with plain "continue", later passdbs only look the user up; and when nothing succeeded
 // but some passdb failed internally, the answer is an internal failure (that passdb might
 // have accepted the password).
-PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mode mode,
-                                   std::string_view secret, const Entry** decided_by) const
+Task<PassdbChainResult> PassdbChain::run(AuthRequest request, bool masters, Mode mode, std::string secret,
+                                         const Entry** decided_by) const
 {
     PassdbChainResult result;
     bool success = false;
@@ -59,7 +88,7 @@ PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mod
     }
     if (chain.empty()) {
         result.status = PassdbStatus::UserUnknown;
-        return result;
+        co_return result;
     }
     for (size_t i = 0; i < chain.size(); i++) {
         const Entry& entry = *chain[i];
@@ -71,28 +100,30 @@ PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mod
             result.status = success ? PassdbStatus::Ok
                                     : seen_internal_failure ? PassdbStatus::InternalFailure
                                                             : PassdbStatus::UserUnknown;
-            return result;
+            co_return result;
         }
 
         PassdbReply reply;
         if (entry.rule.deny) {
-            reply = entry.passdb->lookup_credentials(request, {});
+            std::string exists_only;
+            reply = co_await entry.passdb->lookup_credentials_async(request, exists_only);
             result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
             if (reply.status != PassdbStatus::UserUnknown) {
                 result.status = reply.status == PassdbStatus::InternalFailure ? PassdbStatus::InternalFailure
                                                                               : PassdbStatus::UserDisabled;
                 if (result.status == PassdbStatus::UserDisabled)
                     result.steps.back().error = "User found from deny passdb";
-                return result;
+                co_return result;
             }
         } else if (mode == Mode::Credentials) {
-            reply = entry.passdb->lookup_credentials(request, secret);
+            reply = co_await entry.passdb->lookup_credentials_async(request, secret);
             result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
         } else if (password_checked) {
-            reply = entry.passdb->lookup_credentials(request, {});
+            std::string exists_only;
+            reply = co_await entry.passdb->lookup_credentials_async(request, exists_only);
             result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
         } else {
-            reply = entry.passdb->verify_plain(request, secret);
+            reply = co_await entry.passdb->verify_plain_async(request, secret);
             result.steps.push_back({std::string(entry.passdb->driver()), reply.status, reply.error});
         }
 
@@ -144,49 +175,77 @@ PassdbChainResult PassdbChain::run(const AuthRequest& request, bool masters, Mod
             result.status = PassdbStatus::InternalFailure;
         else
             result.status = ok ? PassdbStatus::PasswordMismatch : reply.status;
-        return result;
+        co_return result;
     }
-    return result;
+    co_return result;
 }
 
 PassdbChainResult PassdbChain::verify_plain(const AuthRequest& request, std::string_view password) const
 {
-    return run(request, false, Mode::Plain, password, nullptr);
+    return finished_result(verify_plain_async(request, std::string(password)));
 }
 
 PassdbChainResult PassdbChain::lookup_credentials(const AuthRequest& request, std::string_view scheme) const
 {
-    return run(request, false, Mode::Credentials, scheme, nullptr);
+    return finished_result(lookup_credentials_async(request, std::string(scheme)));
 }
 
 PassdbChainResult PassdbChain::lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
                                                          std::string_view scheme) const
 {
-    const Entry* decided_by = nullptr;
-    PassdbChainResult result = run(master, true, Mode::Credentials, scheme, &decided_by);
-    return with_target(std::move(result), decided_by, target);
+    return finished_result(lookup_master_credentials_async(master, target, std::string(scheme)));
 }
 
 PassdbChainResult PassdbChain::verify_master_plain(const AuthRequest& master, const AuthRequest& target,
                                                    std::string_view password) const
 {
-    const Entry* decided_by = nullptr;
-    PassdbChainResult result = run(master, true, Mode::Plain, password, &decided_by);
-    return with_target(std::move(result), decided_by, target);
+    return finished_result(verify_master_plain_async(master, target, std::string(password)));
 }
 
-PassdbChainResult PassdbChain::with_target(PassdbChainResult result, const Entry* decided_by,
-                                           const AuthRequest& target) const
+Task<PassdbChainResult> PassdbChain::verify_plain_async(AuthRequest request, std::string password) const
+{
+    PassdbChainResult result = co_await run(std::move(request), false, Mode::Plain, std::move(password), nullptr);
+    co_return result;
+}
+
+Task<PassdbChainResult> PassdbChain::lookup_credentials_async(AuthRequest request, std::string scheme) const
+{
+    PassdbChainResult result = co_await run(std::move(request), false, Mode::Credentials, std::move(scheme), nullptr);
+    co_return result;
+}
+
+Task<PassdbChainResult> PassdbChain::verify_master_plain_async(AuthRequest master, AuthRequest target,
+                                                               std::string password) const
+{
+    const Entry* decided_by = nullptr;
+    PassdbChainResult result = co_await run(std::move(master), true, Mode::Plain, std::move(password), &decided_by);
+    PassdbChainResult with_target_result = co_await with_target(std::move(result), decided_by, std::move(target));
+    co_return with_target_result;
+}
+
+Task<PassdbChainResult> PassdbChain::lookup_master_credentials_async(AuthRequest master, AuthRequest target,
+                                                                     std::string scheme) const
+{
+    const Entry* decided_by = nullptr;
+    PassdbChainResult result = co_await run(std::move(master), true, Mode::Credentials, std::move(scheme), &decided_by);
+    PassdbChainResult with_target_result = co_await with_target(std::move(result), decided_by, std::move(target));
+    co_return with_target_result;
+}
+
+Task<PassdbChainResult> PassdbChain::with_target(PassdbChainResult result, const Entry* decided_by,
+                                                 AuthRequest target) const
 {
     if (result.status != PassdbStatus::Ok || decided_by == nullptr || !decided_by->rule.pass)
-        return result;
-    PassdbChainResult target_result = run(target, false, Mode::Credentials, {}, nullptr);
+        co_return result;
+    std::string exists_only;
+    PassdbChainResult target_result =
+        co_await run(std::move(target), false, Mode::Credentials, std::move(exists_only), nullptr);
     for (ChainStep& step : target_result.steps)
         result.steps.push_back(std::move(step));
     result.status = target_result.status;
     for (auto& [key, value] : target_result.fields)
         result.fields[key] = value;
-    return result;
+    co_return result;
 }
 
 void UserdbChain::add(std::unique_ptr<Userdb> userdb, UserdbRule rule)
@@ -219,12 +278,17 @@ UserdbChain::IterateStatus UserdbChain::iterate(const AuthRequest& request,
 
 UserdbChainResult UserdbChain::lookup(const AuthRequest& request) const
 {
+    return finished_result(lookup_async(request));
+}
+
+Task<UserdbChainResult> UserdbChain::lookup_async(AuthRequest request) const
+{
     UserdbChainResult result;
     bool found = false;
     bool seen_internal_failure = false;
     if (entries_.empty()) {
         result.status = UserdbStatus::UserUnknown;
-        return result;
+        co_return result;
     }
     for (size_t i = 0; i < entries_.size(); i++) {
         const Entry& entry = entries_[i];
@@ -235,7 +299,7 @@ UserdbChainResult UserdbChain::lookup(const AuthRequest& request) const
                 continue;
             break;
         }
-        UserdbReply reply = entry.userdb->lookup(request);
+        UserdbReply reply = co_await entry.userdb->lookup_async(request);
         bool ok = reply.status == UserdbStatus::Ok;
         bool internal = reply.status == UserdbStatus::InternalFailure;
         if (!reply.error.empty())
@@ -276,7 +340,7 @@ UserdbChainResult UserdbChain::lookup(const AuthRequest& request) const
     }
     result.status = found ? UserdbStatus::Ok
                           : seen_internal_failure ? UserdbStatus::InternalFailure : UserdbStatus::UserUnknown;
-    return result;
+    co_return result;
 }
 
 }  // namespace loft::auth

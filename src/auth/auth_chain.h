@@ -3,6 +3,7 @@
 #pragma once
 
 #include "auth/passdb.h"
+#include "lib/task.h"
 
 #include <functional>
 #include <memory>
@@ -72,6 +73,15 @@ public:
     // from the master=yes passdbs (pass=yes: the target must then exist in the normal ones).
     PassdbChainResult lookup_master_credentials(const AuthRequest& master, const AuthRequest& target,
                                                 std::string_view scheme) const;
+    // The same as tasks, for loft-auth's loop: a passdb served by loft-auth-worker is
+    // awaited there while other requests go on. The synchronous forms above are for
+    // callers without a loop (loftadm), whose drivers all answer at once.
+    Task<PassdbChainResult> verify_plain_async(AuthRequest request, std::string password) const;
+    Task<PassdbChainResult> lookup_credentials_async(AuthRequest request, std::string scheme) const;
+    Task<PassdbChainResult> verify_master_plain_async(AuthRequest master, AuthRequest target,
+                                                      std::string password) const;
+    Task<PassdbChainResult> lookup_master_credentials_async(AuthRequest master, AuthRequest target,
+                                                            std::string scheme) const;
 
 private:
     struct Entry {
@@ -79,10 +89,10 @@ private:
         PassdbRule rule;
     };
     enum class Mode { Plain, Credentials };
-    PassdbChainResult run(const AuthRequest& request, bool masters, Mode mode, std::string_view secret,
-                          const Entry** decided_by) const;
+    Task<PassdbChainResult> run(AuthRequest request, bool masters, Mode mode, std::string secret,
+                                const Entry** decided_by) const;
     // A master=yes passdb with pass=yes decided: the target user must pass the normal passdbs too.
-    PassdbChainResult with_target(PassdbChainResult result, const Entry* decided_by, const AuthRequest& target) const;
+    Task<PassdbChainResult> with_target(PassdbChainResult result, const Entry* decided_by, AuthRequest target) const;
 
     std::vector<Entry> entries_;
 };
@@ -98,6 +108,7 @@ public:
     void add(std::unique_ptr<Userdb> userdb, UserdbRule rule);
     bool empty() const { return entries_.empty(); }
     UserdbChainResult lookup(const AuthRequest& request) const;
+    Task<UserdbChainResult> lookup_async(AuthRequest request) const;  // see PassdbChain
 
     // User listing over every userdb that supports it, in chain order (Dovecot's LIST):
     // Failed when one of them failed (the others are still listed; error says why).

@@ -1,5 +1,6 @@
 #include "auth/cached_db.h"
 
+#include "auth/password_scheme.h"
 #include "auth/sql_db.h"
 
 #include <ctime>
@@ -152,16 +153,13 @@ std::string CachedPassdb::key_for(const AuthRequest& request) const
     return "P" + id_ + "\t" + expand_auth_variables(key_template_, request);
 }
 
-std::optional<PassdbEntry> CachedPassdb::lookup(const AuthRequest& request)
+std::optional<std::optional<PassdbEntry>> CachedPassdb::cached(const AuthRequest& request, const std::string& key)
 {
-    std::string key = key_for(request);
-    last_from_cache_ = false;
     if (auto hit = cache_->lookup(key, now_secs())) {
         if (hit->negative) {
             if (log_)
                 log_->debug(db_log_prefix(driver(), request) + "cache hit: ");
-            last_from_cache_ = true;
-            return std::nullopt;
+            return std::optional<PassdbEntry>();
         }
         std::string_view in = hit->value;
         auto password = take(in);
@@ -173,22 +171,37 @@ std::optional<PassdbEntry> CachedPassdb::lookup(const AuthRequest& request)
                 log_->debug(db_log_prefix(driver(), request) + "cache hit: " + shown + (rest.empty() ? "" : "\t") +
                             rest);
             }
-            last_from_cache_ = true;
-            return PassdbEntry{std::move(*password), std::move(*fields)};
+            return std::optional<PassdbEntry>(PassdbEntry{std::move(*password), std::move(*fields)});
         }
         cache_->remove(key);
     }
     if (log_)
         log_->debug(db_log_prefix(driver(), request) + "cache miss");
-    std::optional<PassdbEntry> entry = inner_->lookup(request);
+    return std::nullopt;
+}
+
+void CachedPassdb::store(const std::string& key, const std::optional<PassdbEntry>& entry)
+{
     if (!entry) {
         cache_->insert_negative(key, now_secs());
-        return entry;
+        return;
     }
     std::string value;
     put(value, entry->password);
     value += encode_fields(entry->fields);
     cache_->insert(key, std::move(value), now_secs());
+}
+
+std::optional<PassdbEntry> CachedPassdb::lookup(const AuthRequest& request)
+{
+    std::string key = key_for(request);
+    last_from_cache_ = false;
+    if (auto hit = cached(request, key)) {
+        last_from_cache_ = true;
+        return std::move(*hit);
+    }
+    std::optional<PassdbEntry> entry = inner_->lookup(request);
+    store(key, entry);
     return entry;
 }
 
@@ -202,6 +215,48 @@ PassdbReply CachedPassdb::verify_plain(const AuthRequest& request, std::string_v
     return reply;
 }
 
+Task<PassdbReply> CachedPassdb::verify_plain_async(const AuthRequest& request, std::string password)
+{
+    if (inner_->looks_up_locally())
+        co_return verify_plain(request, password);
+    std::string key = key_for(request);
+    if (auto hit = cached(request, key)) {
+        PassdbReply from_cache = verify_entry(request, *hit, password);
+        if (from_cache.status != PassdbStatus::PasswordMismatch)
+            co_return from_cache;
+        // The password may have changed since it was cached: ask the passdb.
+        cache_->remove(key);
+        if (log_)
+            log_->debug(db_log_prefix(driver(), request) + "cache miss");
+    }
+    PassdbReply reply = co_await inner_->verify_plain_async(request, password);
+    if (reply.status == PassdbStatus::UserUnknown) {
+        store(key, std::nullopt);
+    } else if (reply.status == PassdbStatus::Ok) {
+        PassdbEntry entry;
+        entry.password = hash_password("SSHA512", password);
+        entry.fields = reply.fields;
+        store(key, entry);
+    }
+    co_return reply;
+}
+
+Task<PassdbReply> CachedPassdb::lookup_credentials_async(const AuthRequest& request, std::string scheme)
+{
+    if (inner_->looks_up_locally())
+        co_return lookup_credentials(request, scheme);
+    std::string key = key_for(request);
+    if (auto hit = cached(request, key)) {
+        PassdbReply from_cache = credentials_of_entry(request, *hit, scheme);
+        if (from_cache.status != PassdbStatus::SchemeNotAvailable)
+            co_return from_cache;
+    }
+    PassdbReply reply = co_await inner_->lookup_credentials_async(request, scheme);
+    if (reply.status == PassdbStatus::UserUnknown)
+        store(key, std::nullopt);
+    co_return reply;
+}
+
 CachedUserdb::CachedUserdb(std::unique_ptr<Userdb> inner, std::shared_ptr<AuthCache> cache, std::string key_template,
                            std::string id, const Logger* log)
     : UserdbWrapper(std::move(inner)), cache_(std::move(cache)), key_template_(std::move(key_template)),
@@ -209,9 +264,13 @@ CachedUserdb::CachedUserdb(std::unique_ptr<Userdb> inner, std::shared_ptr<AuthCa
 {
 }
 
-UserdbReply CachedUserdb::lookup(const AuthRequest& request)
+std::string CachedUserdb::key_for(const AuthRequest& request) const
 {
-    std::string key = "U" + id_ + "\t" + expand_auth_variables(key_template_, request);
+    return "U" + id_ + "\t" + expand_auth_variables(key_template_, request);
+}
+
+std::optional<UserdbReply> CachedUserdb::cached(const AuthRequest& request, const std::string& key)
+{
     std::string prefix = log_ ? db_log_prefix(driver(), request) : std::string();
     if (auto hit = cache_->lookup(key, now_secs())) {
         if (hit->negative) {
@@ -228,12 +287,35 @@ UserdbReply CachedUserdb::lookup(const AuthRequest& request)
     }
     if (log_)
         log_->debug(prefix + "userdb cache miss");
-    UserdbReply reply = inner_->lookup(request);
+    return std::nullopt;
+}
+
+void CachedUserdb::store(const std::string& key, const UserdbReply& reply)
+{
     if (reply.status == UserdbStatus::Ok)
         cache_->insert(key, encode_fields(reply.fields), now_secs());
     else if (reply.status == UserdbStatus::UserUnknown)
         cache_->insert_negative(key, now_secs());
+}
+
+UserdbReply CachedUserdb::lookup(const AuthRequest& request)
+{
+    std::string key = key_for(request);
+    if (auto hit = cached(request, key))
+        return std::move(*hit);
+    UserdbReply reply = inner_->lookup(request);
+    store(key, reply);
     return reply;
+}
+
+Task<UserdbReply> CachedUserdb::lookup_async(const AuthRequest& request)
+{
+    std::string key = key_for(request);
+    if (auto hit = cached(request, key))
+        co_return std::move(*hit);
+    UserdbReply reply = co_await inner_->lookup_async(request);
+    store(key, reply);
+    co_return reply;
 }
 
 }  // namespace loft::auth

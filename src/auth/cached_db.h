@@ -38,12 +38,22 @@ public:
     // A cached entry that no longer matches the password is looked up again (the
     // password may have changed), as Dovecot does for entries from a successful login.
     PassdbReply verify_plain(const AuthRequest& request, std::string_view password) override;
+    // Around a passdb served by loft-auth-worker, which returns no stored password: a
+    // successful login caches a salted hash of the password it used, as Dovecot does for
+    // pam; credentials that entry cannot give come from the passdb again.
+    Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password) override;
+    Task<PassdbReply> lookup_credentials_async(const AuthRequest& request, std::string scheme) override;
+    bool looks_up_locally() const override { return inner_->looks_up_locally(); }
 
 protected:
     std::optional<PassdbEntry> lookup(const AuthRequest& request) override;
 
 private:
     std::string key_for(const AuthRequest& request) const;
+    // The cached answer (inner nullopt: an unknown user) with its debug line, or nullopt
+    // for a miss (its debug line logged too).
+    std::optional<std::optional<PassdbEntry>> cached(const AuthRequest& request, const std::string& key);
+    void store(const std::string& key, const std::optional<PassdbEntry>& entry);
 
     std::unique_ptr<Passdb> inner_;
     std::shared_ptr<AuthCache> cache_;
@@ -58,8 +68,13 @@ public:
     CachedUserdb(std::unique_ptr<Userdb> inner, std::shared_ptr<AuthCache> cache, std::string key_template,
                  std::string id, const Logger* log);
     UserdbReply lookup(const AuthRequest& request) override;
+    Task<UserdbReply> lookup_async(const AuthRequest& request) override;
 
 private:
+    std::string key_for(const AuthRequest& request) const;
+    // The cached reply with its debug line, or nullopt for a miss (logged too).
+    std::optional<UserdbReply> cached(const AuthRequest& request, const std::string& key);
+    void store(const std::string& key, const UserdbReply& reply);
     std::shared_ptr<AuthCache> cache_;
     std::string key_template_, id_;
     const Logger* log_;

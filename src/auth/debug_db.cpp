@@ -36,4 +36,31 @@ UserdbReply DebugUserdb::lookup(const AuthRequest& request)
     return around<UserdbReply>(log_, driver(), request, "userdb", [&] { return inner_->lookup(request); });
 }
 
+Task<PassdbReply> DebugPassdb::verify_plain_async(const AuthRequest& request, std::string password)
+{
+    std::string prefix = db_log_prefix(driver(), request);
+    log_.debug(prefix + "Performing passdb lookup");
+    PassdbReply reply = co_await inner_->verify_plain_async(request, std::move(password));
+    log_.debug(prefix + "Finished passdb lookup");
+    co_return reply;
+}
+
+Task<PassdbReply> DebugPassdb::lookup_credentials_async(const AuthRequest& request, std::string scheme)
+{
+    std::string prefix = db_log_prefix(driver(), request);
+    log_.debug(prefix + "Performing passdb lookup");
+    PassdbReply reply = co_await inner_->lookup_credentials_async(request, std::move(scheme));
+    log_.debug(prefix + "Finished passdb lookup");
+    co_return reply;
+}
+
+Task<UserdbReply> DebugUserdb::lookup_async(const AuthRequest& request)
+{
+    std::string prefix = db_log_prefix(driver(), request);
+    log_.debug(prefix + "Performing userdb lookup");
+    UserdbReply reply = co_await inner_->lookup_async(request);
+    log_.debug(prefix + "Finished userdb lookup");
+    co_return reply;
+}
+
 }  // namespace loft::auth

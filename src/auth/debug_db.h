@@ -16,6 +16,10 @@ public:
     std::string_view driver() const override { return inner_->driver(); }
     PassdbReply verify_plain(const AuthRequest& request, std::string_view password) override;
     PassdbReply lookup_credentials(const AuthRequest& request, std::string_view scheme) override;
+    // The same lines around a look-up made in loft-auth-worker.
+    Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password) override;
+    Task<PassdbReply> lookup_credentials_async(const AuthRequest& request, std::string scheme) override;
+    bool looks_up_locally() const override { return inner_->looks_up_locally(); }
 
 protected:
     std::optional<PassdbEntry> lookup(const AuthRequest&) override { return std::nullopt; }  // never called
@@ -29,6 +33,7 @@ class DebugUserdb final : public UserdbWrapper {
 public:
     DebugUserdb(std::unique_ptr<Userdb> inner, const Logger& log) : UserdbWrapper(std::move(inner)), log_(log) {}
     UserdbReply lookup(const AuthRequest& request) override;
+    Task<UserdbReply> lookup_async(const AuthRequest& request) override;
 
 private:
     const Logger& log_;

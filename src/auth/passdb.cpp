@@ -27,6 +27,21 @@ bool field_is_true(const FieldMap& fields, const std::string& key)
     return value.empty() || iequals(value, "yes") || iequals(value, "y") || value == "1";
 }
 
+Task<UserdbReply> Userdb::lookup_async(const AuthRequest& request)
+{
+    co_return lookup(request);
+}
+
+Task<PassdbReply> Passdb::verify_plain_async(const AuthRequest& request, std::string password)
+{
+    co_return verify_plain(request, password);
+}
+
+Task<PassdbReply> Passdb::lookup_credentials_async(const AuthRequest& request, std::string scheme)
+{
+    co_return lookup_credentials(request, scheme);
+}
+
 void Userdb::iterate(const AuthRequest&, const std::function<void(const std::string&)>&)
 {
     throw AuthError("userdb " + std::string(driver()) + " cannot list users");
@@ -40,6 +55,12 @@ PassdbReply Passdb::verify_plain(const AuthRequest& request, std::string_view pa
     } catch (const std::exception& e) {
         return reply(PassdbStatus::InternalFailure, e.what());
     }
+    return verify_entry(request, entry, password);
+}
+
+PassdbReply Passdb::verify_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                 std::string_view password) const
+{
     if (!entry)
         return reply(PassdbStatus::UserUnknown, "unknown user");
 
@@ -75,8 +96,15 @@ PassdbReply Passdb::lookup_credentials(const AuthRequest& request, std::string_v
     } catch (const std::exception& e) {
         return reply(PassdbStatus::InternalFailure, e.what());
     }
+    return credentials_of_entry(request, entry, scheme);
+}
+
+PassdbReply Passdb::credentials_of_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                         std::string_view scheme) const
+{
     if (!entry)
         return reply(PassdbStatus::UserUnknown, "unknown user");
+
     PassdbReply out;
     out.fields = entry->fields;
     if (scheme.empty()) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "auth/auth_request.h"
+#include "lib/task.h"
 
 #include <functional>
 #include <memory>
@@ -46,11 +47,23 @@ public:
     // With an empty scheme, only whether the user exists and its fields (EXTERNAL,
     // master user look-ups, userdb prefetch).
     virtual PassdbReply lookup_credentials(const AuthRequest& request, std::string_view scheme);
+    // What the chain awaits. Drivers that answer at once keep these defaults (the methods
+    // above); loft-auth's stand-ins for blocking drivers ask a loft-auth-worker instead.
+    virtual Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password);
+    virtual Task<PassdbReply> lookup_credentials_async(const AuthRequest& request, std::string scheme);
+    // false for stand-ins whose look-ups only the *_async forms really make (a
+    // loft-auth-worker's); wrappers such as the auth cache then await them too.
+    virtual bool looks_up_locally() const { return true; }
 
 protected:
     friend class CachedPassdb;  // the auth cache asks the driver it wraps
     // nullopt: unknown user. Throws AuthError for an internal failure.
     virtual std::optional<PassdbEntry> lookup(const AuthRequest& request) = 0;
+    // verify_plain() and lookup_credentials() on an entry already found (nullopt: unknown user).
+    PassdbReply verify_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                             std::string_view password) const;
+    PassdbReply credentials_of_entry(const AuthRequest& request, const std::optional<PassdbEntry>& entry,
+                                     std::string_view scheme) const;
     // Scheme of stored passwords without a {SCHEME} prefix (the scheme= arg).
     std::string default_scheme_ = "CRYPT";
 };
@@ -68,6 +81,8 @@ public:
     virtual ~Userdb() = default;
     virtual std::string_view driver() const = 0;
     virtual UserdbReply lookup(const AuthRequest& request) = 0;
+    // What the chain awaits; the default is lookup() (see Passdb::verify_plain_async).
+    virtual Task<UserdbReply> lookup_async(const AuthRequest& request);
     // User listing (doveadm user '*', the auth-userdb LIST request), for drivers that can.
     virtual bool can_iterate() const { return false; }
     // Calls each_user for every user name. Throws AuthError when the listing fails.

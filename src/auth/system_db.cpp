@@ -80,6 +80,23 @@ UserdbReply PasswdUserdb::lookup(const AuthRequest& request)
     return reply;
 }
 
+PassdbReply ShadowPassdb::verify_plain(const AuthRequest& request, std::string_view password)
+{
+    std::optional<PassdbEntry> entry;
+    try {
+        entry = lookup(request);
+    } catch (const std::exception&) {
+        // The generic path reports it.
+    }
+    if (entry && (entry->password.empty() || entry->password[0] == '*' || entry->password[0] == '!')) {
+        PassdbReply reply;
+        reply.status = PassdbStatus::UserDisabled;
+        reply.error = "invalid password field '" + entry->password + "'";
+        return reply;
+    }
+    return Passdb::verify_plain(request, password);
+}
+
 std::optional<PassdbEntry> ShadowPassdb::lookup(const AuthRequest& request)
 {
     if (!plausible_name(request.user))

@@ -24,6 +24,9 @@ public:
 class ShadowPassdb final : public Passdb {
 public:
     std::string_view driver() const override { return "shadow"; }
+    // As Dovecot: a locked or empty password field ("*", "!...", "") disables the user
+    // (a failed login, not a temporary failure).
+    PassdbReply verify_plain(const AuthRequest& request, std::string_view password) override;
 
 protected:
     std::optional<PassdbEntry> lookup(const AuthRequest& request) override;

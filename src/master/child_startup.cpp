@@ -1,6 +1,8 @@
 #include "master/child_startup.h"
 
+#include "lib/control.h"
 #include "lib/process.h"
+#include "lib/strings.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -45,6 +47,46 @@ HandoffReceiver::HandoffReceiver(event_base* base, UniqueFd control, OnConnectio
     watcher_ = std::make_unique<ReadWatcher>(base_, control_.get(), [this] { drain(); });
 }
 
+Task<UniqueFd> HandoffReceiver::request(std::string what)
+{
+    if (!control_)
+        throw ControlUnavailable("loftd is gone");
+    uint64_t id = next_id_++;
+    send_message(control_.get(), std::to_string(id) + " " + what);
+    struct Answer {
+        bool ok = false;
+        std::string reason;
+        UniqueFd fd;
+    };
+    auto answer = std::make_shared<Answer>();
+    co_await CallbackAwaiter<bool>([&](CallbackAwaiter<bool>::Resolver resolve) {
+        waiting_[id] = [answer, resolve](bool ok, std::string reason, UniqueFd fd) {
+            *answer = Answer{ok, std::move(reason), std::move(fd)};
+            resolve(true);
+        };
+    });
+    if (!answer->ok)
+        throw ControlUnavailable(answer->reason);
+    co_return std::move(answer->fd);
+}
+
+bool HandoffReceiver::answer(ReceivedMessage& message)
+{
+    size_t space = message.text.find(' ');
+    auto id = parse_uint(std::string_view(message.text).substr(0, space));
+    if (!id || space == std::string::npos)
+        return false;
+    auto found = waiting_.find(*id);
+    if (found == waiting_.end())
+        return true;
+    auto resume = std::move(found->second);
+    waiting_.erase(found);
+    std::string verdict = message.text.substr(space + 1);
+    bool ok = verdict == "OK" && message.fd.valid();
+    resume(ok, ok ? "" : (verdict.starts_with("FAIL ") ? verdict.substr(5) : verdict), std::move(message.fd));
+    return true;
+}
+
 bool HandoffReceiver::take_pending()
 {
     std::optional<ReceivedMessage> message;
@@ -73,8 +115,13 @@ void HandoffReceiver::drain()
             return;
         if (message->end_of_stream) {
             event_base_loopexit(base_, nullptr);  // loftd is gone
+            auto waiting = std::move(waiting_);
+            for (auto& [id, resume] : waiting)
+                resume(false, "loftd is gone", UniqueFd());
             return;
         }
+        if (answer(*message))
+            continue;
         if (message->fd && message->text.rfind("CONNECTION", 0) == 0)
             on_connection_(std::move(message->fd), message->text.size() > 11 ? message->text.substr(11) : "");
     }

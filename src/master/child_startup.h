@@ -7,9 +7,11 @@
 #include "lib/event_loop.h"
 #include "lib/fd_passing.h"
 #include "lib/log.h"
+#include "lib/task.h"
 #include "lib/unique_fd.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 
 namespace loft::master {
@@ -29,9 +31,16 @@ public:
     HandoffReceiver(event_base* base, UniqueFd control, OnConnection on_connection);
     // A connection already sent but not yet read (checked before idling out).
     bool take_pending();
+    // Asks loftd for a connection ("<id> AUTH-WORKER" -> "<id> OK" + fd); throws
+    // ControlUnavailable when loftd refuses or is gone.
+    Task<UniqueFd> request(std::string what);
 
 private:
     void drain();
+    // "<id> OK"/"<id> FAIL reason": the answer to request(); false for other messages.
+    bool answer(ReceivedMessage& message);
+    std::map<uint64_t, std::function<void(bool ok, std::string reason, UniqueFd fd)>> waiting_;
+    uint64_t next_id_ = 1;
     event_base* base_;
     UniqueFd control_;
     OnConnection on_connection_;

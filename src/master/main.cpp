@@ -2,6 +2,7 @@
 // and supervises loft-auth, the protocol workers and the storage daemons.
 #include "config.h"
 #include "auth/auth_master_protocol.h"
+#include "auth/worker/worker_service.h"
 #include "config/config.h"
 #include "lib/log.h"
 #include "lib/privilege.h"
@@ -218,6 +219,23 @@ int main(int argc, char** argv)
                 log.fatal("mail_privileged_group: Unknown group name: " + group);
                 return 89;
             }
+        }
+        // Dovecot's service auth-worker runs as root unless its user is set; Loft keeps
+        // that only where a passdb needs it (pam, shadow) and otherwise uses the
+        // internal user: sql and checkpassword look-ups need no privileges.
+        if (const loft::config::Section* auth_worker = settings.section("service", "auth-worker")) {
+            std::string user = auth_worker->value("user");
+            if (user.empty() || user == "root")
+                user = loft::auth::worker::WorkerService::needs_root(settings) ? "" : options.internal_user;
+            options.auth_worker_user = user;
+            uint64_t limit = auth_worker->get_uint("process_limit");
+            options.auth_worker_process_limit = limit ? limit : settings.get_uint("default_process_limit");
+        }
+        for (const std::string& variable : loft::split_words(settings.get("import_environment"))) {
+            if (variable.find('=') != std::string::npos)
+                options.auth_worker_environment.push_back(variable);
+            else if (const char* value = getenv(variable.c_str()))
+                options.auth_worker_environment.push_back(variable + "=" + value);
         }
         if (loft::running_as_root()) {
             for (const std::string& user : {options.login_user, options.internal_user}) {

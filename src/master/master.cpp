@@ -94,14 +94,16 @@ std::shared_ptr<Master::Child> Master::spawn(const std::string& service, Role ro
     UniqueFd config_fd = memory_file("loft-config", config_text);
     UniqueFd secret_fd;
     std::vector<std::pair<int, int>> fds = {{child_fd::kControl, theirs.get()}, {child_fd::kConfig, config_fd.get()}};
-    if (role != Role::Worker) {
+    if (role == Role::Auth || role == Role::Storage) {
         secret_fd = memory_file("loft-secret", secret_);
         fds.emplace_back(child_fd::kSecret, secret_fd.get());
     }
     for (auto& extra : extra_fds)
         fds.push_back(extra);
     ChildSpec spec;
-    spec.program = find_helper("loft-" + (role == Role::Worker ? service : (role == Role::Auth ? "auth" : "storage")),
+    spec.program = find_helper("loft-" + (role == Role::Worker || role == Role::AuthWorker
+                                              ? service
+                                              : (role == Role::Auth ? "auth" : "storage")),
                                LOFT_PKGLIBEXECDIR);
     spec.args = std::move(args);
     spec.fds = std::move(fds);
@@ -110,6 +112,10 @@ std::shared_ptr<Master::Child> Master::spawn(const std::string& service, Role ro
         spec.privileged_gid = options_.privileged_gid;
     if (const char* debug = getenv("LOFT_DEBUG"))
         spec.environment.push_back(std::string("LOFT_DEBUG=") + debug);
+    if (role == Role::AuthWorker) {
+        for (const std::string& variable : options_.auth_worker_environment)
+            spec.environment.push_back(variable);
+    }
 
     auto child = std::make_shared<Child>();
     child->service = service;
@@ -211,6 +217,12 @@ void Master::on_child_exit(pid_t pid, int status)
     std::shared_ptr<Child> child = found->second;
     children_.erase(found);
     child->watcher.reset();
+    if (child->role == Role::AuthWorker) {
+        // loft-auth asks for a new one when it needs it (after a death or max_requests).
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !stopping_)
+            log_.error("service(auth-worker): child " + std::to_string(pid) + " " + exit_description(status));
+        return;
+    }
     if (child->role == Role::Storage) {
         auto by_key = storage_by_key_.find(child->storage_key);
         if (by_key != storage_by_key_.end() && by_key->second == child)
@@ -251,7 +263,7 @@ void Master::on_control_message(const std::shared_ptr<Child>& child)
             child->watcher.reset();
             return;
         }
-        if (child->role != Role::Worker)
+        if (child->role != Role::Worker && child->role != Role::Auth)
             continue;
         size_t space = message->text.find(' ');
         auto id = parse_uint(std::string_view(message->text).substr(0, space));
@@ -264,7 +276,12 @@ void Master::on_control_message(const std::shared_ptr<Child>& child)
 void Master::handle_request(const std::shared_ptr<Child>& child, uint64_t id, const std::string& request)
 {
     try {
-        if (request == "AUTH")
+        if (child->role == Role::Auth) {
+            if (request == "AUTH-WORKER")
+                hand_auth_worker(child, id);
+            else
+                send_message(child->control.get(), std::to_string(id) + " FAIL unknown request");
+        } else if (request == "AUTH")
             hand_auth_connection(child, id);
         else if (request.rfind("STORAGE ", 0) == 0)
             hand_storage_connection(child, id, request.substr(8));
@@ -292,6 +309,25 @@ void Master::hand_auth_connection(const std::shared_ptr<Child>& worker, uint64_t
         return;
     }
     send_message(worker->control.get(), std::to_string(id) + " FAIL auth service unavailable");
+}
+
+void Master::hand_auth_worker(const std::shared_ptr<Child>& auth, uint64_t id)
+{
+    size_t running = 0;
+    for (auto& [pid, child] : children_)
+        running += child->role == Role::AuthWorker ? 1 : 0;
+    if (stopping_ || running >= options_.auth_worker_process_limit) {
+        send_message(auth->control.get(), std::to_string(id) + " FAIL auth-worker process_limit reached");
+        return;
+    }
+    auto [auth_end, worker_end] = make_stream_pair();
+    std::vector<std::string> args;
+    if (!options_.auth_worker_user.empty())
+        args = {"--run-as", options_.auth_worker_user};
+    args.insert(args.end(), {"--listener", "auth-worker=" + std::to_string(child_fd::kFirstListener)});
+    spawn("auth-worker", Role::AuthWorker, std::move(args), {{child_fd::kFirstListener, worker_end.get()}},
+          std::nullopt, options_.config_text);
+    send_message(auth->control.get(), std::to_string(id) + " OK", auth_end.get());
 }
 
 void Master::hand_storage_connection(const std::shared_ptr<Child>& worker, uint64_t id, const std::string& token)

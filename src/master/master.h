@@ -31,6 +31,12 @@ struct MasterOptions {
     uint64_t last_valid_uid = 0;
     std::optional<gid_t> privileged_gid;  // mail_privileged_group, for storage daemons
     std::vector<std::string> protocols;
+    // loft-auth-worker: whom to run as ("" = stay as loftd, i.e. root: pam/shadow need
+    // it) and how many may run at once (service auth-worker { process_limit }).
+    std::string auth_worker_user;
+    size_t auth_worker_process_limit = 100;
+    // import_environment, as "NAME=value": what PAM modules may need (e.g. pam_wrapper's).
+    std::vector<std::string> auth_worker_environment;
 };
 
 class Master {
@@ -44,7 +50,7 @@ public:
     int run();
 
 private:
-    enum class Role { Auth, Worker, Storage };
+    enum class Role { Auth, Worker, Storage, AuthWorker };
     struct Child;
 
     void start_child(const std::string& service);
@@ -55,6 +61,8 @@ private:
     void on_control_message(const std::shared_ptr<Child>& child);
     void handle_request(const std::shared_ptr<Child>& child, uint64_t id, const std::string& request);
     void hand_auth_connection(const std::shared_ptr<Child>& worker, uint64_t id);
+    // loft-auth asked for a blocking-look-up worker: start one, hand over a socketpair.
+    void hand_auth_worker(const std::shared_ptr<Child>& auth, uint64_t id);
     void hand_storage_connection(const std::shared_ptr<Child>& worker, uint64_t id, const std::string& token);
     std::shared_ptr<Child> storage_for(const std::string& key, const Identity& identity, const std::string& user);
     void shutdown();

@@ -223,7 +223,8 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
 
         if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
             std::string credentials;
-            Outcome looked_up = authenticator_.lookup_credentials(outcome.user, outcome.scheme, client, credentials);
+            Outcome looked_up =
+                co_await authenticator_.lookup_credentials(outcome.user, outcome.scheme, client, credentials);
             if (looked_up.status == Outcome::Status::TempFail) {
                 send(format_auth_fail(id, outcome.user, looked_up.reason, true));
                 continue;
@@ -248,7 +249,7 @@ Task<void> AuthClientServer::run_connection(std::shared_ptr<AsyncStream> stream,
                 co_await fail(id, client, outcome.user, "", false, outcome.password);
                 break;
             }
-            Outcome verdict = authenticator_.check_password(outcome.user, outcome.password, client);
+            Outcome verdict = co_await authenticator_.check_password(outcome.user, outcome.password, client);
             if (verdict.status == Outcome::Status::Ok) {
                 authenticator_.record_penalty(client, false, verdict.user, "");
                 send(format_auth_ok(id, verdict.user));

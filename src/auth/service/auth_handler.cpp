@@ -110,6 +110,28 @@ void AuthHandler::challenge(ReplyCob cob, int64_t id, Exchange exchange, const s
 
 void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data)
 {
+    spawn(run_step(shared_from_this(), std::move(cob), id, std::move(exchange), response, has_data), nullptr);
+}
+
+Task<void> AuthHandler::run_step(std::shared_ptr<AuthHandler>, ReplyCob cob, int64_t id, Exchange exchange,
+                                 std::string response, bool has_data)
+{
+    bool broken = false;
+    Client client = exchange.client;
+    try {
+        co_await advance(cob, id, std::move(exchange), std::move(response), has_data);
+    } catch (const std::exception&) {
+        broken = true;
+    }
+    if (broken) {
+        Exchange failed;
+        failed.client = std::move(client);
+        finish(cob, failed, Outcome{Outcome::Status::TempFail, "", "", "Temporary authentication failure."});
+    }
+}
+
+Task<void> AuthHandler::advance(ReplyCob cob, int64_t id, Exchange exchange, std::string response, bool has_data)
+{
     SaslOutcome outcome = exchange.sasl->step(response, has_data);
     // auth_ssl_username_from_cert: the certificate names the user, whatever login the
     // client gave (the password is then checked for that user).
@@ -119,16 +141,16 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
         outcome.user = cert_user;
     if (outcome.kind == SaslOutcome::Kind::LookupCredentials) {
         std::string credentials;
-        Outcome found = authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client, credentials,
-                                                          outcome.authzid);
+        Outcome found = co_await authenticator_.lookup_credentials(outcome.user, outcome.scheme, exchange.client,
+                                                                   credentials, outcome.authzid);
         if (found.status == Outcome::Status::TempFail) {
             finish(cob, exchange, found);
-            return;
+            co_return;
         }
         if (found.status != Outcome::Status::Ok) {
             // The passdb step already logged why (unknown user, wrong scheme).
             finish(cob, exchange, Outcome{Outcome::Status::Failed, found.user, "", "Authentication failed."});
-            return;
+            co_return;
         }
         exchange.user = found.user;
         outcome = exchange.sasl->credentials(credentials);
@@ -136,47 +158,55 @@ void AuthHandler::step(ReplyCob cob, int64_t id, Exchange exchange, const std::s
     switch (outcome.kind) {
     case SaslOutcome::Kind::Challenge:
         challenge(cob, id, std::move(exchange), outcome.data);
-        return;
-    case SaslOutcome::Kind::VerifyPassword:
+        co_return;
+    case SaslOutcome::Kind::VerifyPassword: {
         exchange.password = outcome.password;
-        if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
-            finish(cob, exchange,
-                   authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client));
-        else
-            finish(cob, exchange,
-                   authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism));
-        return;
+        if (!outcome.authzid.empty() && outcome.authzid != outcome.user) {
+            Outcome verdict =
+                co_await authenticator_.verify_as(outcome.authzid, outcome.user, outcome.password, exchange.client);
+            finish(cob, exchange, verdict);
+        } else {
+            Outcome verdict =
+                co_await authenticator_.verify(outcome.user, outcome.password, exchange.client, exchange.mechanism);
+            finish(cob, exchange, verdict);
+        }
+        co_return;
+    }
     case SaslOutcome::Kind::Success:
-        succeed(cob, exchange, outcome);
-        return;
+        co_await succeed(cob, exchange, outcome);
+        co_return;
     case SaslOutcome::Kind::LookupUser:
         // EXTERNAL, as Dovecot 2.3: the certificate's user goes through the passdbs with an
         // empty password (so a passdb must say nopassword for it, e.g. a static passdb with
         // mechanisms = external); an authzid naming someone else is a master login.
-        if (!outcome.authzid.empty() && outcome.authzid != outcome.user)
-            finish(cob, exchange, authenticator_.verify_as(outcome.authzid, outcome.user, "", exchange.client));
-        else
-            finish(cob, exchange, authenticator_.verify(outcome.user, "", exchange.client, exchange.mechanism));
-        return;
+        if (!outcome.authzid.empty() && outcome.authzid != outcome.user) {
+            Outcome verdict = co_await authenticator_.verify_as(outcome.authzid, outcome.user, "", exchange.client);
+            finish(cob, exchange, verdict);
+        } else {
+            Outcome verdict = co_await authenticator_.verify(outcome.user, "", exchange.client, exchange.mechanism);
+            finish(cob, exchange, verdict);
+        }
+        co_return;
     case SaslOutcome::Kind::LookupCredentials:
     case SaslOutcome::Kind::Failure:
         refuse(cob, exchange, exchange.user.empty() ? outcome.user : exchange.user, outcome.error);
-        return;
+        co_return;
     }
 }
 
-void AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome)
+Task<void> AuthHandler::succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome)
 {
     std::string user = exchange.user.empty() ? outcome.user : exchange.user;
     if (!outcome.authzid.empty() && outcome.authzid != outcome.user && outcome.authzid != user) {
         // A master login's credentials were looked up for the authzid already (exchange.user
         // is then that target); any other authzid was never authorized.
         refuse(cob, exchange, user, "authzid not allowed for this mechanism");
-        return;
+        co_return;
     }
     if (exchange.mechanism == "ANONYMOUS" && authenticator_.verbose())
         authenticator_.log_mechanism(exchange.mechanism, exchange.client, outcome.user, "login");
-    finish(cob, exchange, authenticator_.grant_login(user, exchange.client), outcome.data);
+    Outcome granted = co_await authenticator_.grant_login(user, exchange.client);
+    finish(cob, exchange, granted, outcome.data);
 }
 
 void AuthHandler::refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
@@ -237,7 +267,13 @@ void AuthHandler::lookup(std::function<void(rpc::LookupReply const&)> cob, const
         cob(refused);
         return;
     }
-    Outcome outcome = authenticator_.lookup(user, client_of(client, service_));
+    spawn(run_lookup(shared_from_this(), std::move(cob), user, client_of(client, service_)), nullptr);
+}
+
+Task<void> AuthHandler::run_lookup(std::shared_ptr<AuthHandler>, std::function<void(rpc::LookupReply const&)> cob,
+                                   std::string user, Client client)
+{
+    Outcome outcome = co_await authenticator_.lookup(user, client);
     rpc::LookupReply reply;
     reply.user = outcome.user;
     reply.reason = outcome.reason;

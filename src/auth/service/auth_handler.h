@@ -6,6 +6,7 @@
 #include "auth/sasl_mechanism.h"
 #include "auth/service/authenticator.h"
 #include "lib/event_loop.h"
+#include "lib/task.h"
 #include "rpc/gen-cpp/Auth.h"
 
 #include <chrono>
@@ -16,7 +17,8 @@ namespace loft::auth::service {
 
 inline constexpr size_t kMaxPendingExchanges = 1024;
 
-class AuthHandler : public rpc::AuthCobSvIf {
+// Held by shared_ptr: an exchange waiting for loft-auth-worker keeps its handler alive.
+class AuthHandler : public rpc::AuthCobSvIf, public std::enable_shared_from_this<AuthHandler> {
 public:
     // service: what the worker on this connection serves ("imap", "lmtp"); it decides
     // the scope of the grants issued here, whatever the worker claims in ClientInfo.
@@ -43,9 +45,15 @@ private:
     };
     using ReplyCob = std::function<void(rpc::AuthReply const&)>;
     void step(ReplyCob cob, int64_t id, Exchange exchange, const std::string& response, bool has_data);
+    // step() as a task: passdbs may answer later. keep_alive is this handler.
+    Task<void> run_step(std::shared_ptr<AuthHandler> keep_alive, ReplyCob cob, int64_t id, Exchange exchange,
+                        std::string response, bool has_data);
+    Task<void> advance(ReplyCob cob, int64_t id, Exchange exchange, std::string response, bool has_data);
+    Task<void> run_lookup(std::shared_ptr<AuthHandler> keep_alive, std::function<void(rpc::LookupReply const&)> cob,
+                          std::string user, Client client);
     // Success of a mechanism that proved the password itself: userdb, grant, and the
     // mechanism's final server message (SCRAM's verifier) in the reply's challenge.
-    void succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
+    Task<void> succeed(ReplyCob cob, const Exchange& exchange, const SaslOutcome& outcome);
     // client_reason other than Dovecot's generic text reaches the client as NO [ALERT].
     void refuse(ReplyCob cob, const Exchange& exchange, const std::string& user, const std::string& error,
                 const std::string& client_reason = "Authentication failed.");

@@ -134,10 +134,10 @@ Task<void> AuthMasterServer::run_connection(std::shared_ptr<AsyncStream> stream,
         bool keep = true;
         switch (parsed->kind) {
         case AuthMasterLine::Kind::User:
-            keep = handle_user(*stream, *parsed, socket, restricted);
+            keep = co_await handle_user(stream, *parsed, socket, restricted);
             break;
         case AuthMasterLine::Kind::Pass:
-            keep = handle_pass(*stream, *parsed, socket, restricted);
+            keep = co_await handle_pass(stream, *parsed, socket, restricted);
             break;
         case AuthMasterLine::Kind::List:
             co_await handle_list(stream, *parsed, socket, restricted);
@@ -161,37 +161,37 @@ Task<void> AuthMasterServer::run_connection(std::shared_ptr<AsyncStream> stream,
     stream->close();
 }
 
-bool AuthMasterServer::handle_user(AsyncStream& stream, const AuthMasterLine& line, const SocketInfo& socket,
-                                   std::optional<uid_t> restricted)
+Task<bool> AuthMasterServer::handle_user(std::shared_ptr<AsyncStream> stream, AuthMasterLine line,
+                                         SocketInfo socket, std::optional<uid_t> restricted)
 {
     AuthRequest request = auth_request_from(line);
     if (request.service.empty()) {
         log_.error("BUG: Master sent USER request without service");
-        return false;
+        co_return false;
     }
     std::string error;
     auto name = normalize_username(line.user, authenticator_.username_settings(), error);
     if (!name) {
         log_.info("userdb(" + line.user + "): " + error);
-        stream.write(format_master_notfound(line.id));
-        return true;
+        stream->write(format_master_notfound(line.id));
+        co_return true;
     }
     request.user = *name;
     UserdbChainResult result;
     try {
-        result = authenticator_.userdbs().lookup(request);
+        result = co_await authenticator_.userdbs().lookup_async(request);
     } catch (const std::exception& failure) {
         result.status = UserdbStatus::InternalFailure;
         result.errors.push_back(failure.what());
     }
     if (result.status == UserdbStatus::UserUnknown) {
-        stream.write(format_master_notfound(line.id));
-        return true;
+        stream->write(format_master_notfound(line.id));
+        co_return true;
     }
     if (result.status != UserdbStatus::Ok) {
         log_.error("userdb(" + *name + "): " + (result.errors.empty() ? std::string("lookup failed") : result.errors.back()));
-        stream.write(format_master_fail(line.id));
-        return true;
+        stream->write(format_master_fail(line.id));
+        co_return true;
     }
     FieldMap fields = std::move(result.fields);
     std::string user = *name;
@@ -211,39 +211,40 @@ bool AuthMasterServer::handle_user(AsyncStream& stream, const AuthMasterLine& li
             log_.error("userdb(" + user + "): client doesn't have lookup permissions for this user: " + reason +
                        " (to bypass this check, set: service auth { unix_listener " + socket.path +
                        " { mode=0777 } })");
-            stream.write(format_master_fail(line.id));
-            return true;
+            stream->write(format_master_fail(line.id));
+            co_return true;
         }
     }
-    stream.write(format_master_user(line.id, user, fields));
-    return true;
+    stream->write(format_master_user(line.id, user, fields));
+    co_return true;
 }
 
-bool AuthMasterServer::handle_pass(AsyncStream& stream, const AuthMasterLine& line, const SocketInfo& socket,
-                                   std::optional<uid_t> restricted)
+Task<bool> AuthMasterServer::handle_pass(std::shared_ptr<AsyncStream> stream, AuthMasterLine line,
+                                         SocketInfo socket, std::optional<uid_t> restricted)
 {
     AuthRequest request = auth_request_from(line);
     if (request.service.empty()) {
         log_.error("BUG: Master sent PASS request without service");
-        return false;
+        co_return false;
     }
     std::string error;
     auto name = normalize_username(line.user, authenticator_.username_settings(), error);
     if (!name) {
         log_.info("passdb(" + line.user + "): " + error);
-        stream.write(format_master_notfound(line.id));
-        return true;
+        stream->write(format_master_notfound(line.id));
+        co_return true;
     }
     if (restricted) {
         log_.error("passdb(" + *name + "): Auth client doesn't have permissions to do a PASS lookup: " + socket.path +
                    " mode=0666, but not owned by UID " + std::to_string(*restricted));
-        stream.write(format_master_fail(line.id));
-        return true;
+        stream->write(format_master_fail(line.id));
+        co_return true;
     }
     request.user = *name;
     PassdbChainResult result;
     try {
-        result = authenticator_.passdbs().lookup_credentials(request, "");
+        std::string exists_only;
+        result = co_await authenticator_.passdbs().lookup_credentials_async(request, exists_only);
     } catch (const std::exception& failure) {
         result.status = PassdbStatus::InternalFailure;
         log_.error("passdb(" + *name + "): " + failure.what());
@@ -258,20 +259,20 @@ bool AuthMasterServer::handle_pass(AsyncStream& stream, const AuthMasterLine& li
             else if (!key.starts_with("userdb_"))  // those belong to the userdb reply
                 fields[key] = value;
         }
-        stream.write(format_master_pass(line.id, user, fields));
+        stream->write(format_master_pass(line.id, user, fields));
         break;
     }
     case PassdbStatus::UserUnknown:
     case PassdbStatus::UserDisabled:
-        stream.write(format_master_notfound(line.id));
+        stream->write(format_master_notfound(line.id));
         break;
     case PassdbStatus::SchemeNotAvailable:
-        stream.write(format_master_fail(line.id, "Configured passdbs don't support credentials lookups"));
+        stream->write(format_master_fail(line.id, "Configured passdbs don't support credentials lookups"));
         break;
     default:
-        stream.write(format_master_fail(line.id));
+        stream->write(format_master_fail(line.id));
     }
-    return true;
+    co_return true;
 }
 
 Task<void> AuthMasterServer::handle_list(std::shared_ptr<AsyncStream> stream, const AuthMasterLine& line,

@@ -43,10 +43,10 @@ private:
     void serve(UniqueFd connection, const SocketInfo& socket);
     Task<void> run_connection(std::shared_ptr<AsyncStream> stream, SocketInfo socket, std::optional<uid_t> restricted);
     // Each returns false when the connection must be closed (a client bug, as Dovecot).
-    bool handle_user(AsyncStream& stream, const AuthMasterLine& line, const SocketInfo& socket,
-                     std::optional<uid_t> restricted);
-    bool handle_pass(AsyncStream& stream, const AuthMasterLine& line, const SocketInfo& socket,
-                     std::optional<uid_t> restricted);
+    Task<bool> handle_user(std::shared_ptr<AsyncStream> stream, AuthMasterLine line, SocketInfo socket,
+                           std::optional<uid_t> restricted);
+    Task<bool> handle_pass(std::shared_ptr<AsyncStream> stream, AuthMasterLine line, SocketInfo socket,
+                           std::optional<uid_t> restricted);
     Task<void> handle_list(std::shared_ptr<AsyncStream> stream, const AuthMasterLine& line, const SocketInfo& socket,
                            std::optional<uid_t> restricted);
 

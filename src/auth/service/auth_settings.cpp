@@ -2,6 +2,7 @@
 
 #include "auth/cached_db.h"
 #include "auth/debug_db.h"
+#include "auth/worker/worker_db.h"
 #include "lib/strings.h"
 
 #include <algorithm>
@@ -50,7 +51,7 @@ UserdbRule userdb_rule(const config::Section& section)
 
 }  // namespace
 
-AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_log)
+AuthSetup load_auth_setup(const config::Settings& settings, worker::WorkerPool* workers, const Logger* debug_log)
 {
     AuthSetup setup;
     setup.username.chars = settings.get("auth_username_chars");
@@ -63,10 +64,15 @@ AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_
                                                   settings.get_time_ms("auth_cache_negative_ttl") / 1000);
     }
     bool debug_passwords = settings.get_bool("auth_debug_passwords");
+    // id: a db's own part of the shared cache's keys; worker_index: its place among the
+    // passdb { } (or userdb { }) sections, as loft-auth-worker numbers them.
     unsigned id = 0;
+    uint32_t worker_index = 0;
     for (const config::Section* section : settings.sections("passdb")) {
         std::string driver = section->get_or("driver", ""), args = section->get_or("args", "");
         std::unique_ptr<Passdb> passdb = make_passdb(driver, args);
+        if (workers && worker::passdb_runs_in_worker(driver))
+            passdb = std::make_unique<worker::WorkerPassdb>(std::move(passdb), worker_index, *workers);
         auto key = setup.cache ? default_passdb_cache_key(driver, args) : std::nullopt;
         if (key) {
             passdb = std::make_unique<CachedPassdb>(std::move(passdb), setup.cache, *key, std::to_string(id),
@@ -76,10 +82,14 @@ AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_
             passdb = std::make_unique<DebugPassdb>(std::move(passdb), *debug_log);
         setup.passdbs.add(std::move(passdb), passdb_rule(*section));
         id++;
+        worker_index++;
     }
+    worker_index = 0;
     for (const config::Section* section : settings.sections("userdb")) {
         std::string driver = section->get_or("driver", ""), args = section->get_or("args", "");
         std::unique_ptr<Userdb> userdb = make_userdb(driver, args);
+        if (workers && worker::userdb_runs_in_worker(driver))
+            userdb = std::make_unique<worker::WorkerUserdb>(std::move(userdb), worker_index, *workers);
         auto key = setup.cache ? default_userdb_cache_key(driver, args) : std::nullopt;
         if (key)
             userdb = std::make_unique<CachedUserdb>(std::move(userdb), setup.cache, *key, std::to_string(id), debug_log);
@@ -87,6 +97,7 @@ AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_
             userdb = std::make_unique<DebugUserdb>(std::move(userdb), *debug_log);
         setup.userdbs.add(std::move(userdb), userdb_rule(*section));
         id++;
+        worker_index++;
     }
     return setup;
 }

@@ -10,6 +10,10 @@
 
 #include <memory>
 
+namespace loft::auth::worker {
+class WorkerPool;
+}
+
 namespace loft::auth::service {
 
 struct AuthSetup {
@@ -21,8 +25,10 @@ struct AuthSetup {
     std::shared_ptr<AuthCache> cache;
 };
 
-// Throws AuthError for an unknown driver or bad driver args. debug_log, when set,
-// receives the cache's debug lines (auth_debug).
-AuthSetup load_auth_setup(const config::Settings& settings, const Logger* debug_log = nullptr);
+// Throws AuthError for an unknown driver or bad driver args. With workers, the blocking
+// drivers (worker_db.h) are stand-ins whose awaited look-ups run in loft-auth-worker.
+// debug_log, when set, receives the cache's debug lines (auth_debug).
+AuthSetup load_auth_setup(const config::Settings& settings, worker::WorkerPool* workers = nullptr,
+                          const Logger* debug_log = nullptr);
 
 }  // namespace loft::auth::service

@@ -62,7 +62,8 @@ Outcome temporary_failure()
 
 }  // namespace
 
-Authenticator::Authenticator(const config::Settings& settings, std::string secret, const Logger& log)
+Authenticator::Authenticator(const config::Settings& settings, std::string secret, const Logger& log,
+                             worker::WorkerPool* workers)
     : log_(log), secret_(std::move(secret))
 {
     for (const std::string& mechanism : split_words(settings.get("auth_mechanisms")))
@@ -85,7 +86,7 @@ Authenticator::Authenticator(const config::Settings& settings, std::string secre
     sasl_settings_.anonymous_username = settings.get("auth_anonymous_username");
     mail_uid_ = settings.get("mail_uid");
     mail_gid_ = settings.get("mail_gid");
-    AuthSetup setup = load_auth_setup(settings, &log_);
+    AuthSetup setup = load_auth_setup(settings, workers, &log_);
     cache_ = std::move(setup.cache);
     passdbs_ = std::move(setup.passdbs);
     userdbs_ = std::move(setup.userdbs);
@@ -217,8 +218,8 @@ std::string Authenticator::password_note(const std::string& password) const
     return "(SHA1 of given password: " + hash + ")";
 }
 
-std::optional<Outcome> Authenticator::run_passdbs(const LoginName& name, const std::string& password,
-                                                  const Client& client, std::string& user, FieldMap* passdb_fields)
+Task<std::optional<Outcome>> Authenticator::run_passdbs(LoginName name, std::string password, Client client,
+                                                        std::string& user, FieldMap* passdb_fields)
 {
     Outcome failed{Outcome::Status::Failed, "", "", "Authentication failed."};
     // A failed master login names the master user, as Dovecot's "Disconnected" line does.
@@ -227,49 +228,52 @@ std::optional<Outcome> Authenticator::run_passdbs(const LoginName& name, const s
     std::string note = password_note(password);
     try {
         if (name.master_user.empty()) {
-            result = passdbs_.verify_plain(request_for(name.user, client), password);
+            AuthRequest request = request_for(name.user, client);
+            result = co_await passdbs_.verify_plain_async(std::move(request), password);
         } else {
-            result = passdbs_.verify_master_plain(request_for(name.master_user, client),
-                                                  request_for(name.user, client), password);
+            AuthRequest master = request_for(name.master_user, client);
+            AuthRequest target = request_for(name.user, client);
+            result = co_await passdbs_.verify_master_plain_async(std::move(master), std::move(target), password);
         }
     } catch (const std::exception& failure) {
         log_.error("passdb(" + name.user + "): " + failure.what());
-        return temporary_failure();
+        co_return temporary_failure();
     }
     if (name.master_user.empty())
         log_steps(result.steps, name.user, client, false, note);
     else
         log_steps(result.steps, name.master_user, client, true, note);
     if (result.status == PassdbStatus::InternalFailure)
-        return temporary_failure();
+        co_return temporary_failure();
     if (result.status != PassdbStatus::Ok)
-        return failed;
+        co_return failed;
     if (!name.master_user.empty() && verbose_)
         log_.info("Master user logging in as " + name.user);
     // The passdb may have changed the user name (user= field).
     user = result.fields.count("user") ? result.fields.at("user") : name.user;
     if (passdb_fields)
         *passdb_fields = result.fields;
-    return std::nullopt;
+    co_return std::optional<Outcome>();
 }
 
-Outcome Authenticator::check_password(const std::string& login, const std::string& password, const Client& client)
+Task<Outcome> Authenticator::check_password(std::string login, std::string password, Client client)
 {
     std::string error;
     auto name = normalize_login(login, username_, error);
     if (!name) {
         if (verbose_)
             log_.info("auth(" + login + "," + client.remote_ip + "): " + error);
-        return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
+        co_return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
     }
     std::string user;
-    if (auto refused = run_passdbs(*name, password, client, user))
-        return *refused;
-    return Outcome{Outcome::Status::Ok, user, "", ""};
+    std::optional<Outcome> refused = co_await run_passdbs(*name, password, client, user);
+    if (refused)
+        co_return *refused;
+    co_return Outcome{Outcome::Status::Ok, user, "", ""};
 }
 
-Outcome Authenticator::lookup_credentials(const std::string& login, const std::string& scheme,
-                                          const Client& client, std::string& credentials, const std::string& authzid)
+Task<Outcome> Authenticator::lookup_credentials(std::string login, std::string scheme, Client client,
+                                                std::string& credentials, std::string authzid)
 {
     Outcome failed{Outcome::Status::Failed, login, "", "Authentication failed."};
     std::string error;
@@ -289,90 +293,99 @@ Outcome Authenticator::lookup_credentials(const std::string& login, const std::s
     if (!name) {
         if (verbose_)
             log_mechanism(scheme, client, "?", error);
-        return failed;
+        co_return failed;
     }
     bool master = !name->master_user.empty();
     failed.user = master ? name->master_user : name->user;
     PassdbChainResult result;
     try {
         if (master) {
-            result = passdbs_.lookup_master_credentials(request_for(name->master_user, client),
-                                                        request_for(name->user, client), scheme);
+            AuthRequest master_request = request_for(name->master_user, client);
+            AuthRequest target_request = request_for(name->user, client);
+            result = co_await passdbs_.lookup_master_credentials_async(std::move(master_request),
+                                                                       std::move(target_request), scheme);
         } else {
-            result = passdbs_.lookup_credentials(request_for(name->user, client), scheme);
+            AuthRequest request = request_for(name->user, client);
+            result = co_await passdbs_.lookup_credentials_async(std::move(request), scheme);
         }
     } catch (const std::exception& failure) {
         log_.error("passdb(" + failed.user + "): " + failure.what());
-        return temporary_failure();
+        co_return temporary_failure();
     }
     log_steps(result.steps, failed.user, client, master);
     if (result.status == PassdbStatus::InternalFailure)
-        return temporary_failure();
+        co_return temporary_failure();
     if (result.status != PassdbStatus::Ok)
-        return failed;
+        co_return failed;
     if (master && verbose_)
         log_.info("Master user logging in as " + name->user);
     credentials = result.credentials;
-    return Outcome{Outcome::Status::Ok, result.fields.count("user") ? result.fields.at("user") : name->user, "", ""};
+    std::string user = result.fields.count("user") ? result.fields.at("user") : name->user;
+    co_return Outcome{Outcome::Status::Ok, user, "", ""};
 }
 
-Outcome Authenticator::verify(const std::string& login, const std::string& password, const Client& client,
-                              const std::string& mechanism)
+Task<Outcome> Authenticator::verify(std::string login, std::string password, Client client, std::string mechanism)
 {
     std::string error;
     auto name = normalize_login(login, username_, error);
     if (!name) {
         if (verbose_)
             log_mechanism(mechanism, client, "?", error);
-        return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
+        co_return Outcome{Outcome::Status::Failed, login, "", "Authentication failed."};
     }
-    return verify_name(*name, password, client);
+    Outcome outcome = co_await verify_name(*name, password, client);
+    co_return outcome;
 }
 
-Outcome Authenticator::verify_as(const std::string& target, const std::string& master, const std::string& password,
-                                 const Client& client)
+Task<Outcome> Authenticator::verify_as(std::string target, std::string master, std::string password, Client client)
 {
-    if (target.empty() || target == master)
-        return verify(master, password, client);
+    if (target.empty() || target == master) {
+        Outcome outcome = co_await verify(master, password, client);
+        co_return outcome;
+    }
     std::string error;
     auto master_name = normalize_username(master, username_, error);
     auto target_name = master_name ? normalize_username(target, username_, error) : std::nullopt;
     if (!master_name || !target_name) {
         if (verbose_)
             log_mechanism("PLAIN", client, "?", error);
-        return Outcome{Outcome::Status::Failed, master, "", "Authentication failed."};
+        co_return Outcome{Outcome::Status::Failed, master, "", "Authentication failed."};
     }
-    return verify_name(LoginName{*target_name, *master_name}, password, client);
+    LoginName name{*target_name, *master_name};
+    Outcome outcome = co_await verify_name(name, password, client);
+    co_return outcome;
 }
 
-Outcome Authenticator::verify_name(const LoginName& name, const std::string& password, const Client& client)
+Task<Outcome> Authenticator::verify_name(LoginName name, std::string password, Client client)
 {
     std::string user;
     FieldMap passdb_fields;
-    if (auto refused = run_passdbs(name, password, client, user, &passdb_fields))
-        return *refused;
-    return grant_login(user, client, std::move(passdb_fields));
+    std::optional<Outcome> refused = co_await run_passdbs(name, password, client, user, &passdb_fields);
+    if (refused)
+        co_return *refused;
+    Outcome outcome = co_await grant_login(user, client, std::move(passdb_fields));
+    co_return outcome;
 }
 
-Outcome Authenticator::grant_login(const std::string& user, const Client& client, FieldMap passdb_fields)
+Task<Outcome> Authenticator::grant_login(std::string user, Client client, FieldMap passdb_fields)
 {
     try {
         AuthRequest request = request_for(user, client);
         request.passdb_fields = std::move(passdb_fields);  // for userdb prefetch
-        auto fields = userdb_lookup(request);
+        std::optional<UserFields> fields = co_await userdb_lookup(std::move(request));
         if (!fields) {
             log_.error("userdb(" + user + "," + client.remote_ip + ",<" + client.session_id +
                        ">): user not found from any userdb");
-            return temporary_failure();
+            co_return temporary_failure();
         }
-        return grant_for(*fields, client);
+        co_return grant_for(*fields, client);
     } catch (const std::exception& failure) {
         log_.error("userdb(" + user + "): " + failure.what());
-        return temporary_failure();
+        co_return temporary_failure();
     }
 }
 
-Outcome Authenticator::lookup(const std::string& login, const Client& client)
+Task<Outcome> Authenticator::lookup(std::string login, Client client)
 {
     Outcome outcome;
     std::string error;
@@ -380,29 +393,30 @@ Outcome Authenticator::lookup(const std::string& login, const Client& client)
     if (!name) {
         outcome.user = login;
         outcome.reason = "User doesn't exist";
-        return outcome;
+        co_return outcome;
     }
     outcome.user = *name;
     try {
-        auto fields = userdb_lookup(request_for(*name, client));
+        AuthRequest request = request_for(*name, client);
+        std::optional<UserFields> fields = co_await userdb_lookup(std::move(request));
         if (!fields) {
             outcome.reason = "User doesn't exist";
-            return outcome;
+            co_return outcome;
         }
-        return grant_for(*fields, client);
+        co_return grant_for(*fields, client);
     } catch (const std::exception& failure) {
         log_.error("userdb(" + *name + "): " + failure.what());
         outcome.status = Outcome::Status::TempFail;
         outcome.reason = "Temporary user lookup failure";
-        return outcome;
+        co_return outcome;
     }
 }
 
-std::optional<Authenticator::UserFields> Authenticator::userdb_lookup(const AuthRequest& request)
+Task<std::optional<Authenticator::UserFields>> Authenticator::userdb_lookup(AuthRequest request)
 {
-    UserdbChainResult result = userdbs_.lookup(request);
+    UserdbChainResult result = co_await userdbs_.lookup_async(request);
     if (result.status == UserdbStatus::UserUnknown)
-        return std::nullopt;
+        co_return std::optional<UserFields>();
     if (result.status != UserdbStatus::Ok)
         throw std::runtime_error(result.errors.empty() ? std::string("userdb lookup failed") : result.errors.back());
     UserFields fields;
@@ -412,7 +426,7 @@ std::optional<Authenticator::UserFields> Authenticator::userdb_lookup(const Auth
     fields.gid = resolve_id(text("gid"), true);
     fields.home = text("home");
     fields.mail = text("mail");
-    return fields;
+    co_return fields;
 }
 
 Outcome Authenticator::grant_for(const UserFields& fields, const Client& client)

@@ -10,11 +10,16 @@
 #include "auth/username.h"
 #include "config/config.h"
 #include "lib/log.h"
+#include "lib/task.h"
 
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace loft::auth::worker {
+class WorkerPool;
+}
 
 namespace loft::auth::service {
 
@@ -39,23 +44,24 @@ struct Outcome {
 
 class Authenticator {
 public:
-    Authenticator(const config::Settings& settings, std::string secret, const Logger& log);
+    // workers: where blocking passdbs/userdbs run (see load_auth_setup); may be null.
+    Authenticator(const config::Settings& settings, std::string secret, const Logger& log,
+                  worker::WorkerPool* workers = nullptr);
 
     // The mechanisms this client may use: plaintext ones only on secured connections
     // when disable_plaintext_auth is set.
     std::vector<std::string> mechanisms(const Client& client) const;
     bool mechanism_allowed(const std::string& mechanism, const Client& client) const;
     // mechanism names the exchange in log lines ("plain(?,rip,<session>): ...").
-    Outcome verify(const std::string& login, const std::string& password, const Client& client,
-                   const std::string& mechanism = "PLAIN");
+    // These run passdbs and userdbs, some of which answer from loft-auth-worker: await them.
+    Task<Outcome> verify(std::string login, std::string password, Client client, std::string mechanism = "PLAIN");
     // SASL PLAIN with an authzid: master authenticates with its password and logs in as
     // target (master=yes passdbs). With target equal to master, a normal login.
-    Outcome verify_as(const std::string& target, const std::string& master, const std::string& password,
-                      const Client& client);
+    Task<Outcome> verify_as(std::string target, std::string master, std::string password, Client client);
     // A challenge-response mechanism proved the password (or ANONYMOUS ran): the userdb
     // look-up and the grant for user, whose name the passdb already settled.
     // passdb_fields: what the passdb returned, for userdb prefetch.
-    Outcome grant_login(const std::string& user, const Client& client, FieldMap passdb_fields = {});
+    Task<Outcome> grant_login(std::string user, Client client, FieldMap passdb_fields = {});
     // The settings SASL mechanisms need (hostname, realms, anonymous user name).
     const SaslSettings& sasl_settings() const { return sasl_settings_; }
     // The same with EXTERNAL's user: the certificate's name under auth_ssl_username_from_cert.
@@ -76,16 +82,17 @@ public:
                        const std::string& message) const;
     // Passdbs only, for SASL clients such as Postfix that need no session: Ok carries
     // the user name the passdb settled on, and no grant.
-    Outcome check_password(const std::string& login, const std::string& password, const Client& client);
+    Task<Outcome> check_password(std::string login, std::string password, Client client);
     // Challenge-response mechanisms: the user's raw credentials in scheme. Ok with
     // credentials set, Failed for an unknown user or one without usable credentials.
     // A master user logs in as someone else with an authzid (DIGEST-MD5, SCRAM) or
     // user*master (CRAM-MD5, SCRAM; not DIGEST-MD5, as in Dovecot): its credentials come
     // from the master=yes passdbs and Ok names the target user.
-    Outcome lookup_credentials(const std::string& login, const std::string& scheme, const Client& client,
-                               std::string& credentials, const std::string& authzid = {});
+    // credentials must outlive the task (a local of the awaiting coroutine).
+    Task<Outcome> lookup_credentials(std::string login, std::string scheme, Client client, std::string& credentials,
+                                     std::string authzid = {});
     // For LMTP: a delivery grant for an existing user.
-    Outcome lookup(const std::string& login, const Client& client);
+    Task<Outcome> lookup(std::string login, Client client);
 
     // The auth penalty of the client's IP (Dovecot's anvil PENALTY-GET/INC): how long to
     // hold a new request back before its passdb look-up, 0 for none.
@@ -108,14 +115,15 @@ private:
         std::string home, mail;
     };
     // The passdb part of verify(): nullopt on success (user set to the final name).
-    std::optional<Outcome> run_passdbs(const LoginName& name, const std::string& password, const Client& client,
-                                       std::string& user, FieldMap* passdb_fields = nullptr);
-    Outcome verify_name(const LoginName& name, const std::string& password, const Client& client);
+    // user and passdb_fields must outlive the task.
+    Task<std::optional<Outcome>> run_passdbs(LoginName name, std::string password, Client client, std::string& user,
+                                             FieldMap* passdb_fields = nullptr);
+    Task<Outcome> verify_name(LoginName name, std::string password, Client client);
     // auth_verbose_passwords: the "(SHA1 of given password: ...)" suffix, empty for "no".
     std::string password_note(const std::string& password) const;
     AuthRequest request_for(const std::string& user, const Client& client) const;
     // nullopt: unknown user; throws for internal failures.
-    std::optional<UserFields> userdb_lookup(const AuthRequest& request);
+    Task<std::optional<UserFields>> userdb_lookup(AuthRequest request);
     Outcome grant_for(const UserFields& fields, const Client& client);
     // "passwd-file(user,rip,<session>): error" for each passdb that refused, as Dovecot's
     // auth_verbose does; master adds ",master" and note goes after the password errors.

@@ -4,6 +4,8 @@
 #include "auth/service/auth_handler.h"
 #include "auth/service/auth_master_server.h"
 #include "auth/service/authenticator.h"
+#include "auth/worker/worker_pool.h"
+#include "auth/worker/worker_service.h"
 #include "config/config.h"
 #include "lib/child_args.h"
 #include "lib/event_loop.h"
@@ -29,22 +31,34 @@ int main(int argc, char** argv)
         loft::master::configure_log(log, settings, "auth_debug");
 
         loft::enter_sandbox(args, log);
-        loft::auth::service::Authenticator authenticator(settings, std::move(secret), log);
         auto failure_delay = std::chrono::milliseconds(settings.get_time_ms("auth_failure_delay"));
 
         signal(SIGPIPE, SIG_IGN);
         auto base = loft::make_event_base();
         // The service of the connection being added (from loftd's CONNECTION message).
         std::string next_service;
+        std::unique_ptr<loft::master::HandoffReceiver> from_master;
+        // Blocking passdbs/userdbs run in loft-auth-worker processes that loftd starts
+        // on request, each handed over as one end of a socketpair.
+        std::unique_ptr<loft::auth::worker::WorkerPool> workers;
+        if (loft::auth::worker::WorkerService::needed(settings)) {
+            loft::auth::worker::WorkerPoolLimits limits;
+            const loft::config::Section* service = settings.section("service", "auth-worker");
+            uint64_t process_limit = service ? service->get_uint("process_limit") : 0;
+            limits.process_limit = process_limit ? process_limit : settings.get_uint("default_process_limit");
+            workers = std::make_unique<loft::auth::worker::WorkerPool>(
+                base.get(), [&from_master]() { return from_master->request("AUTH-WORKER"); }, limits, log);
+        }
+        loft::auth::service::Authenticator authenticator(settings, std::move(secret), log, workers.get());
         loft::rpc::FrameServer server(base.get(), log, [&](auto) {
             return std::make_shared<loft::rpc::AuthAsyncProcessor>(std::make_shared<loft::auth::service::AuthHandler>(
                 base.get(), authenticator, failure_delay, next_service));
         });
-        loft::master::HandoffReceiver from_master(base.get(), loft::UniqueFd(loft::child_fd::kControl),
-                                                  [&](loft::UniqueFd fd, const std::string& service) {
-                                                      next_service = service;
-                                                      server.add_connection(std::move(fd));
-                                                  });
+        from_master = std::make_unique<loft::master::HandoffReceiver>(
+            base.get(), loft::UniqueFd(loft::child_fd::kControl), [&](loft::UniqueFd fd, const std::string& service) {
+                next_service = service;
+                server.add_connection(std::move(fd));
+            });
         // auth-client sockets (Postfix's SASL) that loftd bound from service auth.
         loft::auth::service::AuthClientSettings client_settings;
         for (const std::string& mechanism : loft::split_words(settings.get("auth_mechanisms")))

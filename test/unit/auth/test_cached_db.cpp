@@ -1,8 +1,10 @@
+#include "auth/auth_chain.h"
 #include "auth/cached_db.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
 using namespace loft::auth;
+using loft::Task;
 
 namespace {
 
@@ -47,6 +49,49 @@ private:
     Backend& backend_;
 };
 
+// Like loft-auth's stand-ins for loft-auth-worker: only the awaited look-ups reach the
+// backend, and they return no stored password.
+class RemotePassdb final : public Passdb {
+public:
+    explicit RemotePassdb(Backend& backend) : backend_(backend) {}
+    std::string_view driver() const override { return "shadow"; }
+    bool looks_up_locally() const override { return false; }
+    Task<PassdbReply> verify_plain_async(const AuthRequest& request, std::string password) override
+    {
+        backend_.lookups++;
+        PassdbReply reply;
+        auto found = backend_.passwords.find(request.user);
+        if (found == backend_.passwords.end())
+            reply.status = PassdbStatus::UserUnknown;
+        else
+            reply.status = found->second == "{PLAIN}" + password ? PassdbStatus::Ok : PassdbStatus::PasswordMismatch;
+        if (reply.status == PassdbStatus::Ok)
+            reply.fields["userdb_home"] = "/home/" + request.user;
+        co_return reply;
+    }
+
+protected:
+    std::optional<PassdbEntry> lookup(const AuthRequest&) override { throw std::logic_error("not local"); }
+
+private:
+    Backend& backend_;
+};
+
+class RemoteUserdb final : public Userdb {
+public:
+    explicit RemoteUserdb(Backend& backend) : backend_(backend) {}
+    std::string_view driver() const override { return "sql"; }
+    UserdbReply lookup(const AuthRequest&) override { throw std::logic_error("not local"); }
+    Task<UserdbReply> lookup_async(const AuthRequest& request) override
+    {
+        backend_.lookups++;
+        co_return UserdbReply{UserdbStatus::Ok, {{"uid", "1000"}, {"home", "/home/" + request.user}}, {}};
+    }
+
+private:
+    Backend& backend_;
+};
+
 AuthRequest request_for(const std::string& user)
 {
     AuthRequest request;
@@ -66,6 +111,7 @@ class CachedDbTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(unknown_users_cached_negatively);
     CPPUNIT_TEST(userdb_answers_cached);
     CPPUNIT_TEST(disabled_cache_asks_every_time);
+    CPPUNIT_TEST(worker_backed_dbs_cached_through_awaited_lookups);
     CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -127,6 +173,36 @@ public:
         PassdbReply credentials = passdb.lookup_credentials(request_for("bob"), "PLAIN");
         CPPUNIT_ASSERT(credentials.status == PassdbStatus::Ok);
         CPPUNIT_ASSERT_EQUAL(2, backend.lookups);
+    }
+
+    void worker_backed_dbs_cached_through_awaited_lookups()
+    {
+        Backend backend;
+        backend.passwords["alice"] = "{PLAIN}secret";
+        auto cache = std::make_shared<AuthCache>(1 << 20, 3600, 3600);
+        PassdbChain passdbs;
+        passdbs.add(std::make_unique<CachedPassdb>(std::make_unique<RemotePassdb>(backend), cache, "%u", "0", nullptr,
+                                                   false),
+                    PassdbRule{});
+        CPPUNIT_ASSERT(passdbs.verify_plain(request_for("alice"), "secret").status == PassdbStatus::Ok);
+        PassdbChainResult again = passdbs.verify_plain(request_for("alice"), "secret");
+        CPPUNIT_ASSERT(again.status == PassdbStatus::Ok);
+        CPPUNIT_ASSERT_EQUAL(std::string("/home/alice"), again.fields["userdb_home"]);
+        CPPUNIT_ASSERT_EQUAL(1, backend.lookups);
+        // A password other than the cached login's goes to the worker again.
+        CPPUNIT_ASSERT(passdbs.verify_plain(request_for("alice"), "wrong").status == PassdbStatus::PasswordMismatch);
+        CPPUNIT_ASSERT_EQUAL(2, backend.lookups);
+        CPPUNIT_ASSERT(passdbs.verify_plain(request_for("nobody"), "x").status == PassdbStatus::UserUnknown);
+        CPPUNIT_ASSERT(passdbs.verify_plain(request_for("nobody"), "x").status == PassdbStatus::UserUnknown);
+        CPPUNIT_ASSERT_EQUAL(3, backend.lookups);
+
+        UserdbChain userdbs;
+        userdbs.add(std::make_unique<CachedUserdb>(std::make_unique<RemoteUserdb>(backend), cache, "%u", "1", nullptr),
+                    UserdbRule{});
+        CPPUNIT_ASSERT(userdbs.lookup(request_for("alice")).status == UserdbStatus::Ok);
+        UserdbChainResult cached = userdbs.lookup(request_for("alice"));
+        CPPUNIT_ASSERT_EQUAL(std::string("1000"), cached.fields["uid"]);
+        CPPUNIT_ASSERT_EQUAL(4, backend.lookups);
     }
 
     void userdb_answers_cached()
