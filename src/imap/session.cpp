@@ -460,21 +460,7 @@ void ImapSession::cmd_enable(const Command& command, Clock::time_point started)
 
 rpc::ClientInfo ImapSession::client_info() const
 {
-    rpc::ClientInfo client;
-    client.protocol = "imap";
-    client.remote_ip = stream_->addresses().remote_ip;
-    client.local_ip = stream_->addresses().local_ip;
-    client.remote_port = stream_->addresses().remote_port;
-    client.local_port = stream_->addresses().local_port;
-    client.secured = secured_;
-    client.session_id = session_id_;
-    if (stream_->tls_active()) {
-        TlsPeer peer = stream_->tls_peer();
-        client.tls = true;
-        client.valid_client_cert = peer.cert_valid;
-        client.cert_username = peer.cert_username;
-    }
-    return client;
+    return rpc::client_info_of(*stream_, "imap", secured_, session_id_);
 }
 
 bool ImapSession::refuse_certificate_without_name(const Command& command, const std::string& method)

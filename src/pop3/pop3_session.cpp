@@ -91,23 +91,7 @@ Task<void> Pop3Session::run()
 
 rpc::ClientInfo Pop3Session::client_info() const
 {
-    rpc::ClientInfo client;
-    client.protocol = "pop3";
-    client.remote_ip = stream_->addresses().remote_ip;
-    client.local_ip = stream_->addresses().local_ip;
-    client.remote_port = stream_->addresses().remote_port;
-    client.local_port = stream_->addresses().local_port;
-    client.secured = secured_;
-    client.session_id = session_id_;
-    // The verified client certificate, for EXTERNAL and auth_ssl_* (loft-auth reads it
-    // only with tls set).
-    if (stream_->tls_active()) {
-        TlsPeer peer = stream_->tls_peer();
-        client.tls = true;
-        client.valid_client_cert = peer.cert_valid;
-        client.cert_username = peer.cert_username;
-    }
-    return client;
+    return rpc::client_info_of(*stream_, "pop3", secured_, session_id_);
 }
 
 bool Pop3Session::plaintext_allowed() const

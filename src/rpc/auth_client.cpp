@@ -4,6 +4,25 @@
 
 namespace loft::rpc {
 
+ClientInfo client_info_of(const AsyncStream& stream, std::string protocol, bool secured, std::string session_id)
+{
+    ClientInfo client;
+    client.protocol = std::move(protocol);
+    client.remote_ip = stream.addresses().remote_ip;
+    client.local_ip = stream.addresses().local_ip;
+    client.remote_port = stream.addresses().remote_port;
+    client.local_port = stream.addresses().local_port;
+    client.secured = secured;
+    client.session_id = std::move(session_id);
+    if (stream.tls_active()) {
+        TlsPeer peer = stream.tls_peer();
+        client.tls = true;
+        client.valid_client_cert = peer.cert_valid;
+        client.cert_username = peer.cert_username;
+    }
+    return client;
+}
+
 using Done = std::function<void(AuthCobClient*)>;
 
 Task<std::vector<std::string>> AsyncAuthClient::mechanisms(ClientInfo client)

@@ -1,6 +1,7 @@
 // The auth API as coroutines for protocol workers.
 #pragma once
 
+#include "lib/stream.h"
 #include "lib/task.h"
 #include "rpc/channel.h"
 #include "rpc/gen-cpp/Auth.h"
@@ -10,6 +11,10 @@
 #include <vector>
 
 namespace loft::rpc {
+
+// Who a protocol worker's client is, for loft-auth: the connection's addresses and, on
+// TLS, the client certificate as the worker verified it (ids 90-92).
+ClientInfo client_info_of(const AsyncStream& stream, std::string protocol, bool secured, std::string session_id);
 
 class AsyncAuthClient {
 public:
