@@ -383,18 +383,8 @@ Task<void> Pop3Session::finish_login(const rpc::AuthReply& reply, const std::str
 
 std::string Pop3Session::login_fields(bool with_method, bool with_mpid) const
 {
-    const auto& addresses = stream_->addresses();
-    std::string fields = "user=<" + last_auth_user_ + ">";
-    if (with_method && !last_auth_method_.empty())
-        fields += ", method=" + last_auth_method_;
-    fields += ", rip=" + addresses.remote_ip + ", lip=" + addresses.local_ip;
-    if (with_mpid)
-        fields += ", mpid=" + std::to_string(getpid());
-    if (stream_->tls_active())
-        fields += ", TLS";
-    else if (secured_)
-        fields += ", secured";
-    return fields + ", session=<" + session_id_ + ">";
+    return rpc::login_log_fields(*stream_, last_auth_user_, with_method ? last_auth_method_ : std::string(), secured_,
+                                 session_id_, with_mpid);
 }
 
 void Pop3Session::refuse_attempt(LastFail why)

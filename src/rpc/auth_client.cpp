@@ -2,6 +2,8 @@
 
 #include "rpc/call.h"
 
+#include <unistd.h>
+
 namespace loft::rpc {
 
 ClientInfo client_info_of(const AsyncStream& stream, std::string protocol, bool secured, std::string session_id)
@@ -21,6 +23,24 @@ ClientInfo client_info_of(const AsyncStream& stream, std::string protocol, bool 
         client.cert_username = peer.cert_username;
     }
     return client;
+}
+
+std::string login_log_fields(const AsyncStream& stream, const std::string& user, const std::string& method,
+                             bool secured, const std::string& session_id, bool with_mpid)
+{
+    const auto& addresses = stream.addresses();
+    std::string fields = "user=<" + user + ">";
+    if (!method.empty())
+        fields += ", method=" + method;
+    fields += ", rip=" + addresses.remote_ip + ", lip=" + addresses.local_ip;
+    if (with_mpid)
+        fields += ", mpid=" + std::to_string(getpid());
+    // Dovecot's %c: "TLS" on a TLS connection, else "secured" when secured.
+    if (stream.tls_active())
+        fields += ", TLS";
+    else if (secured)
+        fields += ", secured";
+    return fields + ", session=<" + session_id + ">";
 }
 
 using Done = std::function<void(AuthCobClient*)>;

@@ -16,6 +16,11 @@ namespace loft::rpc {
 // TLS, the client certificate as the worker verified it (ids 90-92).
 ClientInfo client_info_of(const AsyncStream& stream, std::string protocol, bool secured, std::string session_id);
 
+// The client part of a login process's log line, as Dovecot writes it: "user=<u>,
+// method=M, rip=, lip=, mpid=, TLS|secured, session=<id>" (method and mpid optional).
+std::string login_log_fields(const AsyncStream& stream, const std::string& user, const std::string& method,
+                             bool secured, const std::string& session_id, bool with_mpid);
+
 class AsyncAuthClient {
 public:
     explicit AsyncAuthClient(std::shared_ptr<RpcChannel> channel) : channel_(std::move(channel)) {}
